@@ -1,0 +1,81 @@
+"""The composition root: the only place where settings, storage, content, handlers and transports meet."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.answers import AnswerIndex
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.content import load_content
+from bot.context import Services
+from bot.counts import Counts
+from bot.pseudonyms import Pseudonymizer, load_or_create_key
+from bot.router import Router
+from bot.transports.console import ConsoleTransport, ConsoleUser
+from handlers import build_routes
+from storage.db import Database
+from storage.dialogues import DialogueRepository
+from storage.kv import KeyValueRepository
+from storage.preferences import PreferenceRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Bot:
+    services: Services
+    router: Router
+
+    async def close(self) -> None:
+        await self.services.db.close()
+
+
+async def build_bot(settings: Settings, clock: Clock | None = None) -> Bot:
+    """Load content, open and migrate the database, build the index and the router."""
+    content = load_content(settings.campaign_folder)
+    db = await Database.open(settings.database_path)
+    try:
+        secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
+        pseudonyms = Pseudonymizer(load_or_create_key(secret, settings.data_folder))
+        kv = KeyValueRepository(db)
+        services = Services(
+            settings=settings,
+            content=content,
+            db=db,
+            clock=clock or SystemClock(),
+            pseudonyms=pseudonyms,
+            answers=AnswerIndex.build(content),
+            kv=kv,
+            dialogues=DialogueRepository(db),
+            preferences=PreferenceRepository(db),
+            counts=Counts(kv, content),
+            admins=settings.admin_ids,
+        )
+        router = Router(build_routes(), services)
+    except BaseException:
+        await db.close()
+        raise
+    return Bot(services, router)
+
+
+async def run_console(settings: Settings, user: ConsoleUser) -> None:
+    """The console chat on the configured database, until end of input."""
+    bot = await build_bot(settings)
+    if user.admin:
+        bot.services.admins = bot.services.admins | {("console", user.id)}
+    transport = ConsoleTransport(user)
+    log.info("console chat started")
+    try:
+        await transport.run(bot.router.dispatch)
+    finally:
+        await bot.close()
+
+
+async def run(settings: Settings) -> None:
+    """Start every configured platform; with none configured, the console chat."""
+    if not (settings.telegram_enabled or settings.matrix_enabled):
+        await run_console(settings, ConsoleUser())
+        return
+    raise NotImplementedError("chat platforms are not wired yet")

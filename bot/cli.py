@@ -1,0 +1,59 @@
+"""`petition-bot` command line: run, console, and (as they land) check and admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot import app, logs
+from bot.config import Settings, SettingsError, load_settings
+from bot.content import ContentError
+from bot.transports.console import ConsoleUser
+from storage.db import StorageError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="petition-bot", description="Petition campaign chat bot.")
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="start every configured platform (the console chat if none)")
+    console = sub.add_parser("console", help="chat with the bot in this terminal")
+    console.add_argument("--user", default="1", help="the console user's id (default: 1)")
+    console.add_argument("--name", default="Console", help="the console user's display name")
+    console.add_argument("--lang", choices=("fr", "en"), default=None, help="the platform language hint")
+    console.add_argument("--group", default=None, help="act as a group chat with this id")
+    console.add_argument("--admin", action="store_true", help="make the console user an admin")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"petition-bot: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings: Settings = load_settings(args.env_file)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    logs.configure(settings.log_level, settings.log_format)
+    try:
+        if args.command == "console":
+            user = ConsoleUser(args.user, args.name, args.lang, args.group, args.admin)
+            asyncio.run(app.run_console(settings, user))
+        else:
+            asyncio.run(app.run(settings))
+    except ContentError as exc:
+        return _fail(f"campaign content: {exc}")
+    except StorageError as exc:
+        return _fail(f"database: {exc}")
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,332 @@
+"""Campaign content loaded from `content/<campaign>/` and validated once at start-up.
+
+Everything a user reads lives in these files, so another petition is another
+folder. Validation errors name the file and the key, because the people who edit
+these files are campaign volunteers, not developers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LANGUAGES = ("fr", "en")
+
+
+class ContentError(Exception):
+    """A campaign file is missing, unreadable or lacks a required key."""
+
+    def __init__(self, path: Path, key: str, problem: str) -> None:
+        super().__init__(f"{path}: {key}: {problem}")
+        self.path = path
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of the petition body, citable by id."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Demand:
+    id: str
+    number: int
+    text: str
+    short_fr: str
+    short_en: str
+
+
+@dataclass(frozen=True)
+class ChronologyEntry:
+    id: str
+    date: str  # as written in the petition ("Novembre 2023")
+    sort_key: str  # ISO-like, for ordering ("2023-11")
+    text: str
+    text_en: str
+
+
+@dataclass(frozen=True)
+class Petition:
+    title: str
+    url: str
+    published_count: int
+    published_count_date: dt.date
+    paragraphs: tuple[Paragraph, ...]
+    demands_intro: str
+    demands: tuple[Demand, ...]
+    chronology_title: str
+    chronology: tuple[ChronologyEntry, ...]
+    summary_en: str
+
+    def passage(self, passage_id: str) -> str | None:
+        """The human-readable name of a cited passage ("§3", "demande 1", "chronologie 2019")."""
+        for p in self.paragraphs:
+            if p.id == passage_id:
+                return p.text
+        for d in self.demands:
+            if d.id == passage_id:
+                return d.text
+        for c in self.chronology:
+            if c.id == passage_id:
+                return f"{c.date} : {c.text}"
+        return None
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    topic: str
+    sources: tuple[str, ...]
+    question: Mapping[str, str]
+    paraphrases: Mapping[str, tuple[str, ...]]
+    answer: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    label: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Campaign:
+    slug: str
+    bot_name: Mapping[str, str]
+    controller: str
+    contact: str
+    consent_version: str
+    end_date: dt.date
+    retention_days: int
+    milestones: tuple[int, ...]
+    milestone_step_after: int
+    count_source_url: str
+    count_source_pattern: str
+    synonyms: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Content:
+    folder: Path
+    campaign: Campaign
+    petition: Petition
+    topics: tuple[Topic, ...]
+    faq: tuple[FaqEntry, ...]
+    messages: Mapping[str, Mapping[str, str]] = field(repr=False)
+
+    def template(self, lang: str, key: str) -> str:
+        """A user-facing message template in the user's language (French when unknown)."""
+        return self.messages[lang if lang in self.messages else "fr"][key]
+
+    def faq_entry(self, entry_id: str) -> FaqEntry | None:
+        for entry in self.faq:
+            if entry.id == entry_id:
+                return entry
+        return None
+
+
+class _Reader:
+    """Typed access to one parsed TOML file that reports the exact key on failure."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ContentError(path, "-", "file is missing") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ContentError(path, "-", f"not valid TOML ({exc})") from None
+
+    def get(self, table: Mapping[str, Any], key: str, kind: type, where: str = "") -> Any:
+        full = f"{where}.{key}" if where else key
+        if key not in table:
+            raise ContentError(self.path, full, "missing")
+        value = table[key]
+        if kind is str and not (isinstance(value, str) and value.strip()):
+            raise ContentError(self.path, full, "must be a non-empty string")
+        if kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
+            raise ContentError(self.path, full, "must be an integer")
+        if kind is list and not isinstance(value, list):
+            raise ContentError(self.path, full, "must be a list")
+        if kind is dict and not isinstance(value, dict):
+            raise ContentError(self.path, full, "must be a table")
+        if kind is dt.date and not (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+            raise ContentError(self.path, full, "must be a date (YYYY-MM-DD)")
+        return value
+
+    def strings(self, table: Mapping[str, Any], key: str, where: str = "") -> tuple[str, ...]:
+        values = self.get(table, key, list, where)
+        for i, value in enumerate(values):
+            if not (isinstance(value, str) and value.strip()):
+                raise ContentError(self.path, f"{where}.{key}[{i}]", "must be a non-empty string")
+        return tuple(values)
+
+    def tables(self, key: str) -> list[tuple[str, dict[str, Any]]]:
+        items = self.get(self.data, key, list)
+        out = []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise ContentError(self.path, f"{key}[{i}]", "must be a table")
+            out.append((f"{key}[{i}]", item))
+        return out
+
+
+def _unique(path: Path, where: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ContentError(path, where, f"id {i!r} is used twice")
+        seen.add(i)
+
+
+def _load_campaign(folder: Path) -> Campaign:
+    r = _Reader(folder / "campaign.toml")
+    c = r.get(r.data, "campaign", dict)
+    m = r.get(r.data, "milestones", dict)
+    s = r.get(r.data, "count_source", dict)
+    milestones = r.get(m, "list", list, "milestones")
+    if not milestones or not all(isinstance(x, int) and x > 0 for x in milestones):
+        raise ContentError(r.path, "milestones.list", "must be a list of positive integers")
+    if list(milestones) != sorted(set(milestones)):
+        raise ContentError(r.path, "milestones.list", "must be increasing")
+    synonyms = tuple(
+        r.strings({"group": g}, "group", f"synonyms[{i}]") for i, g in enumerate(r.get(r.data, "synonyms", list))
+    )
+    bot_name = r.get(c, "bot_name", dict, "campaign")
+    return Campaign(
+        slug=r.get(c, "slug", str, "campaign"),
+        bot_name={lang: r.get(bot_name, lang, str, "campaign.bot_name") for lang in LANGUAGES},
+        controller=r.get(c, "controller", str, "campaign"),
+        contact=r.get(c, "contact", str, "campaign"),
+        consent_version=r.get(c, "consent_version", str, "campaign"),
+        end_date=r.get(c, "end_date", dt.date, "campaign"),
+        retention_days=r.get(c, "retention_days", int, "campaign"),
+        milestones=tuple(milestones),
+        milestone_step_after=r.get(m, "step_after", int, "milestones"),
+        count_source_url=str(s.get("url", "")),
+        count_source_pattern=str(s.get("pattern", "")),
+        synonyms=synonyms,
+    )
+
+
+def _load_petition(folder: Path) -> Petition:
+    r = _Reader(folder / "petition.toml")
+    p = r.get(r.data, "petition", dict)
+    paragraphs = tuple(
+        Paragraph(id=r.get(t, "id", str, w), text=r.get(t, "text", str, w)) for w, t in r.tables("paragraph")
+    )
+    demands = tuple(
+        Demand(
+            id=r.get(t, "id", str, w),
+            number=r.get(t, "number", int, w),
+            text=r.get(t, "text", str, w),
+            short_fr=r.get(t, "short_fr", str, w),
+            short_en=r.get(t, "short_en", str, w),
+        )
+        for w, t in r.tables("demand")
+    )
+    chronology = tuple(
+        ChronologyEntry(
+            id=r.get(t, "id", str, w),
+            date=r.get(t, "date", str, w),
+            sort_key=r.get(t, "sort_key", str, w),
+            text=r.get(t, "text", str, w),
+            text_en=r.get(t, "text_en", str, w),
+        )
+        for w, t in r.tables("chronology")
+    )
+    ids = [x.id for x in paragraphs] + [x.id for x in demands] + [x.id for x in chronology]
+    _unique(r.path, "paragraph/demand/chronology", ids)
+    if not paragraphs or not demands or not chronology:
+        raise ContentError(r.path, "paragraph/demand/chronology", "each needs at least one entry")
+    return Petition(
+        title=r.get(p, "title", str, "petition"),
+        url=r.get(p, "url", str, "petition"),
+        published_count=r.get(p, "published_count", int, "petition"),
+        published_count_date=r.get(p, "published_count_date", dt.date, "petition"),
+        paragraphs=paragraphs,
+        demands_intro=r.get(p, "demands_intro", str, "petition"),
+        demands=demands,
+        chronology_title=r.get(p, "chronology_title", str, "petition"),
+        chronology=chronology,
+        summary_en=r.get(p, "summary_en", str, "petition"),
+    )
+
+
+def _load_faq(folder: Path, petition: Petition) -> tuple[tuple[Topic, ...], tuple[FaqEntry, ...]]:
+    r = _Reader(folder / "faq.toml")
+    topics = []
+    for w, t in r.tables("topic"):
+        label = r.get(t, "label", dict, w)
+        labels = {lang: r.get(label, lang, str, f"{w}.label") for lang in LANGUAGES}
+        topics.append(Topic(r.get(t, "id", str, w), labels))
+    topic_ids = {t.id for t in topics}
+    entries = []
+    for w, t in r.tables("faq"):
+        topic = r.get(t, "topic", str, w)
+        if topic not in topic_ids:
+            raise ContentError(r.path, f"{w}.topic", f"unknown topic {topic!r}")
+        sources = r.strings(t, "sources", w)
+        for s in sources:
+            if petition.passage(s) is None and s != "bot":
+                raise ContentError(r.path, f"{w}.sources", f"unknown passage {s!r}")
+        entries.append(
+            FaqEntry(
+                id=r.get(t, "id", str, w),
+                topic=topic,
+                sources=sources,
+                question={lang: r.get(t, f"question_{lang}", str, w) for lang in LANGUAGES},
+                paraphrases={lang: r.strings(t, f"paraphrases_{lang}", w) for lang in LANGUAGES},
+                answer={lang: r.get(t, f"answer_{lang}", str, w) for lang in LANGUAGES},
+            )
+        )
+    _unique(r.path, "faq", [e.id for e in entries])
+    return tuple(topics), tuple(entries)
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _load_messages(folder: Path) -> dict[str, dict[str, str]]:
+    r = _Reader(folder / "messages.toml")
+    messages: dict[str, dict[str, str]] = {}
+    for lang in LANGUAGES:
+        table = r.get(r.data, lang, dict)
+        messages[lang] = {}
+        for key in table:
+            value = r.get(table, key, str, lang)
+            try:
+                _placeholders(value)
+            except ValueError as exc:
+                raise ContentError(r.path, f"{lang}.{key}", f"broken placeholder ({exc})") from None
+            messages[lang][key] = value
+    fr, en = messages["fr"], messages["en"]
+    for key in sorted(set(fr) ^ set(en)):
+        missing = "en" if key in fr else "fr"
+        raise ContentError(r.path, f"{missing}.{key}", "missing (every message needs French and English)")
+    for key in fr:
+        if _placeholders(fr[key]) != _placeholders(en[key]):
+            raise ContentError(r.path, f"en.{key}", "placeholders differ from the French text")
+    return messages
+
+
+def load_content(folder: Path, required_messages: frozenset[str] = frozenset()) -> Content:
+    """Load and validate a campaign folder; `required_messages` are the keys the code uses."""
+    if not folder.is_dir():
+        raise ContentError(folder, "CAMPAIGN", "campaign folder not found")
+    campaign = _load_campaign(folder)
+    petition = _load_petition(folder)
+    topics, faq = _load_faq(folder, petition)
+    messages = _load_messages(folder)
+    for key in sorted(required_messages):
+        if key not in messages["fr"]:
+            raise ContentError(folder / "messages.toml", f"fr.{key}", "missing (the bot uses this message)")
+    return Content(folder, campaign, petition, topics, faq, messages)

@@ -1,0 +1,111 @@
+"""What a handler receives: the event, the user's language, the services and a way to answer.
+
+Handlers are plain `async def handler(ctx: Context) -> None` functions; all they
+know of the platform is this object, so they run unchanged on every transport.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.events import Choice, Document, Image, Inbound, Outbound, Reply, Sent
+from bot.markup import Rich, render_template
+
+if TYPE_CHECKING:
+    from bot.answers import AnswerIndex
+    from bot.clock import Clock
+    from bot.config import Settings
+    from bot.content import Content
+    from bot.counts import Counts
+    from bot.pseudonyms import Pseudonymizer
+    from bot.router import Command
+    from storage.db import Database
+    from storage.dialogues import Dialogue, DialogueRepository
+    from storage.kv import KeyValueRepository
+    from storage.preferences import PreferenceRepository
+
+# Choice payloads that belong to a dialogue step start with this prefix, then the
+# step's nonce: the router refuses them once the dialogue has moved on.
+DIALOGUE_PREFIX = "d"
+
+
+@dataclass
+class Services:
+    """Everything handlers may use, built once in `bot/app.py`."""
+
+    settings: Settings
+    content: Content
+    db: Database
+    clock: Clock
+    pseudonyms: Pseudonymizer
+    answers: AnswerIndex
+    kv: KeyValueRepository
+    dialogues: DialogueRepository
+    preferences: PreferenceRepository
+    counts: Counts
+    admins: frozenset[tuple[str, str]] = frozenset()
+    bot_links: dict[str, str] = field(default_factory=dict)  # transport -> link to a private chat
+    commands: list[Command] = field(default_factory=list)  # set by the router, for /aide and menus
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def commands_include(self, name: str) -> bool:
+        return any(name in command.names for command in self.commands)
+
+    def template(self, lang: str, key: str, **values: object) -> Rich:
+        return render_template(self.content.template(lang, key), **values)
+
+
+@dataclass
+class Context:
+    event: Inbound
+    services: Services
+    outbound: Outbound
+    lang: str
+    user_key: str  # the sender's pseudonym
+    owner: str  # the sender's pseudonym in this chat: the key of dialogue state
+    dialogue: Dialogue | None = None
+    args: str = ""  # text after a command name
+    sent: list[Sent] = field(default_factory=list)
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.services.clock.now()
+
+    @property
+    def is_admin(self) -> bool:
+        return (self.event.chat.transport, self.event.sender.id) in self.services.admins
+
+    @property
+    def user_tag(self) -> str:
+        """A short pseudonym for logs and the audit trail."""
+        return self.user_key[:10]
+
+    def t(self, key: str, **values: object) -> Rich:
+        """A content message in the user's language; values are inserted as plain text."""
+        return self.services.template(self.lang, key, **values)
+
+    def label(self, key: str, **values: object) -> str:
+        """A button label from content (labels are plain text on every platform)."""
+        return self.t(key, **values).plain
+
+    async def reply(
+        self,
+        text: Rich,
+        choices: tuple[Choice, ...] | list[Choice] = (),
+        image: Image | None = None,
+        document: Document | None = None,
+    ) -> Sent:
+        sent = await self.outbound.send(
+            self.event.chat, Reply(text=text, choices=tuple(choices), image=image, document=document)
+        )
+        self.sent.append(sent)
+        return sent
+
+    async def say(self, key: str, choices: tuple[Choice, ...] | list[Choice] = (), **values: object) -> Sent:
+        return await self.reply(self.t(key, **values), choices)
+
+    def step_choice(self, dialogue: Dialogue, value: str, label: str) -> Choice:
+        """A choice valid only while `dialogue` is at its current step."""
+        return Choice(label=label, payload=f"{DIALOGUE_PREFIX}:{dialogue.nonce}:{value}")

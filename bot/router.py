@@ -1,0 +1,205 @@
+"""The whole dispatch policy, in one place.
+
+Order of precedence: a command (`/x`, `!x`, `/x@bot`) → a pressed choice →
+the current dialogue step → free text (private chats, or group messages
+addressed to the bot). Commands always win, so `/annuler` works at any step.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+from bot.context import DIALOGUE_PREFIX, Context, Services
+from bot.dialogue import Flow
+from bot.events import DeliveryError, Inbound, Outbound
+from bot.flood import FloodGuard, Verdict
+from bot.sanitize import clean_text, fold
+from storage.db import StorageError
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context], Awaitable[None]]
+
+# Telegram and Matrix both accept far longer messages; a question needs far less.
+MAX_QUESTION_CHARS = 1_000
+_COMMAND = re.compile(r"^[/!]([^\s@/!]+)(?:@(\S+))?(?:\s+(.*))?$", re.S)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command under its French and English names; `admin` commands are invisible to others."""
+
+    names: tuple[str, ...]
+    handler: Handler
+    menu_key: str | None = None  # message key of the one-line description shown in menus
+    admin: bool = False
+    in_menu: bool = True
+
+
+@dataclass
+class Routes:
+    """The table the router dispatches on, filled in one place (`handlers/__init__.py`)."""
+
+    free_text: Handler
+    commands: list[Command] = field(default_factory=list)
+    choices: dict[str, Handler] = field(default_factory=dict)  # payload prefix -> handler
+    flows: dict[str, Flow] = field(default_factory=dict)
+    unknown_command: Handler | None = None
+    expired_choice: Handler | None = None
+    flooded: Handler | None = None
+    failure: Handler | None = None
+
+    def command(self, *names: str, handler: Handler, menu: str | None = None, admin: bool = False) -> None:
+        self.commands.append(Command(tuple(names), handler, menu, admin))
+
+    def choice(self, prefix: str, handler: Handler) -> None:
+        if prefix == DIALOGUE_PREFIX or ":" in prefix:
+            raise ValueError(f"reserved or invalid choice prefix {prefix!r}")
+        self.choices[prefix] = handler
+
+    def flow(self, flow: Flow) -> None:
+        self.flows[flow.name] = flow
+
+
+class Router:
+    def __init__(self, routes: Routes, services: Services) -> None:
+        self.routes = routes
+        self.services = services
+        services.commands = routes.commands
+        self._commands: dict[str, Command] = {}
+        for command in routes.commands:
+            for name in command.names:
+                key = fold(name)
+                if key in self._commands:
+                    raise ValueError(f"command /{name} is declared twice")
+                self._commands[key] = command
+        self._usernames: dict[str, str] = {}
+        self._flood = FloodGuard(services.settings.flood_max_per_minute, services.clock.monotonic)
+
+    def set_username(self, transport: str, username: str) -> None:
+        """The bot's own name on a platform, so `/cmd@otherbot` in a group is left to that bot."""
+        self._usernames[transport] = fold(username.lstrip("@"))
+
+    def find_command(self, name: str) -> Command | None:
+        return self._commands.get(fold(name))
+
+    def commands(self) -> Iterable[Command]:
+        return self.routes.commands
+
+    async def dispatch(self, event: Inbound, outbound: Outbound) -> Context | None:
+        """Handle one inbound event completely; never raises for a user's input."""
+        event = _cleaned(event)
+        s = self.services
+        user_key = s.pseudonyms.user(event.chat.transport, event.sender.id)
+        ctx = Context(
+            event=event,
+            services=s,
+            outbound=outbound,
+            lang=s.settings.default_language,
+            user_key=user_key,
+            owner=s.pseudonyms.owner(event.chat.transport, event.chat.id, event.sender.id),
+        )
+        try:
+            ctx.lang = await self._language(ctx)
+            handler = await self._route(ctx)
+            if handler is None:
+                return ctx
+            verdict = self._flood.check(user_key)
+            if verdict is Verdict.DROP:
+                return ctx
+            if verdict is Verdict.WARN:
+                handler = self.routes.flooded or _silent
+                log.info("flood notice transport=%s user=%s", event.chat.transport, ctx.user_tag)
+            await handler(ctx)
+        except StorageError as exc:
+            log.error("storage unavailable: %s", exc)
+            await self._fail(ctx)
+        except DeliveryError as exc:
+            log.warning("reply not delivered transport=%s error=%s", event.chat.transport, type(exc).__name__)
+        except Exception:
+            log.exception("handler failed transport=%s user=%s", event.chat.transport, ctx.user_tag)
+            await self._fail(ctx)
+        return ctx
+
+    async def _route(self, ctx: Context) -> Handler | None:
+        event = ctx.event
+        if event.choice is not None:
+            return await self._route_choice(ctx, event.choice)
+        text = event.text.strip()
+        match = _COMMAND.match(text)
+        if match:
+            return self._route_command(ctx, match)
+        if event.chat.is_group and not event.addressed:
+            return None
+        ctx.dialogue = await self.services.dialogues.current(ctx.owner, ctx.now)
+        if ctx.dialogue is not None and ctx.dialogue.name in self.routes.flows:
+            flow, dialogue = self.routes.flows[ctx.dialogue.name], ctx.dialogue
+            ctx.args = text
+            return lambda c: flow.on_text(c, dialogue, text)
+        ctx.args = text
+        return self.routes.free_text
+
+    def _route_command(self, ctx: Context, match: re.Match[str]) -> Handler | None:
+        name, target, rest = match.group(1), match.group(2), match.group(3) or ""
+        own = self._usernames.get(ctx.event.chat.transport)
+        if target is not None and own is not None and fold(target) != own:
+            return None  # addressed to another bot in the same group
+        command = self._commands.get(fold(name))
+        if command is None or (command.admin and not ctx.is_admin):
+            # Admin commands answer exactly like unknown ones, so they are not discoverable.
+            if ctx.event.chat.is_group and target is None and not ctx.event.addressed:
+                return None
+            return self.routes.unknown_command
+        ctx.args = rest.strip()
+        log.info("command transport=%s name=%s user=%s", ctx.event.chat.transport, command.names[0], ctx.user_tag)
+        return command.handler
+
+    async def _route_choice(self, ctx: Context, payload: str) -> Handler | None:
+        prefix, _, rest = payload.partition(":")
+        if prefix == DIALOGUE_PREFIX:
+            nonce, _, value = rest.partition(":")
+            dialogue = await self.services.dialogues.current(ctx.owner, ctx.now)
+            flow = self.routes.flows.get(dialogue.name) if dialogue else None
+            if dialogue is None or flow is None or dialogue.nonce != nonce:
+                return self.routes.expired_choice
+            ctx.dialogue = dialogue
+            return lambda c: flow.on_choice(c, dialogue, value)
+        handler = self.routes.choices.get(prefix)
+        if handler is None:
+            return self.routes.expired_choice
+        ctx.args = rest
+        return handler
+
+    async def _language(self, ctx: Context) -> str:
+        chosen = await self.services.preferences.language(ctx.user_key)
+        if chosen:
+            return chosen
+        hint = (ctx.event.sender.language or "").lower()
+        if hint.startswith("en"):
+            return "en"
+        if hint.startswith("fr"):
+            return "fr"
+        return self.services.settings.default_language
+
+    async def _fail(self, ctx: Context) -> None:
+        if self.routes.failure is None:
+            return
+        try:
+            await self.routes.failure(ctx)
+        except Exception:  # the platform itself may be what failed
+            log.warning("could not tell the user about a failure transport=%s", ctx.event.chat.transport)
+
+
+async def _silent(ctx: Context) -> None:
+    return None
+
+
+def _cleaned(event: Inbound) -> Inbound:
+    text = clean_text(event.text)
+    choice = clean_text(event.choice) if event.choice is not None else None
+    if text == event.text and choice == event.choice:
+        return event
+    return Inbound(event.chat, event.sender, text, choice, event.message_id, event.addressed)

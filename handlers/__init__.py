@@ -1,0 +1,44 @@
+"""Every command, choice and dialogue the bot knows, declared in one place, in menu order.
+
+To add a command: write an `async def` in the module of its feature, then add one
+line here with its French and English names and the message key of its menu line.
+"""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.router import Routes
+from handlers import fallbacks, info, questions
+
+
+def build_routes() -> Routes:
+    routes = Routes(
+        free_text=questions.answer_question,
+        unknown_command=fallbacks.unknown_command,
+        expired_choice=fallbacks.expired_choice,
+        flooded=fallbacks.flooded,
+        failure=fallbacks.failure,
+    )
+    routes.command("start", handler=info.welcome, menu="menu_start")
+    routes.command("aide", "help", handler=info.show_help, menu="menu_help")
+    routes.command("petition", handler=info.show_petition, menu="menu_petition")
+    routes.command("chronologie", "timeline", handler=info.show_timeline, menu="menu_timeline")
+    routes.command("faq", handler=info.show_faq, menu="menu_faq")
+    routes.command("compteur", "count", handler=info.show_count, menu="menu_count")
+    routes.command("langue", "language", handler=info.choose_language, menu="menu_language")
+    routes.command("annuler", "cancel", handler=fallbacks.cancel, menu="menu_cancel")
+
+    async def run_command(ctx: Context) -> None:
+        """A menu choice that stands for a command (`cmd:<name>`)."""
+        command = next((c for c in routes.commands if ctx.args in c.names), None)
+        if command is None or (command.admin and not ctx.is_admin):
+            await fallbacks.expired_choice(ctx)
+            return
+        ctx.args = ""
+        await command.handler(ctx)
+
+    routes.choice("cmd", run_command)
+    routes.choice("faqt", info.show_faq_topic)
+    routes.choice("faq", questions.faq_pressed)
+    routes.choice("lang", info.language_pressed)
+    return routes

@@ -1,0 +1,132 @@
+"""Information commands: welcome, help, the petition, its timeline, the FAQ, the count, the language."""
+
+from __future__ import annotations
+
+from bot import formatting
+from bot.context import Context
+from bot.counts import next_goal
+from bot.events import Choice
+from bot.markup import Rich, join, parse, plain
+from bot.router import Command
+
+LANGUAGES = ("fr", "en")
+
+
+def command_name(command: Command, lang: str) -> str:
+    """Commands are declared (French, English); each user sees the name in their language."""
+    return command.names[1] if lang == "en" and len(command.names) > 1 else command.names[0]
+
+
+def command_list(ctx: Context) -> Rich:
+    """The commands this user may use, one per line, with their description."""
+    lines = []
+    for command in ctx.services.commands:
+        if command.menu_key is None or (command.admin and not ctx.is_admin):
+            continue
+        lines.append(f"/{command_name(command, ctx.lang)} — {ctx.label(command.menu_key)}")
+    return plain("\n".join(lines))
+
+
+def main_menu(ctx: Context) -> list[Choice]:
+    return [
+        Choice(ctx.label("choice_petition"), "cmd:petition"),
+        Choice(ctx.label("choice_timeline"), "cmd:chronologie"),
+        Choice(ctx.label("choice_faq"), "cmd:faq"),
+        Choice(ctx.label("choice_count"), "cmd:compteur"),
+        Choice(ctx.label("choice_sign"), "cmd:signer"),
+        Choice(ctx.label("choice_help"), "cmd:aide"),
+    ]
+
+
+async def welcome(ctx: Context) -> None:
+    """/start: the user learns what the bot can do and picks a first step."""
+    choices = [c for c in main_menu(ctx) if ctx.services.commands_include(c.payload[4:])]
+    await ctx.say("welcome", choices, title=ctx.services.content.petition.title)
+
+
+async def show_help(ctx: Context) -> None:
+    """/aide: the list of commands, in the user's language."""
+    key = "help_group" if ctx.event.chat.is_group else "help"
+    await ctx.say(key, commands=command_list(ctx))
+
+
+async def show_petition(ctx: Context) -> None:
+    """/petition: the full text, verbatim, split by the transport if it is too long."""
+    p = ctx.services.content.petition
+    totals = await ctx.services.counts.totals()
+    parts = [ctx.t("petition_title", title=p.title)]
+    parts += [parse(paragraph.text) for paragraph in p.paragraphs]
+    parts.append(ctx.t("petition_demands_intro", intro=p.demands_intro))
+    parts += [parse(f"{d.number}/ {d.text}") for d in p.demands]
+    if ctx.lang == "en":
+        parts.append(plain(p.summary_en))
+    parts.append(ctx.t("petition_footer", count=formatting.number(totals.official, ctx.lang)))
+    await ctx.reply(join(parts))
+
+
+async def show_timeline(ctx: Context) -> None:
+    """/chronologie: the dated facts of the petition, oldest first."""
+    p = ctx.services.content.petition
+    entries = sorted(p.chronology, key=lambda e: e.sort_key)
+    lines = [ctx.t("timeline_entry", date=e.date, text=e.text_en if ctx.lang == "en" else e.text) for e in entries]
+    await ctx.reply(join([ctx.t("timeline_title", title=p.chronology_title), join(lines, "\n\n")]))
+
+
+async def show_faq(ctx: Context) -> None:
+    """/faq: topics as choices; each leads to its questions."""
+    topics = ctx.services.content.topics
+    await ctx.say("faq_menu", [Choice(t.label[ctx.lang], f"faqt:{t.id}") for t in topics])
+
+
+async def show_faq_topic(ctx: Context) -> None:
+    """A topic was pressed: its questions as choices."""
+    content = ctx.services.content
+    topic = next((t for t in content.topics if t.id == ctx.args), None)
+    if topic is None:
+        await ctx.say("faq_unknown")
+        return
+    entries = [e for e in content.faq if e.topic == topic.id]
+    await ctx.say(
+        "faq_topic",
+        [Choice(e.question[ctx.lang], f"faq:{e.id}") for e in entries],
+        topic=topic.label[ctx.lang],
+    )
+
+
+async def show_count(ctx: Context) -> None:
+    """/compteur: the published count, the bot's signatures, their sum and the next goal."""
+    totals = await ctx.services.counts.totals()
+    goal = next_goal(ctx.services.content.campaign, totals.total)
+    await ctx.say(
+        "count",
+        total=formatting.number(totals.total, ctx.lang),
+        official=formatting.number(totals.official, ctx.lang),
+        official_date=formatting.date(totals.official_at, ctx.lang),
+        bot=formatting.number(totals.bot, ctx.lang),
+        next_goal=formatting.number(goal, ctx.lang),
+    )
+
+
+async def choose_language(ctx: Context) -> None:
+    """/langue [fr|en]: set directly, or offer both as choices."""
+    wanted = ctx.args.strip().lower()[:2]
+    if not wanted:
+        await ctx.say(
+            "language_prompt",
+            [Choice(ctx.label("choice_french"), "lang:fr"), Choice(ctx.label("choice_english"), "lang:en")],
+        )
+        return
+    await set_language(ctx, wanted)
+
+
+async def language_pressed(ctx: Context) -> None:
+    await set_language(ctx, ctx.args)
+
+
+async def set_language(ctx: Context, lang: str) -> None:
+    if lang not in LANGUAGES:
+        await ctx.say("language_unknown")
+        return
+    await ctx.services.preferences.set_language(ctx.user_key, lang)
+    ctx.lang = lang
+    await ctx.say("language_set")

@@ -1,0 +1,223 @@
+"""The one SQLite connection, its pragmas, the transaction helper and migrations.
+
+All SQLite-specific behaviour lives here so the repositories stay portable SQL.
+One connection serialised by an asyncio lock keeps the transports and the
+scheduler from interleaving statements; `BEGIN IMMEDIATE` takes the write lock up
+front so a transaction never fails half-way on a lock upgrade.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5_000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class StorageError(Exception):
+    """The database cannot do what was asked right now (locked, full, read-only, corrupt)."""
+
+
+class StorageBusy(StorageError):
+    """Another process holds the database lock (a backup, a second instance)."""
+
+
+class StorageFull(StorageError):
+    """The disk or the database file is full: nothing was written."""
+
+
+def _translate(exc: sqlite3.Error) -> StorageError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return StorageBusy("the database is locked by another process")
+    if "full" in text or "disk i/o" in text:
+        return StorageFull("the database or its disk is full")
+    if "readonly" in text or "read-only" in text:
+        return StorageError("the database is read-only")
+    return StorageError(f"database error: {type(exc).__name__}")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def to_db_time(moment: dt.datetime) -> str:
+    """Times are stored as ISO 8601 UTC text, which sorts correctly and is portable."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def from_db_time(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+
+
+class Transaction:
+    """Statements inside one `BEGIN IMMEDIATE … COMMIT`."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; returns the number of rows changed."""
+        cursor = await self._conn.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, params)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        cursor = await self._conn.execute(sql, params)
+        row = await cursor.fetchone()
+        await cursor.close()
+        return row
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        cursor = await self._conn.execute(sql, params)
+        rows = await cursor.fetchall()
+        await cursor.close()
+        return list(rows)
+
+
+class Database:
+    """Owns the connection; repositories borrow it through `transaction()` and `read()`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path, migrate: bool = True) -> Database:
+        db = cls(path)
+        await db.connect()
+        if migrate:
+            await db.migrate()
+        return db
+
+    async def connect(self) -> None:
+        if str(self.path) != ":memory:":
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the data folder {self.path.parent}: {exc.strerror}") from None
+        try:
+            conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            conn.row_factory = sqlite3.Row
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted personal data must not linger in free pages of the file.
+            await conn.execute("PRAGMA secure_delete = ON")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the database {self.path}: {_translate(exc)}") from None
+        self._conn = conn
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            async with self._lock:
+                await self._conn.close()
+                self._conn = None
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise StorageError("the database is closed")
+        return self._conn
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """One atomic unit of work: committed on success, rolled back on any error."""
+        async with self._lock:
+            conn = self.conn
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc) from None
+            try:
+                yield Transaction(conn)
+                await conn.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    await conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise _translate(exc) from None
+                raise
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[Transaction]:
+        """Reads that need no write lock, serialised with writers on the one connection."""
+        async with self._lock:
+            try:
+                yield Transaction(self.conn)
+            except sqlite3.Error as exc:
+                raise _translate(exc) from None
+
+    async def migrate(self) -> list[str]:
+        """Apply numbered migrations not yet recorded; returns the names applied."""
+        applied: list[str] = []
+        async with self.transaction() as tx:
+            await tx.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            done = {row["version"] for row in await tx.fetchall("SELECT version FROM schema_migrations")}
+        for version, name, sql in _migrations():
+            if version in done:
+                continue
+            async with self.transaction() as tx:
+                for statement in _statements(sql):
+                    await tx.execute(statement)
+                await tx.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, to_db_time(utcnow())),
+                )
+            applied.append(name)
+            log.info("migration applied: %s", name)
+        return applied
+
+    async def backup(self, target: Path) -> None:
+        """An online copy, consistent even while the bot writes (SQLite backup API)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        async with self._lock:
+            try:
+                dest = await aiosqlite.connect(target)
+                try:
+                    await self.conn.backup(dest)
+                finally:
+                    await dest.close()
+            except sqlite3.Error as exc:
+                raise _translate(exc) from None
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise StorageError("two migrations share a number")
+    return found
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration file on semicolons that end a line (no triggers with bodies here)."""
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in re.split(r";\s*$", "\n".join(lines), flags=re.M) if s.strip()]

@@ -1,0 +1,90 @@
+"""Shared fixtures: a real SQLite file per test, a clock the test moves, console chats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.app import Bot, build_bot
+from bot.config import Settings, load_settings
+from bot.transports.console import ConsoleTransport, ConsoleUser
+
+TEST_KEY = "test-pseudonym-key-0123456789abcdef"
+
+
+class FakeClock:
+    """Time that moves only when the test says so."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.current = start or dt.datetime(2026, 11, 29, 10, 0, tzinfo=dt.UTC)
+        self.mono = 1000.0
+
+    def now(self) -> dt.datetime:
+        return self.current
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def advance(self, seconds: float) -> None:
+        self.current += dt.timedelta(seconds=seconds)
+        self.mono += seconds
+
+
+class Chat:
+    """One console user talking to the bot; each call returns what the user sees in reply."""
+
+    def __init__(self, bot: Bot, user: ConsoleUser) -> None:
+        self.bot = bot
+        self.out = io.StringIO()
+        self.transport = ConsoleTransport(user, self.out)
+        self._read = 0
+
+    async def say(self, line: str) -> str:
+        await self.bot.router.dispatch(self.transport.to_inbound(line), self.transport)
+        return self.new_output()
+
+    async def press(self, label_or_number: str | int) -> str:
+        """Type a choice's number or label, as a console user does."""
+        return await self.say(str(label_or_number))
+
+    def new_output(self) -> str:
+        text = self.out.getvalue()
+        new, self._read = text[self._read :], len(text)
+        return new
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {"database_path": tmp_path / "petition.sqlite3", "pseudonym_key": TEST_KEY}
+    values.update(overrides)
+    return load_settings(env_file=None, **values)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+async def bot(settings: Settings, clock: FakeClock) -> AsyncIterator[Bot]:
+    b = await build_bot(settings, clock)
+    yield b
+    await b.close()
+
+
+@pytest.fixture
+def chat(bot: Bot) -> Callable[..., Chat]:
+    """Open a console chat: `chat()` for a private one, `chat(group="g1")` for a group."""
+
+    def open_chat(**user: object) -> Chat:
+        return Chat(bot, ConsoleUser(**user))  # type: ignore[arg-type]
+
+    return open_chat
