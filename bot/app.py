@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.answers import AnswerIndex
 from bot.clock import Clock, SystemClock
@@ -73,9 +76,45 @@ async def run_console(settings: Settings, user: ConsoleUser) -> None:
         await bot.close()
 
 
+class Component(Protocol):
+    """Something that runs beside the others in the one event loop: a transport, the scheduler."""
+
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def components(bot: Bot) -> list[Component]:
+    """What `run` starts, in start order (stopped in reverse): transports first, then jobs."""
+    found: list[Component] = []
+    # Each platform adds itself here when configured (Telegram, Matrix), then the scheduler.
+    return found
+
+
 async def run(settings: Settings) -> None:
     """Start every configured platform; with none configured, the console chat."""
     if not (settings.telegram_enabled or settings.matrix_enabled):
         await run_console(settings, ConsoleUser())
         return
-    raise NotImplementedError("chat platforms are not wired yet")
+    bot = await build_bot(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    started: list[Component] = []
+    try:
+        for component in components(bot):
+            await component.start()
+            started.append(component)
+            log.info("started %s", component.name)
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        for component in reversed(started):
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("could not stop %s cleanly", component.name)
+        await bot.close()

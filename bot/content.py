@@ -295,26 +295,41 @@ def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-def _load_messages(folder: Path) -> dict[str, dict[str, str]]:
-    r = _Reader(folder / "messages.toml")
-    messages: dict[str, dict[str, str]] = {}
+def _load_message_file(path: Path, messages: dict[str, dict[str, str]]) -> None:
+    """One feature's messages; each key exists in both languages with the same placeholders."""
+    r = _Reader(path)
+    found: dict[str, dict[str, str]] = {}
     for lang in LANGUAGES:
         table = r.get(r.data, lang, dict)
-        messages[lang] = {}
+        found[lang] = {}
         for key in table:
             value = r.get(table, key, str, lang)
             try:
                 _placeholders(value)
             except ValueError as exc:
                 raise ContentError(r.path, f"{lang}.{key}", f"broken placeholder ({exc})") from None
-            messages[lang][key] = value
-    fr, en = messages["fr"], messages["en"]
+            if key in messages[lang]:
+                raise ContentError(r.path, f"{lang}.{key}", "already defined in another messages file")
+            found[lang][key] = value
+    fr, en = found["fr"], found["en"]
     for key in sorted(set(fr) ^ set(en)):
         missing = "en" if key in fr else "fr"
         raise ContentError(r.path, f"{missing}.{key}", "missing (every message needs French and English)")
     for key in fr:
         if _placeholders(fr[key]) != _placeholders(en[key]):
             raise ContentError(r.path, f"en.{key}", "placeholders differ from the French text")
+    for lang in LANGUAGES:
+        messages[lang].update(found[lang])
+
+
+def _load_messages(folder: Path) -> dict[str, dict[str, str]]:
+    """All `messages/*.toml` files: one per feature, so features never edit the same file."""
+    files = sorted((folder / "messages").glob("*.toml"))
+    if not files:
+        raise ContentError(folder / "messages", "-", "no messages/*.toml file found")
+    messages: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
+    for path in files:
+        _load_message_file(path, messages)
     return messages
 
 
@@ -328,5 +343,5 @@ def load_content(folder: Path, required_messages: frozenset[str] = frozenset()) 
     messages = _load_messages(folder)
     for key in sorted(required_messages):
         if key not in messages["fr"]:
-            raise ContentError(folder / "messages.toml", f"fr.{key}", "missing (the bot uses this message)")
+            raise ContentError(folder / "messages", f"fr.{key}", "missing (the bot uses this message)")
     return Content(folder, campaign, petition, topics, faq, messages)

@@ -46,6 +46,7 @@ class Services:
     preferences: PreferenceRepository
     counts: Counts
     admins: frozenset[tuple[str, str]] = frozenset()
+    outbounds: dict[str, Outbound] = field(default_factory=dict)  # transport name -> its port, for jobs
     bot_links: dict[str, str] = field(default_factory=dict)  # transport -> link to a private chat
     commands: list[Command] = field(default_factory=list)  # set by the router, for /aide and menus
     extras: dict[str, Any] = field(default_factory=dict)
