@@ -210,8 +210,9 @@ class AnswerIndex:
         for variant in _deletions(term):
             if variant in self.vocabulary:
                 return variant
-            if variant in self._deletions:
-                return self._deletions[variant]
+            candidate = self._deletions.get(variant)
+            if candidate is not None and _one_edit(term, candidate):
+                return candidate
         return None
 
     def scores(self, question: str) -> np.ndarray:
@@ -240,6 +241,16 @@ class AnswerIndex:
             if len(others) == related:
                 break
         return Answer(best.id, best.kind, best.lang, best_score, tuple(others))
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Same length and one substitution or one adjacent transposition (deletions are checked by the caller)."""
+    if len(a) != len(b):
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(diff) == 1:
+        return True
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
 
 
 def _deletions(term: str) -> set[str]:

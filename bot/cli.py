@@ -39,7 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings: Settings = load_settings(args.env_file)
     except SettingsError as exc:
         return _fail(str(exc))
-    logs.configure(settings.log_level, settings.log_format)
+    level = settings.log_level
+    if args.command == "console" and level == "INFO":
+        level = "WARNING"  # the console is a chat: routine log lines would interleave with replies
+    logs.configure(level, settings.log_format)
     try:
         if args.command == "console":
             user = ConsoleUser(args.user, args.name, args.lang, args.group, args.admin)

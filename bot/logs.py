@@ -47,5 +47,5 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Libraries log request URLs (which hold the Telegram token) and payloads at INFO/DEBUG.
-    for noisy in ("httpx", "httpcore", "telegram", "nio", "apscheduler", "aiosqlite", "peewee", "matplotlib"):
+    for noisy in ("httpx", "httpcore", "telegram", "nio", "apscheduler", "aiosqlite", "peewee", "matplotlib", "bm25s"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
