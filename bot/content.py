@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 LANGUAGES = ("fr", "en")
+# Sources that are not passages of the text: the bot's own behaviour, the published count.
+SPECIAL_SOURCES = ("bot", "count")
 
 
 class ContentError(Exception):
@@ -274,8 +276,10 @@ def _load_faq(folder: Path, petition: Petition) -> tuple[tuple[Topic, ...], tupl
         if topic not in topic_ids:
             raise ContentError(r.path, f"{w}.topic", f"unknown topic {topic!r}")
         sources = r.strings(t, "sources", w)
+        if not sources:
+            raise ContentError(r.path, f"{w}.sources", "name at least one passage the answer comes from")
         for s in sources:
-            if petition.passage(s) is None and s != "bot":
+            if petition.passage(s) is None and s not in SPECIAL_SOURCES:
                 raise ContentError(r.path, f"{w}.sources", f"unknown passage {s!r}")
         entries.append(
             FaqEntry(

@@ -38,6 +38,8 @@ def source_of(ctx: Context, passage_id: str, lang: str) -> Rich:
     p = s.content.petition
     if passage_id == "bot":
         return s.template(lang, "source_bot")
+    if passage_id == "count":
+        return s.template(lang, "source_count")
     for i, paragraph in enumerate(p.paragraphs, start=1):
         if paragraph.id == passage_id:
             return s.template(lang, "source_paragraph", number=i)
