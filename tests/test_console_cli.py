@@ -1,0 +1,60 @@
+"""The console chat as a user runs it: a real process, piped input, replies on standard output."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(tmp_path: Path, args: list[str], stdin: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATRIX_"))}
+    environment.update({"DATABASE_PATH": str(tmp_path / "data" / "petition.sqlite3"), **env})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--env-file", str(tmp_path / "missing.env"), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=environment,
+        timeout=60,
+    )
+
+
+def test_piped_lines_are_all_answered_in_order_then_it_exits_0(tmp_path: Path) -> None:
+    result = _run(tmp_path, ["console"], "/compteur\n/start\n2\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.index("signatures au total") < out.index("Bienvenue") < out.index("2019")
+    assert "[1] 📜 La pétition" in out
+    assert (tmp_path / "data" / "petition.sqlite3").exists()
+
+
+def test_run_without_platform_opens_the_console(tmp_path: Path) -> None:
+    result = _run(tmp_path, ["run"], "/aide\n")
+    assert result.returncode == 0, result.stderr
+    assert "/chronologie" in result.stdout
+
+
+def test_console_options_set_language_and_group(tmp_path: Path) -> None:
+    result = _run(tmp_path, ["console", "--lang", "en", "--user", "7", "--name", "Ada"], "/count\n")
+    assert "signatures in all" in result.stdout
+    group = _run(tmp_path, ["console", "--group", "g1"], "hello there\n/aide\n")
+    assert group.stdout.count("Commandes") == 1
+
+
+def test_an_invalid_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    result = _run(tmp_path, ["console"], "", TIMEZONE="Nowhere/Land")
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "TIMEZONE" in lines[0]
+
+
+def test_a_broken_campaign_folder_is_one_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "campaign"
+    folder.mkdir()
+    (folder / "campaign.toml").write_text("[campaign\n", encoding="utf-8")
+    result = _run(tmp_path, ["console"], "", CAMPAIGN=str(folder))
+    assert result.returncode != 0
+    assert "campaign.toml" in result.stderr and "Traceback" not in result.stderr
