@@ -37,6 +37,10 @@ class FakeClock:
 class Chat:
     """One console user talking to the bot; each call returns what the user sees in reply."""
 
+    @staticmethod
+    def user(**fields: object) -> ConsoleUser:
+        return ConsoleUser(**fields)  # type: ignore[arg-type]
+
     def __init__(self, bot: Bot, user: ConsoleUser) -> None:
         self.bot = bot
         self.out = io.StringIO()

@@ -1,0 +1,115 @@
+"""Routing order and dialogue state: commands beat steps, stale presses expire, restarts resume."""
+
+import enum
+
+from bot import dialogue
+from bot.app import build_bot
+from bot.config import Settings
+from bot.context import Context
+from bot.markup import plain
+from handlers import build_routes
+from storage.dialogues import Dialogue
+from tests.conftest import Chat, FakeClock
+
+
+class Step(enum.Enum):
+    COLOUR = "quiz.colour"
+    DONE = "quiz.done"
+
+
+class Quiz:
+    """A two-step test dialogue: pick a colour, then type a word."""
+
+    name = "quiz"
+
+    async def start(self, ctx: Context) -> None:
+        d = await dialogue.start(ctx, self.name, Step.COLOUR)
+        await ctx.reply(plain("colour?"), [ctx.step_choice(d, "red", "Red"), ctx.step_choice(d, "blue", "Blue")])
+
+    async def on_choice(self, ctx: Context, d: Dialogue, value: str) -> None:
+        moved = await dialogue.advance(ctx, d, Step.DONE, {"colour": value})
+        if moved is None:
+            await ctx.say("expired_choice")
+            return
+        await ctx.reply(plain(f"chose {value}; now a word?"))
+
+    async def on_text(self, ctx: Context, d: Dialogue, text: str) -> None:
+        await dialogue.finish(ctx, d)
+        await ctx.reply(plain(f"done: {d.data.get('colour')} {text}"))
+
+
+async def _bot(settings: Settings, clock: FakeClock):  # type: ignore[no-untyped-def]
+    bot = await build_bot(settings, clock)
+    routes = build_routes()
+    quiz = Quiz()
+    routes.flow(quiz)
+    routes.command("quiz", handler=quiz.start)
+    from bot.router import Router
+
+    bot.router = Router(routes, bot.services)
+    return bot
+
+
+async def test_a_dialogue_goes_step_by_step(settings: Settings, clock: FakeClock) -> None:
+    bot = await _bot(settings, clock)
+    me = Chat(bot, Chat.user())
+    assert "[1] Red" in await me.say("/quiz")
+    assert "chose red" in await me.press(1)
+    assert "done: red tea" in await me.say("tea")
+    await bot.close()
+
+
+async def test_a_command_wins_over_the_dialogue_step(settings: Settings, clock: FakeClock) -> None:
+    bot = await _bot(settings, clock)
+    me = Chat(bot, Chat.user())
+    await me.say("/quiz")
+    await me.press("Blue")
+    assert "signatures au total" in await me.say("/compteur")
+    assert "C'est annulé" in await me.say("/annuler")
+    assert "done" not in await me.say("tea")
+    await bot.close()
+
+
+async def test_a_choice_pressed_twice_moves_the_dialogue_once(settings: Settings, clock: FakeClock) -> None:
+    bot = await _bot(settings, clock)
+    me = Chat(bot, Chat.user())
+    await me.say("/quiz")
+    first = me.transport.to_inbound("1")
+    await bot.router.dispatch(first, me.transport)
+    await bot.router.dispatch(first, me.transport)
+    out = me.new_output()
+    assert out.count("chose red") == 1 and "a expiré" in out
+    await bot.close()
+
+
+async def test_a_restart_mid_dialogue_resumes_at_the_same_step(settings: Settings, clock: FakeClock) -> None:
+    bot = await _bot(settings, clock)
+    me = Chat(bot, Chat.user())
+    await me.say("/quiz")
+    await me.press(2)
+    await bot.close()
+
+    again = await _bot(settings, clock)
+    me = Chat(again, Chat.user())
+    assert "done: blue coffee" in await me.say("coffee")
+    await again.close()
+
+
+async def test_an_expired_dialogue_answers_a_late_press_with_expired(settings: Settings, clock: FakeClock) -> None:
+    bot = await _bot(settings, clock)
+    me = Chat(bot, Chat.user())
+    await me.say("/quiz")
+    clock.advance(16 * 60)
+    assert "a expiré" in await me.press(1)
+    await bot.close()
+
+
+async def test_dialogue_state_holds_no_platform_id(settings: Settings, clock: FakeClock) -> None:
+    bot = await _bot(settings, clock)
+    me = Chat(bot, Chat.user(id="424242", name="Zoé"))
+    await me.say("/quiz")
+    async with bot.services.db.read() as tx:
+        rows = await tx.fetchall("SELECT * FROM dialogues")
+    assert len(rows) == 1
+    assert all("424242" not in str(value) for value in tuple(rows[0]))
+    await bot.close()
