@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.events import Choice, Document, Image, Inbound, Outbound, Reply, Sent
+from bot.events import ChatEvents, Choice, Document, Image, Inbound, Outbound, Reply, Sent
 from bot.markup import Rich, render_template
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ class Services:
     bot_links: dict[str, str] = field(default_factory=dict)  # transport -> link to a private chat
     commands: list[Command] = field(default_factory=list)  # set by the router, for /aide and menus
     extras: dict[str, Any] = field(default_factory=dict)
+    chat_events: ChatEvents | None = None  # told by transports when a chat is gone or migrated
 
     def commands_include(self, name: str) -> bool:
         return any(name in command.names for command in self.commands)

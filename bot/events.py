@@ -127,3 +127,13 @@ class Outbound(Protocol):
     async def edit(self, sent: Sent, reply: Reply) -> None: ...
 
     async def is_chat_admin(self, chat: Chat, user_id: str) -> bool: ...
+
+
+class ChatEvents(Protocol):
+    """What a transport tells the core about chats themselves, so subscriptions follow them."""
+
+    async def chat_gone(self, chat: Chat) -> None:
+        """The bot was removed from a group or blocked by a user: stop sending there."""
+
+    async def chat_migrated(self, old: Chat, new_id: str) -> None:
+        """A group became a supergroup under a new id: whatever pointed at `old` moves to `new_id`."""
