@@ -17,6 +17,7 @@ from bot.counts import Counts
 from bot.pseudonyms import Pseudonymizer, load_or_create_key
 from bot.router import Router
 from bot.transports.console import ConsoleTransport, ConsoleUser
+from bot.transports.telegram import TelegramTransport
 from handlers import build_routes
 from storage.db import Database
 from storage.dialogues import DialogueRepository
@@ -90,6 +91,8 @@ def components(bot: Bot) -> list[Component]:
     """What `run` starts, in start order (stopped in reverse): transports first, then jobs."""
     found: list[Component] = []
     # Each platform adds itself here when configured (Telegram, Matrix), then the scheduler.
+    if bot.services.settings.telegram_enabled:
+        found.append(TelegramTransport(bot.services, bot.router))
     return found
 
 

@@ -13,7 +13,7 @@ import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +79,17 @@ class Settings(BaseSettings):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError("unknown time zone (use a name such as Europe/Paris)") from None
+        return value
+
+    @field_validator("telegram_webhook_url", "telegram_webhook_secret")
+    @classmethod
+    def _webhook_complete(cls, value: str | SecretStr | None, info: ValidationInfo) -> str | SecretStr | None:
+        token = info.data.get("telegram_bot_token")
+        if info.data.get("telegram_mode") != "webhook" or not (token and token.get_secret_value()):
+            return value
+        given = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not given:
+            raise ValueError("required when TELEGRAM_MODE is webhook")
         return value
 
     @field_validator("admins")

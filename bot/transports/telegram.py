@@ -1,0 +1,652 @@
+"""Telegram, through python-telegram-bot: updates become `Inbound` events, `Reply`s become Bot API calls.
+
+This is the only module that imports `telegram`. It uses PTB's `Bot` (HTTP client,
+request encoding, error mapping, `Update` parsing) but neither its `Application`
+dispatch nor its `Updater`:
+
+- Restart safety: PTB's updater acknowledges updates (by asking for the next
+  offset) before handlers have finished, so a crash could lose a pressed
+  confirmation. Here the polling loop asks for the next offset only after every
+  update of a batch is handled, and stores it, so a restart resumes there. An
+  update handled twice has no second effect: dialogue steps are idempotent.
+- Dialogues, jobs and persistence belong to the core and serve every platform;
+  PTB's `ConversationHandler`, `JobQueue` and persistence are not used.
+- `start()` and `stop()` run inside the process's one event loop, beside Matrix
+  and the scheduler (`run_polling()` would own the loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import hmac
+import logging
+import re
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    CallbackQuery,
+    ChatMember,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram import Chat as TgChat
+from telegram import User as TgUser
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+
+from bot.config import SettingsError
+from bot.context import Services
+from bot.events import (
+    Chat,
+    ChatGone,
+    ChatKind,
+    Choice,
+    DeliveryError,
+    Inbound,
+    RateLimited,
+    Reply,
+    Sender,
+    Sent,
+    TransientError,
+)
+from bot.router import Command, Router
+from bot.transports.telegram_render import checked_callback_data, fits_caption, message_chunks, to_html
+from storage.db import StorageError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+TRANSPORT = "telegram"
+OFFSET_KEY = "telegram:update_offset"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+ADMIN_CACHE_SECONDS = 60.0  # a demoted admin keeps their rights this long, at most
+MAX_RATE_RETRIES = 3  # 429s in a row for one interactive reply before giving up
+PRESSED_MEMORY = 2048  # keyboards remembered as used, to drop the second of a double press
+_COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")  # what setMyCommands accepts
+_NOT_MODIFIED = "message is not modified"
+
+
+class _NotModified(DeliveryError):
+    """An edit that would change nothing; Telegram refuses it, and nothing needs doing."""
+
+
+class TelegramTransport:
+    """The Telegram transport: the `Outbound` port for the core and a `Component` of the process.
+
+    Sending, two ways:
+    - `send(chat, reply)` (the port, used by handlers for interactive replies):
+      when Telegram answers 429, it waits `retry_after` and retries, because the
+      user is waiting for that reply; nothing else goes out on the token meanwhile.
+    - `deliver(chat, reply)` (for the broadcast outbox): never waits; raises
+      `RateLimited(retry_after)` on a 429, or at once while a pause is running,
+      so the outbox can reschedule instead of holding a task.
+    Both raise `ChatGone` (blocked, kicked, chat not found, migrated: then with
+    `new_chat_id`) and `TransientError` (network, timeouts, 5xx).
+    """
+
+    name = TRANSPORT
+
+    def __init__(self, services: Services, router: Router, *, poll_timeout: float = 30.0) -> None:
+        self._services = services
+        self._settings = services.settings
+        self._router = router
+        self._poll_timeout = poll_timeout
+        self._api: Bot | None = None
+        self.username = ""
+        self._bot_id = 0
+        self._mention: re.Pattern[str] | None = None
+        self._offset: int | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopping = False
+        self._paused_until = 0.0
+        self._admin_cache: dict[tuple[str, str], tuple[float, bool]] = {}
+        self._pressed: collections.OrderedDict[tuple[str, str], None] = collections.OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._lock_users: collections.Counter[str] = collections.Counter()
+        self._runner: web.AppRunner | None = None
+
+    # Component -------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Check the settings, identify the bot (getMe), publish the command menus, then listen."""
+        s = self._settings
+        webhook = s.telegram_mode == "webhook"
+        if s.telegram_bot_token is None or not s.telegram_bot_token.get_secret_value():
+            raise SettingsError("invalid setting TELEGRAM_BOT_TOKEN: required to start Telegram")
+        if webhook and (s.telegram_webhook_secret is None or not s.telegram_webhook_secret.get_secret_value()):
+            raise SettingsError("invalid setting TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_MODE is webhook")
+        if webhook and not s.telegram_webhook_url:
+            raise SettingsError("invalid setting TELEGRAM_WEBHOOK_URL: required when TELEGRAM_MODE is webhook")
+        api_url = s.telegram_api_url
+        file_url = api_url[: -len("bot")] + "file/bot" if api_url.endswith("/bot") else api_url
+        self._api = Bot(
+            s.telegram_bot_token.get_secret_value(),
+            base_url=api_url,
+            base_file_url=file_url,
+            request=HTTPXRequest(connection_pool_size=64, read_timeout=15.0, media_write_timeout=30.0),
+            get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=10.0),
+        )
+        try:
+            await self._api.initialize()
+        except InvalidToken:
+            raise SettingsError("invalid setting TELEGRAM_BOT_TOKEN: refused by the Bot API") from None
+        self.username = self._api.username
+        self._bot_id = self._api.id
+        self._mention = re.compile(rf"(?<![\w@])@{re.escape(self.username)}(?!\w)", re.IGNORECASE)
+        self._services.outbounds[TRANSPORT] = self
+        self._services.bot_links[TRANSPORT] = f"https://t.me/{self.username}"
+        self._router.set_username(TRANSPORT, self.username)
+        await self._publish_commands()
+        self._stopping = False
+        if webhook:
+            await self._start_webhook()
+        else:
+            await self._call(lambda: self.api.delete_webhook(drop_pending_updates=False), wait=True)
+            stored = await self._services.kv.get(OFFSET_KEY)
+            self._offset = int(stored) if stored else None
+            self._task = asyncio.create_task(self._poll(), name="telegram-polling")
+        log.info("telegram started mode=%s", s.telegram_mode)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Let the batch being handled finish (up to `grace` seconds), then stop listening and close."""
+        self._stopping = True
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._task is not None:
+            if not self._idle.is_set() and grace > 0:
+                try:
+                    await asyncio.wait_for(self._idle.wait(), grace)
+                except TimeoutError:
+                    log.warning("telegram stopped while handling updates; they will be fetched again")
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        if self._services.outbounds.get(TRANSPORT) is self:
+            del self._services.outbounds[TRANSPORT]
+        if self._api is not None:
+            await self._api.shutdown()
+            self._api = None
+
+    @property
+    def api(self) -> Bot:
+        if self._api is None:
+            raise RuntimeError("the Telegram transport is not started")
+        return self._api
+
+    @property
+    def webhook_address(self) -> tuple[str, int] | None:
+        """Where the webhook server listens, once started (the port is useful when it was 0)."""
+        if self._runner is None or not self._runner.addresses:
+            return None
+        host, port = self._runner.addresses[0][:2]
+        return str(host), int(port)
+
+    # Command menus ----------------------------------------------------------
+
+    async def _publish_commands(self) -> None:
+        """French menu by default, English for English-speaking clients; admin commands only in admins' chats."""
+        commands = self._services.commands
+        public = [c for c in commands if not c.admin]
+        for lang, code in (("fr", None), ("en", "en")):
+            await self._set_commands(self._menu(public, lang), language_code=code)
+        admin_ids = sorted(user for transport, user in self._services.admins if transport == TRANSPORT)
+        if not any(c.admin for c in commands):
+            return
+        for user_id in admin_ids:
+            if not user_id.lstrip("-").isdigit():
+                continue
+            scope = BotCommandScopeChat(int(user_id))
+            for lang, code in (("fr", None), ("en", "en")):
+                await self._set_commands(self._menu(commands, lang), language_code=code, scope=scope)
+
+    def _menu(self, commands: Iterable[Command], lang: str) -> list[BotCommand]:
+        menu = []
+        for command in commands:
+            if command.menu_key is None or not command.in_menu:
+                continue
+            name = command.names[1] if lang == "en" and len(command.names) > 1 else command.names[0]
+            if not _COMMAND_NAME.match(name):
+                continue
+            label = self._services.template(lang, command.menu_key).plain.strip()[:256]
+            if label:
+                menu.append(BotCommand(name, label))
+        return menu
+
+    async def _set_commands(
+        self, menu: list[BotCommand], language_code: str | None, scope: BotCommandScopeChat | None = None
+    ) -> None:
+        try:
+            await self._call(
+                lambda: self.api.set_my_commands(menu, scope=scope, language_code=language_code), wait=True
+            )
+        except DeliveryError as exc:
+            # A menu is a convenience: an admin who never opened a chat with the bot makes this fail.
+            log.warning("command menu not published scope=%s error=%s", scope and "chat", type(exc).__name__)
+
+    # Polling ----------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        backoff = 0.0
+        while not self._stopping:
+            try:
+                updates = await self._call(
+                    lambda: self.api.get_updates(
+                        offset=self._offset, timeout=int(self._poll_timeout), allowed_updates=ALLOWED_UPDATES
+                    ),
+                    wait=True,
+                )
+                backoff = 0.0
+            except DeliveryError as exc:
+                backoff = min(30.0, max(1.0, backoff * 2))
+                log.warning("telegram getUpdates failed error=%s retry_in=%.0fs", type(exc).__name__, backoff)
+                await asyncio.sleep(backoff)
+                continue
+            if not updates:
+                continue
+            self._idle.clear()
+            try:
+                await self.handle_updates(updates)
+            finally:
+                self._idle.set()
+
+    async def handle_updates(self, updates: Sequence[Update]) -> None:
+        """Handle a batch (in order within each chat, chats concurrently), then move the offset past it."""
+        fresh: dict[int, Update] = {}
+        for update in updates:
+            if self._offset is not None and update.update_id < self._offset:
+                continue  # already handled and acknowledged
+            fresh.setdefault(update.update_id, update)
+        if fresh:
+            await asyncio.gather(*(self._handle_in_order(u) for u in fresh.values()))
+        self._offset = max(u.update_id for u in updates) + 1
+        try:
+            await self._services.kv.set(OFFSET_KEY, str(self._offset))
+        except StorageError as exc:
+            log.warning("telegram offset not stored: %s", type(exc).__name__)
+
+    async def _handle_in_order(self, update: Update) -> None:
+        chat = update.effective_chat
+        key = str(chat.id) if chat is not None else ""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._lock_users[key] += 1
+        try:
+            async with lock:
+                await self._handle(update)
+        except Exception:
+            log.exception("telegram update not handled kind=%s", _kind(update))
+        finally:
+            self._lock_users[key] -= 1
+            if not self._lock_users[key]:
+                del self._lock_users[key]
+                del self._locks[key]
+
+    async def _handle(self, update: Update) -> None:
+        if update.callback_query is not None:
+            await self._on_press(update.callback_query)
+        elif update.my_chat_member is not None:
+            await self._on_membership(update.my_chat_member)
+        elif update.message is not None:
+            await self._on_message(update.message)
+
+    # Webhook ----------------------------------------------------------------
+
+    async def _start_webhook(self) -> None:
+        s = self._settings
+        path = urlsplit(s.telegram_webhook_url).path or "/"
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_post(path, self._on_webhook)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, s.telegram_webhook_listen, s.telegram_webhook_port).start()
+        secret = s.telegram_webhook_secret.get_secret_value() if s.telegram_webhook_secret else ""
+        await self._call(
+            lambda: self.api.set_webhook(
+                s.telegram_webhook_url, allowed_updates=ALLOWED_UPDATES, secret_token=secret, drop_pending_updates=False
+            ),
+            wait=True,
+        )
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        """One update from Telegram; answered only after it is handled, so Telegram retries a crash."""
+        secret = self._settings.telegram_webhook_secret
+        expected = secret.get_secret_value().encode() if secret else b""
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not expected or not hmac.compare_digest(given, expected):
+            log.warning("telegram webhook call refused: wrong or missing secret")
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.api)
+        except Exception:
+            log.warning("telegram webhook call refused: not an update")
+            return web.Response(status=400)
+        await self._handle_in_order(update)
+        return web.Response(status=200)
+
+    # Inbound ----------------------------------------------------------------
+
+    async def _on_message(self, message: Message) -> None:
+        chat = _chat(message.chat)
+        if chat is None:
+            return
+        if message.migrate_to_chat_id:
+            log.info("telegram group migrated to a supergroup")
+            hooks = self._services.chat_events
+            if hooks is not None:
+                await hooks.chat_migrated(chat, str(message.migrate_to_chat_id))
+            return
+        user = message.from_user
+        if user is None or user.is_bot:
+            return
+        text = message.text or message.caption or ""
+        if not text and (chat.is_group or message.effective_attachment is None):
+            return  # service messages (members joining, pins...) are not addressed to the bot
+        addressed = not chat.is_group
+        reply_to = message.reply_to_message
+        if reply_to is not None and reply_to.from_user is not None and reply_to.from_user.id == self._bot_id:
+            addressed = True
+        if self._mention is not None and not text.startswith(("/", "!")) and self._mention.search(text):
+            addressed = True
+            text = " ".join(self._mention.sub(" ", text).split())
+        inbound = Inbound(chat, _sender(user), text=text, message_id=str(message.message_id), addressed=addressed)
+        await self._router.dispatch(inbound, self)
+
+    async def _on_press(self, query: CallbackQuery) -> None:
+        """A button press: always answered (clients show a spinner until then), its keyboard removed."""
+        message = query.message
+        chat = _chat(message.chat) if message is not None else None
+        if message is None or chat is None or query.data is None:
+            await self._quietly(self.api.answer_callback_query(query.id))
+            return
+        key = (chat.id, str(message.message_id))
+        if key in self._pressed:
+            # The second press of a double press: the first one is being (or was) handled.
+            await self._quietly(self.api.answer_callback_query(query.id))
+            return
+        self._pressed[key] = None
+        while len(self._pressed) > PRESSED_MEMORY:
+            self._pressed.popitem(last=False)
+        inbound = Inbound(chat, _sender(query.from_user), choice=query.data, message_id=key[1], addressed=True)
+        await asyncio.gather(
+            self._quietly(self._call(lambda: self.api.answer_callback_query(query.id), wait=True)),
+            self._quietly(
+                self._call(
+                    lambda: self.api.edit_message_reply_markup(chat_id=int(chat.id), message_id=int(key[1])),
+                    wait=True,
+                )
+            ),
+            self._router.dispatch(inbound, self),
+        )
+
+    async def _on_membership(self, change: ChatMemberUpdated) -> None:
+        """The bot was added, removed, blocked or unblocked."""
+        chat = _chat(change.chat)
+        if chat is None:
+            return
+        status = change.new_chat_member.status
+        gone = status in (ChatMember.LEFT, ChatMember.BANNED)
+        log.info("telegram membership changed kind=%s status=%s", chat.kind.value, status)
+        if gone:
+            self._admin_cache = {k: v for k, v in self._admin_cache.items() if k[0] != chat.id}
+            hooks = self._services.chat_events
+            if hooks is not None:
+                await hooks.chat_gone(chat)
+
+    # Outbound port ------------------------------------------------------------
+
+    async def send(self, chat: Chat, reply: Reply) -> Sent:
+        return await self._send(chat, reply, wait=True)
+
+    async def deliver(self, chat: Chat, reply: Reply) -> Sent:
+        """Send without waiting out a rate limit: raises `RateLimited` so the caller reschedules."""
+        return await self._send(chat, reply, wait=False)
+
+    async def _send(self, chat: Chat, reply: Reply, *, wait: bool) -> Sent:
+        markup = _keyboard(reply.choices)  # validated before anything is sent
+        chat_id = int(chat.id)
+        silent = reply.silent
+        attachments: list[tuple[str, bytes, str]] = []
+        if reply.image is not None:
+            attachments.append(("photo", reply.image.png, reply.image.name))
+        if reply.document is not None:
+            attachments.append(("document", reply.document.data, reply.document.name))
+        caption = to_html(reply.text) if reply.text and attachments and fits_caption(reply.text) else None
+        chunks = [] if caption is not None or not reply.text else message_chunks(reply.text)
+        last: Message | None = None
+        kind = "text"
+        for i, (what, data, filename) in enumerate(attachments):
+            final = i == len(attachments) - 1
+            last = await self._send_file(
+                what,
+                chat_id,
+                InputFile(data, filename=filename),
+                caption=caption if final else None,
+                markup=markup if final and not chunks else None,
+                silent=silent,
+                wait=wait,
+            )
+            kind = "caption"
+        for i, chunk in enumerate(chunks):
+            final = i == len(chunks) - 1
+            last = await self._send_text(chat_id, chunk, markup if final else None, silent=silent, wait=wait)
+            kind = "text"
+        if last is None:
+            raise ValueError("a reply needs text, an image or a document")
+        return Sent(chat, str(last.message_id), {"kind": kind})
+
+    async def _send_text(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, *, silent: bool, wait: bool
+    ) -> Message:
+        return await self._call(
+            lambda: self.api.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                disable_notification=silent,
+                link_preview_options=_NO_PREVIEW,
+            ),
+            wait=wait,
+        )
+
+    async def _send_file(
+        self,
+        what: str,
+        chat_id: int,
+        file: InputFile,
+        *,
+        caption: str | None,
+        markup: InlineKeyboardMarkup | None,
+        silent: bool,
+        wait: bool,
+    ) -> Message:
+        send = self.api.send_photo if what == "photo" else self.api.send_document
+        return await self._call(
+            lambda: send(
+                chat_id,
+                file,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                disable_notification=silent,
+            ),
+            wait=wait,
+        )
+
+    async def edit(self, sent: Sent, reply: Reply) -> None:
+        markup = _keyboard(reply.choices)
+        chat_id, message_id = int(sent.chat.id), int(sent.message_id)
+        try:
+            if sent.extra.get("kind") == "caption":
+                caption = to_html(reply.text) if fits_caption(reply.text) else None
+                await self._call(
+                    lambda: self.api.edit_message_caption(
+                        chat_id=chat_id,
+                        message_id=message_id,
+                        caption=caption,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                    ),
+                    wait=True,
+                )
+                if caption is None:
+                    await self._send(sent.chat, Reply(reply.text, silent=True), wait=True)
+            else:
+                chunks = message_chunks(reply.text) or [""]
+                first_markup = markup if len(chunks) == 1 else None
+                await self._call(
+                    lambda: self.api.edit_message_text(
+                        chunks[0],
+                        chat_id=chat_id,
+                        message_id=message_id,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=first_markup,
+                        link_preview_options=_NO_PREVIEW,
+                    ),
+                    wait=True,
+                )
+                for i, chunk in enumerate(chunks[1:], start=2):
+                    final = i == len(chunks)
+                    await self._send_text(chat_id, chunk, markup if final else None, silent=False, wait=True)
+        except _NotModified:
+            pass
+        if reply.choices:
+            self._pressed.pop((sent.chat.id, sent.message_id), None)  # a fresh keyboard may be pressed again
+
+    async def is_chat_admin(self, chat: Chat, user_id: str) -> bool:
+        """Group owners and administrators; in a private chat, its one user. Cached for a minute."""
+        if not chat.is_group:
+            return chat.id == user_id
+        key = (chat.id, user_id)
+        now = time.monotonic()
+        cached = self._admin_cache.get(key)
+        if cached is not None and now - cached[0] < ADMIN_CACHE_SECONDS:
+            return cached[1]
+        member = await self._call(lambda: self.api.get_chat_member(int(chat.id), int(user_id)), wait=True)
+        is_admin = member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
+        self._admin_cache[key] = (now, is_admin)
+        return is_admin
+
+    # Errors ---------------------------------------------------------------------
+
+    async def _call(self, request: Callable[[], Awaitable[T]], *, wait: bool) -> T:
+        """One Bot API call with Telegram's errors translated into the core's, and 429 pauses honoured.
+
+        A 429 means nothing may reach the API on this token until `retry_after`
+        has passed, so the pause is shared by every call of this transport.
+        """
+        rate_retries = 0
+        while True:
+            remaining = self._paused_until - time.monotonic()
+            if remaining > 0:
+                if not wait:
+                    raise RateLimited(remaining)
+                await asyncio.sleep(remaining)
+                continue
+            try:
+                return await request()
+            except RetryAfter as exc:
+                delay = _retry_after(exc)
+                self._paused_until = max(self._paused_until, time.monotonic() + delay)
+                log.warning("telegram rate limit: pausing %.0f s", delay)
+                rate_retries += 1
+                if not wait or rate_retries > MAX_RATE_RETRIES:
+                    raise RateLimited(delay) from None
+            except ChatMigrated as exc:
+                raise ChatGone("migrated to a supergroup", new_chat_id=str(exc.new_chat_id)) from None
+            except Forbidden:
+                raise ChatGone("blocked or removed") from None
+            except BadRequest as exc:
+                reason = exc.message.lower()
+                if "chat not found" in reason:
+                    raise ChatGone("chat not found") from None
+                if _NOT_MODIFIED in reason:
+                    raise _NotModified(reason) from None
+                raise DeliveryError(f"request refused by Telegram: {exc.message}") from None
+            except InvalidToken:
+                raise DeliveryError("token refused by Telegram") from None
+            except Conflict:
+                raise TransientError("conflict: another instance is polling, or a webhook is set") from None
+            except (TimedOut, NetworkError) as exc:
+                raise TransientError(type(exc).__name__) from None
+            except TelegramError as exc:
+                raise DeliveryError(type(exc).__name__) from None
+
+    async def _quietly(self, request: Awaitable[object]) -> None:
+        """Calls whose failure changes nothing for the user (answering a press, removing a used keyboard)."""
+        try:
+            await request
+        except (DeliveryError, TelegramError) as exc:
+            log.debug("telegram courtesy call failed error=%s", type(exc).__name__)
+
+
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def _keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
+    """One button per row: labels are sentences (FAQ questions), too long to sit side by side."""
+    if not choices:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(c.label, callback_data=checked_callback_data(c.payload))] for c in choices]
+    )
+
+
+def _chat(chat: TgChat) -> Chat | None:
+    """Private chats and (super)groups; channels are not served."""
+    if chat.type == TgChat.PRIVATE:
+        return Chat(TRANSPORT, str(chat.id), ChatKind.PRIVATE)
+    if chat.type in (TgChat.GROUP, TgChat.SUPERGROUP):
+        return Chat(TRANSPORT, str(chat.id), ChatKind.GROUP)
+    return None
+
+
+def _sender(user: TgUser) -> Sender:
+    return Sender(str(user.id), user.full_name, user.language_code)
+
+
+def _retry_after(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB 22 deprecates the int form; both forms are handled
+        value = exc.retry_after
+    seconds = value if isinstance(value, int | float) else value.total_seconds()
+    return max(float(seconds), 0.0)
+
+
+def _kind(update: Update) -> str:
+    for kind in ALLOWED_UPDATES:
+        if getattr(update, kind, None) is not None:
+            return kind
+    return "other"
