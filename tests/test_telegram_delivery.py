@@ -235,6 +235,15 @@ async def test_a_wrong_token_stops_start_up_with_a_clear_message(tmp_path: Path,
             await TelegramTransport(w.bot.services, w.bot.router).start()
 
 
+async def test_an_unreachable_api_at_start_up_is_a_transient_error(tmp_path: Path, clock: FakeClock) -> None:
+    async with TelegramWorld(tmp_path, clock) as w:
+        assert w.bot is not None
+        w.stub.fail("getMe", 502, "Bad Gateway")
+        with pytest.raises(TransientError, match="start-up"):
+            await TelegramTransport(w.bot.services, w.bot.router).start()
+        assert "telegram" not in w.bot.services.outbounds
+
+
 async def test_run_starts_telegram_when_the_token_is_set(world: TelegramWorld) -> None:
     assert world.bot is not None
     assert [c.name for c in components(world.bot)] == ["telegram"]

@@ -123,6 +123,15 @@ async def test_commands_for_another_bot_are_left_to_it(world: TelegramWorld) -> 
     assert "Commandes" in mine.text
 
 
+async def test_a_group_faq_menu_stays_usable_by_every_member(world: TelegramWorld) -> None:
+    [menu] = await world.say(ALICE, "/faq", chat_id=GROUP, chat_type="group")
+    first, second = buttons(menu)[:2]
+    assert len(await world.press(ALICE, menu, first)) == 1
+    assert menu.reply_markup is not None, "a group keyboard is shared: it stays after one press"
+    assert len(await world.press(BOB, menu, second)) == 1
+    assert len(world.stub.sent("answerCallbackQuery")) == 2
+
+
 async def test_a_group_that_becomes_a_supergroup_is_followed(world: TelegramWorld) -> None:
     update = world.stub.message_update(
         ALICE, "", chat_id=GROUP, chat_type="group", extra={"migrate_to_chat_id": -1001234567890}

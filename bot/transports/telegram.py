@@ -88,7 +88,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 ADMIN_CACHE_SECONDS = 60.0  # a demoted admin keeps their rights this long, at most
 MAX_RATE_RETRIES = 3  # 429s in a row for one interactive reply before giving up
-PRESSED_MEMORY = 2048  # keyboards remembered as used, to drop the second of a double press
+DOUBLE_PRESS_SECONDS = 5.0  # a second press of the same button by the same user within this is a double press
+PRESSED_MEMORY = 2048  # presses remembered for that purpose
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")  # what setMyCommands accepts
 _NOT_MODIFIED = "message is not modified"
 
@@ -129,7 +130,7 @@ class TelegramTransport:
         self._stopping = False
         self._paused_until = 0.0
         self._admin_cache: dict[tuple[str, str], tuple[float, bool]] = {}
-        self._pressed: collections.OrderedDict[tuple[str, str], None] = collections.OrderedDict()
+        self._pressed: collections.OrderedDict[tuple[str, str, str], float] = collections.OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
         self._lock_users: collections.Counter[str] = collections.Counter()
         self._runner: web.AppRunner | None = None
@@ -156,11 +157,21 @@ class TelegramTransport:
             get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=10.0),
         )
         try:
-            await self._api.initialize()
+            await self._connect(webhook)
+        except BaseException:
+            await self.stop(grace=0)  # close what was opened; the process reports the error
+            raise
+        log.info("telegram started mode=%s", s.telegram_mode)
+
+    async def _connect(self, webhook: bool) -> None:
+        try:
+            await self.api.initialize()
         except InvalidToken:
             raise SettingsError("invalid setting TELEGRAM_BOT_TOKEN: refused by the Bot API") from None
-        self.username = self._api.username
-        self._bot_id = self._api.id
+        except TelegramError as exc:
+            raise TransientError(f"Telegram unreachable at start-up ({type(exc).__name__})") from None
+        self.username = self.api.username
+        self._bot_id = self.api.id
         self._mention = re.compile(rf"(?<![\w@])@{re.escape(self.username)}(?!\w)", re.IGNORECASE)
         self._services.outbounds[TRANSPORT] = self
         self._services.bot_links[TRANSPORT] = f"https://t.me/{self.username}"
@@ -174,7 +185,6 @@ class TelegramTransport:
             stored = await self._services.kv.get(OFFSET_KEY)
             self._offset = int(stored) if stored else None
             self._task = asyncio.create_task(self._poll(), name="telegram-polling")
-        log.info("telegram started mode=%s", s.telegram_mode)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Let the batch being handled finish (up to `grace` seconds), then stop listening and close."""
@@ -384,31 +394,40 @@ class TelegramTransport:
         await self._router.dispatch(inbound, self)
 
     async def _on_press(self, query: CallbackQuery) -> None:
-        """A button press: always answered (clients show a spinner until then), its keyboard removed."""
+        """A button press: always answered (clients show a spinner until then).
+
+        In a private chat the pressed keyboard is removed, so it cannot be pressed
+        again. A group message is shared: its keyboard stays for the others (a
+        bystander's press on someone's dialogue is answered "expired" by the router).
+        A double press (same user, same message, within seconds) is handled once.
+        """
         message = query.message
         chat = _chat(message.chat) if message is not None else None
         if message is None or chat is None or query.data is None:
-            await self._quietly(self.api.answer_callback_query(query.id))
+            await self._quietly(self._call(lambda: self.api.answer_callback_query(query.id), wait=True))
             return
-        key = (chat.id, str(message.message_id))
-        if key in self._pressed:
-            # The second press of a double press: the first one is being (or was) handled.
-            await self._quietly(self.api.answer_callback_query(query.id))
+        message_id = str(message.message_id)
+        if self._double_press((chat.id, message_id, str(query.from_user.id))):
+            await self._quietly(self._call(lambda: self.api.answer_callback_query(query.id), wait=True))
             return
-        self._pressed[key] = None
-        while len(self._pressed) > PRESSED_MEMORY:
-            self._pressed.popitem(last=False)
-        inbound = Inbound(chat, _sender(query.from_user), choice=query.data, message_id=key[1], addressed=True)
-        await asyncio.gather(
-            self._quietly(self._call(lambda: self.api.answer_callback_query(query.id), wait=True)),
-            self._quietly(
+        inbound = Inbound(chat, _sender(query.from_user), choice=query.data, message_id=message_id, addressed=True)
+        courtesy: list[Awaitable[object]] = [self._call(lambda: self.api.answer_callback_query(query.id), wait=True)]
+        if not chat.is_group:
+            courtesy.append(
                 self._call(
-                    lambda: self.api.edit_message_reply_markup(chat_id=int(chat.id), message_id=int(key[1])),
+                    lambda: self.api.edit_message_reply_markup(chat_id=int(chat.id), message_id=int(message_id)),
                     wait=True,
                 )
-            ),
-            self._router.dispatch(inbound, self),
-        )
+            )
+        await asyncio.gather(*(self._quietly(c) for c in courtesy), self._router.dispatch(inbound, self))
+
+    def _double_press(self, key: tuple[str, str, str]) -> bool:
+        now = time.monotonic()
+        previous = self._pressed.pop(key, None)
+        self._pressed[key] = now
+        while len(self._pressed) > PRESSED_MEMORY:
+            self._pressed.popitem(last=False)
+        return previous is not None and now - previous < DOUBLE_PRESS_SECONDS
 
     async def _on_membership(self, change: ChatMemberUpdated) -> None:
         """The bot was added, removed, blocked or unblocked."""
@@ -543,7 +562,9 @@ class TelegramTransport:
         except _NotModified:
             pass
         if reply.choices:
-            self._pressed.pop((sent.chat.id, sent.message_id), None)  # a fresh keyboard may be pressed again
+            # A fresh keyboard on the same message may be pressed again at once.
+            for key in [k for k in self._pressed if k[:2] == (sent.chat.id, sent.message_id)]:
+                del self._pressed[key]
 
     async def is_chat_admin(self, chat: Chat, user_id: str) -> bool:
         """Group owners and administrators; in a private chat, its one user. Cached for a minute."""
