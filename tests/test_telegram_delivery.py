@@ -14,11 +14,14 @@ from bot.events import Chat, ChatGone, Choice, Document, Image, RateLimited, Rep
 from bot.markup import join, parse, plain, render_template
 from bot.router import Command
 from bot.transports.telegram import OFFSET_KEY, TelegramTransport
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, make_settings
 from tests.telegram_harness import TelegramWorld, private
 from tests.telegram_stub import Call, TelegramStub, User, visible
 
 ALICE = User(111, "Alice", language_code="fr")
+
+# PTB 22 itself warns when it builds RetryAfter from an int, as the Bot API sends it.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
 @pytest.fixture
@@ -56,6 +59,12 @@ async def test_a_long_text_is_split_on_paragraphs_with_the_buttons_on_the_last_p
     assert all(p.text.rstrip().endswith("santé") for p in parts)  # cut between paragraphs, never inside
     assert [bool(p.reply_markup) for p in parts] == [False] * (len(parts) - 1) + [True]
     assert sum(p.text.count("Paragraphe") for p in parts) == 12
+
+
+async def test_length_is_counted_as_telegram_counts_it(world: TelegramWorld) -> None:
+    # An emoji is two UTF-16 code units: 3 000 of them exceed Telegram's 4 096 although len() says 3 000.
+    await transport(world).send(private(ALICE), Reply(plain("🙂 " * 1500)))
+    assert len(world.stub.chat_messages(ALICE.id)) == 2
 
 
 async def test_an_over_long_button_payload_is_refused_before_anything_is_sent(world: TelegramWorld) -> None:
@@ -226,6 +235,16 @@ async def test_webhook_mode_without_a_secret_refuses_to_start(tmp_path: Path, cl
         with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET"):
             await TelegramTransport(w.bot.services, w.bot.router).start()
         assert w.stub.calls == [], "refused before contacting Telegram"
+
+
+def test_webhook_settings_without_a_secret_are_refused_with_the_setting_named(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET"):
+        make_settings(
+            tmp_path,
+            telegram_bot_token="1:x",
+            telegram_mode="webhook",
+            telegram_webhook_url="https://example.org/hook",
+        )
 
 
 async def test_a_wrong_token_stops_start_up_with_a_clear_message(tmp_path: Path, clock: FakeClock) -> None:
