@@ -216,14 +216,6 @@ class TelegramTransport:
             raise RuntimeError("the Telegram transport is not started")
         return self._api
 
-    @property
-    def webhook_address(self) -> tuple[str, int] | None:
-        """Where the webhook server listens, once started (the port is useful when it was 0)."""
-        if self._runner is None or not self._runner.addresses:
-            return None
-        host, port = self._runner.addresses[0][:2]
-        return str(host), int(port)
-
     # Command menus ----------------------------------------------------------
 
     async def _publish_commands(self) -> None:
@@ -288,11 +280,11 @@ class TelegramTransport:
                 continue
             self._idle.clear()
             try:
-                await self.handle_updates(updates)
+                await self._handle_batch(updates)
             finally:
                 self._idle.set()
 
-    async def handle_updates(self, updates: Sequence[Update]) -> None:
+    async def _handle_batch(self, updates: Sequence[Update]) -> None:
         """Handle a batch (in order within each chat, chats concurrently), then move the offset past it."""
         fresh: dict[int, Update] = {}
         for update in updates:
