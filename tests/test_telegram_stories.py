@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from bot.app import run
 from bot.events import Chat, ChatKind
 from bot.transports.console import ConsoleTransport, ConsoleUser
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, make_settings
 from tests.telegram_harness import TelegramWorld, buttons
-from tests.telegram_stub import BOT_ID, BOT_USERNAME, StoredMessage, User
+from tests.telegram_stub import BOT_ID, BOT_USERNAME, TOKEN, StoredMessage, TelegramStub, User
 
 ALICE = User(111, "Alice", "Martin", language_code="fr")
 BOB = User(222, "Bob", language_code="en-GB")
@@ -207,3 +211,19 @@ async def test_a_webhook_double_press_is_answered_once(webhook_world: TelegramWo
     shown = await webhook_world.press(ALICE, menu, buttons(menu)[0], twice=True)
     assert len(shown) == 1
     assert menu.reply_markup is None  # the pressed keyboard was removed
+
+
+async def test_run_serves_telegram_until_stopped(tmp_path: Path) -> None:
+    """`petition-bot run` with a token: Telegram in the process's loop, stopped cleanly by SIGTERM."""
+    stub = await TelegramStub().start()
+    try:
+        settings = make_settings(tmp_path, telegram_bot_token=TOKEN, telegram_api_url=stub.api_url)
+        running = asyncio.create_task(run(settings))
+        await stub.wait_for(lambda: bool(stub.sent("getUpdates")))
+        stub.push(stub.message_update(ALICE, "/start"))
+        await stub.wait_for(lambda: bool(stub.sent("sendMessage")))
+        assert "Bienvenue" in stub.last_message(ALICE.id).text
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(running, 5)
+    finally:
+        await stub.close()
