@@ -40,7 +40,10 @@ class RecordingChatEvents:
 
 
 class TelegramWorld:
-    def __init__(self, tmp_path: Path, clock: Clock | None = None, **settings: Any) -> None:
+    def __init__(
+        self, tmp_path: Path, clock: Clock | None = None, *, record_chat_events: bool = True, **settings: Any
+    ) -> None:
+        self.record_chat_events = record_chat_events  # False: the core's real hooks (subscriptions follow)
         self.tmp_path = tmp_path
         self.clock = clock
         self.overrides = settings
@@ -66,7 +69,8 @@ class TelegramWorld:
         values |= self.overrides
         settings = make_settings(self.tmp_path, **values)
         self.bot = await build_bot(settings, self.clock)
-        self.bot.services.chat_events = self.events
+        if self.record_chat_events:
+            self.bot.services.chat_events = self.events
         return self
 
     async def start(self) -> TelegramTransport:
