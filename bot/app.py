@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.answers import AnswerIndex
+from bot.chat_events import SubscriptionChatEvents
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
 from bot.counts import Counts
+from bot.outbox import Outbox
 from bot.pseudonyms import Pseudonymizer, load_or_create_key
 from bot.router import Router
+from bot.scheduler import Scheduler
 from bot.transports.console import ConsoleTransport, ConsoleUser
 from bot.transports.telegram import TelegramTransport
 from handlers import build_routes
@@ -57,6 +60,8 @@ async def build_bot(settings: Settings, clock: Clock | None = None) -> Bot:
             counts=Counts(kv, content),
             admins=settings.admin_ids,
         )
+        services.chat_events = SubscriptionChatEvents(services)
+        services.outbox = Outbox(services)
         router = Router(build_routes(), services)
     except BaseException:
         await db.close()
@@ -93,6 +98,8 @@ def components(bot: Bot) -> list[Component]:
     # Each platform adds itself here when configured (Telegram, Matrix), then the scheduler.
     if bot.services.settings.telegram_enabled:
         found.append(TelegramTransport(bot.services, bot.router))
+    if bot.services.outbox is not None:
+        found.append(Scheduler(bot.services, bot.services.outbox))
     return found
 
 

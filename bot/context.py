@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.content import Content
     from bot.counts import Counts
+    from bot.outbox import Outbox
     from bot.pseudonyms import Pseudonymizer
     from bot.router import Command
     from storage.db import Database
@@ -51,6 +52,7 @@ class Services:
     commands: list[Command] = field(default_factory=list)  # set by the router, for /aide and menus
     extras: dict[str, Any] = field(default_factory=dict)
     chat_events: ChatEvents | None = None  # told by transports when a chat is gone or migrated
+    outbox: Outbox | None = None  # the broadcast delivery worker, woken when deliveries are queued
 
     def commands_include(self, name: str) -> bool:
         return any(name in command.names for command in self.commands)

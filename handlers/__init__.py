@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.router import Routes
-from handlers import fallbacks, info, questions
+from handlers import admin, fallbacks, info, questions, subscriptions
 
 
 def build_routes() -> Routes:
@@ -27,6 +27,14 @@ def build_routes() -> Routes:
     routes.command("compteur", "count", handler=info.show_count, menu="menu_count")
     routes.command("langue", "language", handler=info.choose_language, menu="menu_language")
     routes.command("annuler", "cancel", handler=fallbacks.cancel, menu="menu_cancel")
+    routes.command("abonner", "subscribe", handler=subscriptions.subscribe, menu="menu_subscribe")
+    routes.command("desabonner", "unsubscribe", handler=subscriptions.unsubscribe, menu="menu_unsubscribe")
+    routes.command("diffuser", "broadcast", handler=admin.start_broadcast, menu="menu_broadcast", admin=True)
+    routes.command("programmer", "schedule", handler=admin.schedule_broadcast, menu="menu_schedule", admin=True)
+    routes.command("diffusions", "broadcasts", handler=admin.list_broadcasts, menu="menu_broadcasts", admin=True)
+    routes.command("annuler_diffusion", "cancel_broadcast", handler=admin.cancel_broadcast, admin=True)
+    routes.command("compteur_officiel", "official_count", handler=admin.set_official_count, admin=True)
+    routes.flow(admin.BroadcastFlow())
 
     async def run_command(ctx: Context) -> None:
         """A menu choice that stands for a command (`cmd:<name>`)."""

@@ -1,0 +1,79 @@
+"""The daily digest for groups that chose it: the total, today's progress, the next goal, a chart.
+
+One digest per local day (its dedup key is the date), so a job run twice, or
+again after a restart, queues it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+from bot import broadcast, charts
+from bot.counts import next_goal
+from bot.milestones import milestones_up_to
+from storage import broadcasts as store
+from storage.count_history import CountHistoryRepository
+from storage.subscriptions import DAILY, GROUPS
+
+if TYPE_CHECKING:
+    from bot.context import Services
+
+log = logging.getLogger(__name__)
+
+CHART_DAYS = 30
+
+
+async def send_digest(services: Services) -> int | None:
+    """Queue today's digest; returns the broadcast id (None when it was already queued)."""
+    now = services.clock.now()
+    zone = services.settings.zone
+    today = now.astimezone(zone).date()
+    midnight = dt.datetime.combine(today, dt.time(0), tzinfo=zone)
+    history = CountHistoryRepository(services.db)
+    totals = await services.counts.totals()
+    before = await history.last_before(midnight)
+    since = await history.since(midnight - dt.timedelta(days=CHART_DAYS))
+    start_of_day = before.total if before is not None else (since[0].total if since else totals.total)
+    campaign = services.content.campaign
+    points = [(p.recorded_at, p.total) for p in since] + [(now, totals.total)]
+    goal = next_goal(campaign, totals.total)
+    marks = [*milestones_up_to(campaign, goal)]
+    lang = services.settings.default_language
+    labels = charts.ChartLabels(
+        title=services.template(lang, "chart_title").plain,
+        total=services.template(lang, "chart_total").plain,
+        milestone=services.template(lang, "chart_milestone").plain,
+    )
+    png = await charts.count_chart(points, marks, labels)
+    async with services.db.transaction() as tx:
+        created = await broadcast.enqueue(
+            tx,
+            services,
+            store.NewBroadcast(
+                kind=store.DIGEST,
+                audience=GROUPS,
+                body={
+                    "key": "digest",
+                    "numbers": {
+                        "total": totals.total,
+                        "today": max(0, totals.total - start_of_day),
+                        "next_goal": goal,
+                    },
+                },
+                dedup_key=f"digest:{today.isoformat()}",
+                created_by="scheduler",
+                created_at=now,
+                send_at=now,
+                image=png,
+            ),
+            now,
+            group_kind=DAILY,
+        )
+    if created is None:
+        return None
+    log.info("daily digest queued deliveries=%d", created[1])
+    if services.outbox is not None:
+        services.outbox.wake()
+    return created[0]

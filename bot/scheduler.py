@@ -1,0 +1,124 @@
+"""The scheduler component: periodic jobs beside the transports, in the same event loop.
+
+APScheduler's `AsyncIOScheduler` runs coroutine jobs on the running loop, in the
+campaign's time zone: polling the published count, checking milestones, the daily
+digest, nudging the outbox, and the daily purges. Every job has `max_instances=1`
+and `coalesce=True`, so a slow run is never doubled and a missed run happens once.
+A job's failure is logged and the job runs again at its next time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot import count_source, digest, milestones
+from storage.db import StorageError
+
+if TYPE_CHECKING:
+    from bot.context import Services
+    from bot.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+Job = Callable[["Services"], Awaitable[object]]
+
+MILESTONE_CHECK_SECONDS = 60
+OUTBOX_NUDGE_SECONDS = 30
+PURGE_TIME = dt.time(3, 30)  # local time: a quiet moment
+
+
+class Scheduler:
+    """A `Component`: starts the outbox worker and the periodic jobs; stops them in reverse."""
+
+    name = "scheduler"
+
+    def __init__(self, services: Services, outbox: Outbox, purges: list[Job] | None = None) -> None:
+        self._services = services
+        self._outbox = outbox
+        self._purges: list[Job] = [purge_dialogues, *(purges or [])]
+        self._scheduler: AsyncIOScheduler | None = None
+        self.last_success: dict[str, dt.datetime] = {}
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and bool(self._scheduler.running)
+
+    def jobs(self) -> list[tuple[str, Callable[[], Awaitable[None]], object]]:
+        """Each job's id, coroutine and trigger (listed for tests and the operations guide)."""
+        s = self._services.settings
+        zone = s.zone
+        digest_hour, digest_minute = (int(x) for x in s.digest_time.strip().split(":"))
+        return [
+            ("count_poll", self._count_poll, IntervalTrigger(minutes=s.count_poll_minutes, timezone=zone)),
+            ("milestones", self._milestones, IntervalTrigger(seconds=MILESTONE_CHECK_SECONDS, timezone=zone)),
+            ("digest", self._digest, CronTrigger(hour=digest_hour, minute=digest_minute, timezone=zone)),
+            ("outbox", self._nudge_outbox, IntervalTrigger(seconds=OUTBOX_NUDGE_SECONDS, timezone=zone)),
+            ("purge", self._purge, CronTrigger(hour=PURGE_TIME.hour, minute=PURGE_TIME.minute, timezone=zone)),
+        ]
+
+    async def start(self) -> None:
+        await self._outbox.start()
+        scheduler = AsyncIOScheduler(timezone=self._services.settings.zone)
+        now = dt.datetime.now(self._services.settings.zone)
+        for job_id, func, trigger in self.jobs():
+            # The count and milestones are checked at start-up too, not only after a first interval.
+            first = now if job_id in ("count_poll", "milestones") else None
+            scheduler.add_job(
+                func,
+                trigger,
+                id=job_id,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=3600,
+                **({"next_run_time": first} if first else {}),
+            )
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info("scheduler started with %d jobs", len(scheduler.get_jobs()))
+
+    async def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None
+        await self._outbox.stop()
+
+    async def _run(self, job_id: str, job: Job) -> None:
+        try:
+            await job(self._services)
+            self.last_success[job_id] = self._services.clock.now()
+        except StorageError as exc:
+            log.error("job %s: storage unavailable: %s", job_id, exc)
+        except Exception:
+            log.exception("job %s failed", job_id)
+
+    async def _count_poll(self) -> None:
+        await self._run("count_poll", count_source.poll_count)
+        await self._milestones()
+
+    async def _milestones(self) -> None:
+        await self._run("count_record", lambda s: count_source.record_count(s, "bot"))
+        await self._run("milestones", milestones.check_milestones)
+
+    async def _digest(self) -> None:
+        await self._run("digest", digest.send_digest)
+
+    async def _nudge_outbox(self) -> None:
+        self._outbox.wake()
+
+    async def _purge(self) -> None:
+        for purge in self._purges:
+            await self._run("purge", purge)
+
+
+async def purge_dialogues(services: Services) -> int:
+    """Expired dialogues hold nothing worth keeping."""
+    purged = await services.dialogues.purge_expired(services.clock.now())
+    log.info("purged %d expired dialogues", purged)
+    return purged

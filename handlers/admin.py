@@ -1,0 +1,251 @@
+"""Admin commands: broadcasts (now or scheduled), their list and cancellation, the official count.
+
+Declared with `admin=True`, so anyone not in ADMINS gets the unknown-command answer.
+A broadcast is a dialogue: audience → text → a preview exactly as recipients will
+see it, with their number → **Envoyer**. Confirming finishes the dialogue and
+creates the broadcast in one transaction, keyed by the step's nonce: a second
+press finds the dialogue gone and creates nothing. Every action is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+
+from bot import broadcast, count_source, dialogue, formatting, milestones
+from bot.context import Context
+from bot.count_source import CountSourceError
+from bot.markup import join
+from storage import broadcasts as store
+from storage import outbox
+from storage.audit import AuditRepository
+from storage.broadcasts import BroadcastRepository
+from storage.dialogues import Dialogue, finish_in
+from storage.outbox import OutboxRepository
+from storage.subscriptions import AUDIENCES
+
+log = logging.getLogger(__name__)
+
+FLOW = "broadcast"
+RECENT = 10
+
+
+class Step(enum.Enum):
+    AUDIENCE = "broadcast.audience"
+    TEXT = "broadcast.text"
+    CONFIRM = "broadcast.confirm"
+
+
+async def audit(ctx: Context, action: str, detail: str = "") -> None:
+    await AuditRepository(ctx.services.db).record(ctx.user_tag, action, detail, ctx.now)
+    log.info("admin action=%s user=%s", action, ctx.user_tag)
+
+
+async def _private_only(ctx: Context) -> bool:
+    if ctx.event.chat.is_group:
+        await ctx.say("admin_private_only")
+        return False
+    return True
+
+
+async def start_broadcast(ctx: Context) -> None:
+    """/diffuser: the admin picks the audience, writes the text, sees the preview, then sends."""
+    if await _private_only(ctx):
+        await _open(ctx, None)
+
+
+async def schedule_broadcast(ctx: Context) -> None:
+    """/programmer AAAA-MM-JJ HH:MM: the same as /diffuser, sent at that local time."""
+    if not await _private_only(ctx):
+        return
+    zone = ctx.services.settings.zone
+    try:
+        local = dt.datetime.strptime(ctx.args.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+    except ValueError:
+        await ctx.say("schedule_unparsable")
+        return
+    if local <= ctx.now:
+        await ctx.say("schedule_past", when=formatting.date_time(local, ctx.lang))
+        return
+    await _open(ctx, local.astimezone(dt.UTC))
+
+
+async def _open(ctx: Context, send_at: dt.datetime | None) -> None:
+    d = await dialogue.start(ctx, FLOW, Step.AUDIENCE, {"send_at": send_at.isoformat() if send_at else None})
+    choices = [ctx.step_choice(d, audience, ctx.label(f"audience_{audience}")) for audience in AUDIENCES]
+    choices.append(ctx.step_choice(d, "cancel", ctx.label("choice_cancel_broadcast")))
+    await ctx.say("broadcast_audience_prompt", choices)
+
+
+class BroadcastFlow:
+    name = FLOW
+
+    async def on_choice(self, ctx: Context, d: Dialogue, value: str) -> None:
+        if value == "cancel":
+            if await dialogue.finish(ctx, d):
+                await ctx.say("broadcast_abandoned")
+            else:
+                await ctx.say("expired_choice")
+            return
+        if d.step == Step.AUDIENCE.value and value in AUDIENCES:
+            moved = await dialogue.advance(ctx, d, Step.TEXT, {**d.data, "audience": value})
+            if moved is None:
+                await ctx.say("expired_choice")
+                return
+            await ctx.say("broadcast_text_prompt", audience=ctx.label(f"audience_{value}"))
+            return
+        if d.step == Step.CONFIRM.value and value == "send":
+            await _confirm(ctx, d)
+            return
+        await ctx.say("expired_choice")
+
+    async def on_text(self, ctx: Context, d: Dialogue, text: str) -> None:
+        if d.step != Step.TEXT.value:
+            await ctx.say("broadcast_press_choice")
+            return
+        problem = broadcast.text_problem(text)
+        if problem is not None:
+            key, values = problem
+            if "reason_key" in values:
+                values = {"reason": ctx.t(str(values.pop("reason_key")))}
+            await ctx.say(key, (), **values)
+            return
+        audience = str(d.data["audience"])
+        count = await broadcast.recipients(ctx.services, audience)
+        if count == 0:
+            await dialogue.finish(ctx, d)
+            await ctx.say("broadcast_no_recipients")
+            return
+        moved = await dialogue.advance(ctx, d, Step.CONFIRM, {**d.data, "text": text.strip()})
+        if moved is None:
+            await ctx.say("expired_choice")
+            return
+        await ctx.say("broadcast_preview_header")
+        await ctx.reply(broadcast.admin_text(text))
+        send_at = d.data.get("send_at")
+        when = (
+            formatting.date_time(dt.datetime.fromisoformat(send_at).astimezone(ctx.services.settings.zone), ctx.lang)
+            if send_at
+            else ctx.label("now")
+        )
+        await ctx.say(
+            "broadcast_confirm",
+            [
+                ctx.step_choice(moved, "send", ctx.label("choice_send")),
+                ctx.step_choice(moved, "cancel", ctx.label("choice_cancel_broadcast")),
+            ],
+            count=formatting.number(count, ctx.lang),
+            audience=ctx.label(f"audience_{audience}"),
+            when=when,
+        )
+
+
+async def _confirm(ctx: Context, d: Dialogue) -> None:
+    s = ctx.services
+    send_at = dt.datetime.fromisoformat(d.data["send_at"]) if d.data.get("send_at") else ctx.now
+    audience = str(d.data["audience"])
+    async with s.db.transaction() as tx:
+        if not await finish_in(tx, ctx.owner, d.nonce):
+            created = None  # pressed twice: the first press already sent it
+        else:
+            created = await broadcast.enqueue(
+                tx,
+                s,
+                store.NewBroadcast(
+                    kind=store.MESSAGE,
+                    audience=audience,
+                    body={"markup": d.data["text"], "admin_lang": ctx.lang},
+                    dedup_key=f"admin:{ctx.owner[:16]}:{d.nonce}",
+                    created_by=ctx.user_tag,
+                    created_at=ctx.now,
+                    send_at=send_at,
+                    admin_transport=ctx.event.chat.transport,
+                    admin_chat_id=ctx.event.chat.id,
+                ),
+                send_at,
+            )
+    ctx.dialogue = None
+    if created is None:
+        await ctx.say("expired_choice")
+        return
+    broadcast_id, count = created
+    later = send_at > ctx.now
+    await audit(ctx, "broadcast.schedule" if later else "broadcast.send", f"id={broadcast_id} audience={audience}")
+    if later:
+        when = formatting.date_time(send_at.astimezone(s.settings.zone), ctx.lang)
+        sent = await ctx.say("broadcast_scheduled", id=broadcast_id, when=when, count=count)
+    else:
+        sent = await ctx.say("broadcast_started", id=broadcast_id, count=count)
+    await BroadcastRepository(s.db).set_progress_message(broadcast_id, sent.message_id)
+    if s.outbox is not None:
+        s.outbox.wake()
+
+
+async def list_broadcasts(ctx: Context) -> None:
+    """/diffusions: recent and scheduled broadcasts with their progress."""
+    s = ctx.services
+    recent = await BroadcastRepository(s.db).recent(RECENT)
+    if not recent:
+        await ctx.say("broadcasts_none")
+        return
+    repo = OutboxRepository(s.db)
+    lines = [ctx.t("broadcasts_title")]
+    for b in recent:
+        p = await repo.progress(b.id)
+        status = b.status
+        if status == store.ACTIVE:
+            status = "scheduled" if b.send_at > ctx.now else "sending"
+        lines.append(
+            ctx.t(
+                "broadcasts_line",
+                id=b.id,
+                kind=ctx.label(f"broadcast_kind_{b.kind}"),
+                status=ctx.label(f"broadcast_status_{status}"),
+                sent=formatting.number(p.sent, ctx.lang),
+                total=formatting.number(p.total, ctx.lang),
+                failed=formatting.number(p.failed + p.gone, ctx.lang),
+                when=formatting.date_time(b.send_at.astimezone(s.settings.zone), ctx.lang),
+            )
+        )
+    await ctx.reply(join(lines, "\n"))
+
+
+async def cancel_broadcast(ctx: Context) -> None:
+    """/annuler_diffusion N: deliveries not yet sent are cancelled."""
+    s = ctx.services
+    arg = ctx.args.strip().lstrip("#")
+    if not arg.isdigit():
+        await ctx.say("cancel_broadcast_usage")
+        return
+    broadcast_id = int(arg)
+    b = await BroadcastRepository(s.db).get(broadcast_id)
+    if b is None:
+        await ctx.say("cancel_broadcast_unknown", id=broadcast_id)
+        return
+    async with s.db.transaction() as tx:
+        stopped = await store.cancel_in(tx, broadcast_id, ctx.now)
+        cancelled = await outbox.cancel_in(tx, broadcast_id, ctx.now) if stopped else 0
+    if not stopped:
+        await ctx.say("cancel_broadcast_not_active", id=broadcast_id)
+        return
+    if s.outbox is not None:
+        s.outbox.forget(broadcast_id)
+    await audit(ctx, "broadcast.cancel", f"id={broadcast_id} cancelled={cancelled}")
+    await ctx.say("cancel_broadcast_done", id=broadcast_id, count=formatting.number(cancelled, ctx.lang))
+
+
+async def set_official_count(ctx: Context) -> None:
+    """/compteur_officiel N: the admin sets the petition's published count by hand."""
+    try:
+        value = count_source.parse_number(ctx.args)
+    except CountSourceError:
+        await ctx.say("official_count_usage")
+        return
+    if value <= 0:
+        await ctx.say("official_count_usage")
+        return
+    await count_source.set_official_count(ctx.services, value, "admin")
+    await audit(ctx, "count.official", f"value={value}")
+    await ctx.say("official_count_set", count=formatting.number(value, ctx.lang))
+    await milestones.check_milestones(ctx.services)

@@ -1,0 +1,82 @@
+"""A recording platform for outbox tests: it keeps what was delivered and can fail on demand."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+from bot.app import Bot
+from bot.events import Chat, Reply, Sent
+from storage.db import to_db_time
+
+CONTACTS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS contacts (pseudonym TEXT PRIMARY KEY, transport TEXT NOT NULL,"
+    " chat_id TEXT NOT NULL, language TEXT NOT NULL, created_at TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1)"
+)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    chat: Chat
+    reply: Reply
+    at: float  # time.monotonic()
+
+    @property
+    def text(self) -> str:
+        return self.reply.text.plain
+
+
+class RecordingPlatform:
+    """An `Outbound` with the non-waiting `deliver` the real transports offer."""
+
+    def __init__(self) -> None:
+        self.delivered: list[Delivered] = []
+        self.edits: list[tuple[Sent, Reply]] = []
+        self.errors: dict[str, list[Exception]] = {}  # chat id -> errors raised by the next deliveries
+        self.always: dict[str, Exception] = {}  # chat id -> error raised every time
+        self.attempts: list[tuple[str, float]] = []
+        self._ids = itertools.count(1)
+
+    def fail_next(self, chat_id: str, *errors: Exception) -> None:
+        self.errors.setdefault(chat_id, []).extend(errors)
+
+    async def deliver(self, chat: Chat, reply: Reply) -> Sent:
+        self.attempts.append((chat.id, time.monotonic()))
+        if chat.id in self.always:
+            raise self.always[chat.id]
+        queued = self.errors.get(chat.id)
+        if queued:
+            raise queued.pop(0)
+        self.delivered.append(Delivered(chat, reply, time.monotonic()))
+        return Sent(chat, str(next(self._ids)))
+
+    async def send(self, chat: Chat, reply: Reply) -> Sent:
+        return await self.deliver(chat, reply)
+
+    async def edit(self, sent: Sent, reply: Reply) -> None:
+        self.edits.append((sent, reply))
+
+    async def is_chat_admin(self, chat: Chat, user_id: str) -> bool:
+        return True
+
+    def to(self, chat_id: str) -> list[Delivered]:
+        return [d for d in self.delivered if d.chat.id == chat_id]
+
+
+async def add_followers(bot: Bot, *followers: tuple[str, str, str]) -> None:
+    """Supporters who opted in to news: (transport, chat id, language)."""
+    now = to_db_time(bot.services.clock.now())
+    async with bot.services.db.transaction() as tx:
+        await tx.execute(CONTACTS_SCHEMA)
+        for i, (transport, chat_id, lang) in enumerate(followers):
+            await tx.execute(
+                "INSERT INTO contacts (pseudonym, transport, chat_id, language, created_at, active)"
+                " VALUES (?, ?, ?, ?, ?, 1)",
+                (f"p{transport}{chat_id}{i}", transport, chat_id, lang, now),
+            )
+
+
+async def ensure_contacts(bot: Bot) -> None:
+    async with bot.services.db.transaction() as tx:
+        await tx.execute(CONTACTS_SCHEMA)
