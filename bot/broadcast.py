@@ -31,19 +31,18 @@ _LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
 _URL = re.compile(r"^(https?://|mailto:)\S+$")
 
 
-def markup_problem(text: str) -> str | None:
-    """Why an admin's markup would not render as intended (a message key), or None when it is sound."""
-    links = list(_LINK.finditer(text))
-    for m in links:
+def markup_problem(text: str) -> tuple[str, str] | None:
+    """Why an admin's markup would not render as intended (a message key and the marker at fault)."""
+    for m in _LINK.finditer(text):
         if not _URL.match(m.group(2)):
-            return "markup_bad_url"
+            return "markup_bad_url", ""
     rest = _LINK.sub(lambda m: m.group(1), text)
     if "](" in rest or re.search(r"\[[^\]\n]*\]\(", rest):
-        return "markup_broken_link"
+        return "markup_broken_link", "[…](https://…)"
     if rest.count("**") % 2:
-        return "markup_unclosed_bold"
+        return "markup_unclosed_bold", "**"
     if rest.replace("**", "").count("__") % 2:
-        return "markup_unclosed_italic"
+        return "markup_unclosed_italic", "__"
     return None
 
 
@@ -53,7 +52,7 @@ def text_problem(text: str) -> tuple[str, dict[str, object]] | None:
         return "broadcast_empty", {}
     problem = markup_problem(text)
     if problem is not None:
-        return "broadcast_bad_markup", {"reason_key": problem}
+        return "broadcast_bad_markup", {"reason_key": problem[0], "marker": problem[1]}
     length = len(parse(text).plain)
     if length > MAX_BROADCAST_CHARS:
         return "broadcast_too_long", {"length": length, "limit": MAX_BROADCAST_CHARS}

@@ -108,7 +108,7 @@ class BroadcastFlow:
         if problem is not None:
             key, values = problem
             if "reason_key" in values:
-                values = {"reason": ctx.t(str(values.pop("reason_key")))}
+                values = {"reason": ctx.t(str(values["reason_key"]), marker=values["marker"])}
             await ctx.say(key, (), **values)
             return
         audience = str(d.data["audience"])
@@ -124,13 +124,10 @@ class BroadcastFlow:
         await ctx.say("broadcast_preview_header")
         await ctx.reply(broadcast.admin_text(text))
         send_at = d.data.get("send_at")
-        when = (
-            formatting.date_time(dt.datetime.fromisoformat(send_at).astimezone(ctx.services.settings.zone), ctx.lang)
-            if send_at
-            else ctx.label("now")
-        )
+        zone = ctx.services.settings.zone
+        when = formatting.date_time(dt.datetime.fromisoformat(send_at).astimezone(zone), ctx.lang) if send_at else ""
         await ctx.say(
-            "broadcast_confirm",
+            "broadcast_confirm_at" if send_at else "broadcast_confirm",
             [
                 ctx.step_choice(moved, "send", ctx.label("choice_send")),
                 ctx.step_choice(moved, "cancel", ctx.label("choice_cancel_broadcast")),
