@@ -53,6 +53,7 @@ MAX_RATE_RETRIES = 20
 IDLE_POLL_SECONDS = 1.0
 PROGRESS_EVERY_SECONDS = 2.0
 BAR_WIDTH = 10
+SETTLE_EVERY = 10  # outcomes recorded in one transaction
 
 
 @dataclass
@@ -171,10 +172,11 @@ class Outbox:
         outbound = self._services.outbounds.get(lane.transport)
         if outbound is None:
             return
-        # Enough sends in flight to keep the rate with slow round trips, and a claim
-        # batch of about a second of sending: what may be sent twice after a crash.
+        # Enough sends in flight to keep the rate with slow round trips; claims of about
+        # a quarter second of sending, settled as they complete: after a crash, only
+        # what was claimed and not yet settled can be sent twice.
         concurrency = max(4, min(100, int(lane.pacer.rate)))
-        batch = max(10, min(500, int(lane.pacer.rate)))
+        batch = max(10, min(250, int(lane.pacer.rate / 4)))
         slots = asyncio.Semaphore(concurrency)
         running: set[asyncio.Task[None]] = set()
         try:
@@ -195,6 +197,8 @@ class Outbox:
                     running.add(task)
                     task.add_done_callback(running.discard)
                     task.add_done_callback(lambda _: slots.release())
+                    if len(lane.outcomes) >= SETTLE_EVERY:
+                        await self._settle(lane)
                 await self._settle(lane)
             if running:
                 await asyncio.gather(*running)
