@@ -1,19 +1,31 @@
 """Free-text question answering over the campaign content, with BM25 from bm25s.
 
-The index covers FAQ entries (one document per language: question, paraphrases
-and answer), petition paragraphs, demands and chronology entries. Text is
-accent-folded, synonyms from content are mapped to one token, words are stemmed
-with Snowball (PyStemmer) in French and English, and query words that are not
-in the vocabulary are corrected to a vocabulary word one edit away. Below a
-score threshold the index answers nothing: the bot says it does not know rather
-than guess.
+An answerable passage is a FAQ entry in one language, or a petition paragraph,
+demand or chronology entry. Each FAQ entry is indexed as several small units
+(its question, each paraphrase, its answer) so that a question phrased like one
+way of asking matches that way closely, instead of being diluted by the answer
+text; a passage is one unit. One `get_scores` call scores every unit, and an
+answerable's score is its best-matching question unit plus a fraction of its
+body unit.
+
+Text is accent-folded, French elisions and English contractions are split off,
+multi-word synonyms from content become one token, words are stemmed with
+Snowball (PyStemmer) in French and English and single-word synonyms are merged
+by stem. Question words (qui/who, quand/when...) are kept as tokens of their
+own in questions, because they tell "who hosts" from "since when".
+
+The bot must not guess, so it declines unless the question is mostly made of
+words the campaign text knows (coverage) and the best passage earns a large
+enough share of what the query's terms could score at most (so the threshold
+means the same for a two-word and a ten-word question).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import bm25s
@@ -25,90 +37,75 @@ from bot.content import Content
 from bot.sanitize import fold
 
 _WORD = re.compile(r"\w+", re.U)
-_EXTRA_STOPWORDS = {
-    # Question words and fillers that say nothing about the topic.
-    "quoi",
-    "quel",
-    "quelle",
-    "quels",
-    "quelles",
-    "comment",
-    "pourquoi",
-    "quand",
-    "combien",
-    "est",
-    "ce",
-    "qu",
-    "c",
-    "d",
-    "l",
-    "j",
-    "n",
-    "s",
-    "t",
-    "y",
-    "what",
-    "when",
-    "why",
-    "how",
-    "who",
-    "which",
-    "does",
-    "did",
-    "do",
-    "is",
-    "are",
-    "was",
-    "were",
-    "the",
-    "a",
-    "an",
-    "of",
-    "about",
-    "tell",
-    "me",
-    "please",
-    "stp",
-    "svp",
-    "bonjour",
-    "hello",
-    "hi",
-    "salut",
-    "dis",
-    "moi",
-    "explique",
-    "expliquer",
-    "sais",
-    "savoir",
-    "connais",
-    "peux",
-    "pouvez",
-    "can",
-    "could",
-    "you",
-    "vous",
-    "tu",
-    "il",
-    "elle",
-    "on",
-    "fait",
-    "faire",
-    "chose",
-    "thing",
-    "petition",
-    "pétition",
-    "bot",
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]+\b")
+_APOSTROPHE = re.compile(r"[’ʼ`´]")
+# English contractions first ("don't" must not leave "don", a French stem), then French elisions.
+_NEGATION = re.compile(r"\b(can|won|ain)'t\b|n't\b")
+_EN_CLITIC = re.compile(r"'(s|re|ve|ll|d|m)\b")
+_FR_ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|quoiqu|qu|l|d|c|j|n|s|t|m)'")
+
+# Question words tell what kind of answer is wanted; they become tokens of their own.
+_QUESTION_PHRASES = {
+    "depuis quand": "qsince",
+    "since when": "qsince",
+    "how long": "qhowlong",
+    "combien de temps": "qhowlong",
+    "how many": "qcount",
+    "how much": "qcount",
 }
-_STOPWORDS = frozenset(fold(w) for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN, *_EXTRA_STOPWORDS))
+_QUESTION_WORDS = {
+    "qui": "qwho",
+    "who": "qwho",
+    "quand": "qwhen",
+    "when": "qwhen",
+    "combien": "qcount",
+    "pourquoi": "qwhy",
+    "why": "qwhy",
+    "comment": "qhow",
+    "how": "qhow",
+    "where": "qwhere",
+}
+_WHERE_FR = re.compile(r"\bou\b(?=\s+(?:est|sont|se|trouve|trouver|peut|peux|puis))")
+# Fillers that say nothing about the topic (beyond bm25s' French and English lists).
+_EXTRA_STOPWORDS = """
+quoi quel quelle quels quelles est ce cet cette ca cela ceci voici voila a y il elle on ils elles vous tu moi toi
+je nous fait faire fais chose choses truc dire dis dit dites sais savoir connais peux peut pouvez puis veux veut
+voudrais aimerais explique expliquer expliquez bonjour salut merci svp stp exactement vraiment donc alors bien tout
+tous toute toutes juste etre plus tres aussi encore deja ici la quelqu quelque genre type sorte maintenant
+actuellement instant moment aujourd hui
+a about above after again against all am an and any are as at be because been before being below between both but
+by can could did do does doing down during each few for from further get got had has have having he her here hers
+herself him himself his i if in into is it its itself just me more most my myself no nor not now of off on once
+only or other our ours ourselves out over own same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we were what whats which while
+whom will with would you your yours yourself yourselves tell please hello hi thanks thank know explain thing
+things anything something everything really actually exactly kind sort mean means currently today now yet still
+"""
+_STOPWORDS = frozenset(fold(w) for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN, *_EXTRA_STOPWORDS.split()))
 MIN_TYPO_LENGTH = 5
+CORRECTION_DISCOUNT = 0.25
+MIN_SYNONYM_STEM = 4
+MIN_TOPIC_LENGTH = 4
+
+# Scoring weights and decline rule (see module docstring).
+BM25_K1 = 1.5
+BM25_B = 0.75
+BODY_WEIGHT = 1.0  # an answer's text counts as much as the best way of asking
+QUESTIONS_WEIGHT = 0.5  # all ways of asking together, so that words spread over paraphrases add up
+MIN_COVERAGE = 0.5  # share of the question's topic words the content knows
+MIN_RELATIVE = 0.1  # best score over the best score each query term could earn
+RELATED_SHARE = 0.6  # "see also" entries score at least this share of the best
 
 
 @dataclass(frozen=True)
 class Document:
+    """One answerable passage: what the reply will show."""
+
     id: str  # FAQ id or petition passage id
     kind: str  # "faq", "paragraph", "demand", "chronology"
     lang: str | None  # None: the passage exists in one language only
-    text: str
+    questions: tuple[str, ...]  # ways of asking (FAQ only)
+    text: str  # the answer or the passage
 
 
 @dataclass(frozen=True)
@@ -124,127 +121,280 @@ def documents(content: Content) -> list[Document]:
     docs = []
     for entry in content.faq:
         for lang in ("fr", "en"):
-            text = " ".join((entry.question[lang], *entry.paraphrases[lang], entry.answer[lang]))
-            docs.append(Document(entry.id, "faq", lang, text))
+            questions = (entry.question[lang], *entry.paraphrases[lang])
+            docs.append(Document(entry.id, "faq", lang, questions, entry.answer[lang]))
     p = content.petition
-    docs += [Document(x.id, "paragraph", None, x.text) for x in p.paragraphs]
-    docs += [Document(x.id, "demand", None, x.text) for x in p.demands]
+    docs += [Document(x.id, "paragraph", None, (), x.text) for x in p.paragraphs]
+    docs += [Document(x.id, "demand", None, (), x.text) for x in p.demands]
     for c in p.chronology:
-        docs.append(Document(c.id, "chronology", "fr", f"{c.date} {c.text}"))
-        docs.append(Document(c.id, "chronology", "en", f"{c.sort_key[:4]} {c.text_en}"))
+        docs.append(Document(c.id, "chronology", "fr", (), f"{c.date} {c.text}"))
+        docs.append(Document(c.id, "chronology", "en", (), f"{c.sort_key[:4]} {c.text_en}"))
     return docs
 
 
+@dataclass(frozen=True)
+class QueryTerms:
+    """What the index understood of a question."""
+
+    terms: list[str]  # index terms, each once
+    topic_words: int  # words that should be about the topic (not stop or question words)
+    known_words: float  # of those, how many the content knows (after typo correction)
+    ceiling: float  # the most any document could score: each word matched at its best
+
+
 class Analyzer:
-    """Text to index terms: fold, map synonyms, drop stop words, stem in both languages."""
+    """Text to index terms: fold, split clitics, map synonyms, drop stop words, stem.
+
+    Stems carry their language ("f:heberg", "e:host"): a French document is
+    stemmed in French only and an English one in English only, while a question,
+    whose language is not known, gets both stems of each word. A document thus
+    matches each question word at most once. Synonyms, numbers and question
+    words are tokens shared by both languages.
+    """
 
     def __init__(self, synonyms: Iterable[Iterable[str]]) -> None:
-        pairs = []
+        self._stemmers = {"fr": Stemmer.Stemmer("french"), "en": Stemmer.Stemmer("english")}
+        phrases: dict[str, str] = dict(_QUESTION_PHRASES)
+        self._word_synonyms: dict[str, str] = {}
+        self._stem_synonyms: dict[str, str] = {}
+        self.synonym_words: list[str] = []  # every word of every synonym, for typo correction
         for i, group in enumerate(synonyms):
+            token = f"syn{i}"
             for phrase in group:
-                pairs.append((fold(phrase), f" syn{i} "))
-        pairs.sort(key=lambda p: -len(p[0]))  # longest phrase first: "health data hub" before "data"
-        self._synonyms = pairs
-        self._pattern = re.compile("|".join(rf"\b{re.escape(phrase)}\b" for phrase, _ in pairs)) if pairs else None
-        self._lookup = dict(pairs)
-        self._fr = Stemmer.Stemmer("french")
-        self._en = Stemmer.Stemmer("english")
+                words = self._surface(phrase).split()
+                self.synonym_words += words
+                if len(words) == 1:
+                    self._word_synonyms.setdefault(words[0], token)
+                    for stem in self._raw_stems(words[0]).values():
+                        if len(stem) >= MIN_SYNONYM_STEM:  # "don" (données) is also "donner"
+                            self._stem_synonyms.setdefault(stem, token)
+                elif words:
+                    phrases[" ".join(words)] = token
+        ordered = sorted(phrases, key=len, reverse=True)  # "health data hub" before "data"
+        self._phrases = phrases
+        self._pattern = re.compile("|".join(rf"\b{re.escape(p)}\b" for p in ordered)) if ordered else None
 
-    def words(self, text: str) -> list[str]:
-        folded = fold(text).replace("'", " ").replace("’", " ")
+    @staticmethod
+    def _surface(text: str) -> str:
+        text = _WHERE_FR.sub("qwhere", text.casefold().replace("où", " qwhere "))
+        text = fold(_APOSTROPHE.sub("'", text))
+        text = _NEGATION.sub(" not", text)
+        text = _EN_CLITIC.sub(" ", text)
+        text = _FR_ELISION.sub(" ", text)
+        return " ".join(_WORD.findall(text.replace("_", " ")))
+
+    def surface(self, text: str) -> str:
+        """Folded words separated by single spaces, clitics split off: what typo correction works on."""
+        return self._surface(text)
+
+    def words(self, text: str, questions: bool = True) -> list[str]:
+        """Folded words and tokens in order; question words kept only when `questions`."""
+        return self.tokens(self._surface(text), questions)
+
+    def tokens(self, surface: str, questions: bool = True) -> list[str]:
+        """`words` of text already passed through `surface`."""
         if self._pattern is not None:
-            folded = self._pattern.sub(lambda m: self._lookup[m.group(0)], folded)
-        return [w for w in _WORD.findall(folded) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
-
-    @functools.lru_cache(maxsize=20_000)  # noqa: B019 - one analyzer per process, bounded cache
-    def stems(self, word: str) -> tuple[str, ...]:
-        if word.startswith("syn") or word.isdigit():
-            return (word,)
-        fr = self._fr.stemWord(word)
-        if len(fr) > 4:
-            fr = fr.rstrip("e")
-        en = self._en.stemWord(word)
-        return (fr,) if fr == en else (fr, en)
-
-    def terms(self, text: str) -> list[str]:
-        out: list[str] = []
-        for word in self.words(text):
-            out.extend(self.stems(word))
+            surface = self._pattern.sub(lambda m: f" {self._phrases[m.group(0)]} ", surface)
+        out = []
+        for w in surface.split():
+            w = _QUESTION_WORDS.get(w, w)
+            if w in _QUESTION_TOKENS:
+                if questions:
+                    out.append(w)
+            elif w not in _STOPWORDS and (len(w) > 1 or w.isdigit()):
+                out.append(w)
         return out
+
+    def _raw_stems(self, word: str) -> dict[str, str]:
+        fr = self._stemmers["fr"].stemWord(word)
+        if len(fr) > 4:
+            fr = fr.rstrip("e")  # "donnée" and "données" stem apart otherwise
+        return {"fr": fr, "en": self._stemmers["en"].stemWord(word)}
+
+    @functools.lru_cache(maxsize=20_000)  # noqa: B019 - one analyzer per index, bounded cache
+    def stems(self, word: str, lang: str | None = None) -> tuple[str, ...]:
+        """Index terms of one word: in `lang`, or in both languages when None (a question)."""
+        if word.isdigit() or word in _QUESTION_TOKENS or _SYNONYM_TOKEN.fullmatch(word):
+            return (word,)
+        if word in self._word_synonyms:
+            return (self._word_synonyms[word],)
+        stems = self._raw_stems(word)
+        for stem in stems.values():
+            token = self._stem_synonyms.get(stem)
+            if token is not None:
+                return (token,)
+        if lang is not None:
+            return (f"{lang[0]}:{stems[lang]}",)
+        # A question's language is unknown, and an English word's stem often is the French one
+        # ("organising", "organisé"): try each stem against documents of both languages.
+        return tuple(dict.fromkeys(f"{p}:{s}" for s in (stems["fr"], stems["en"]) for p in "fe"))
+
+    def terms(self, text: str, lang: str | None, questions: bool = True) -> list[str]:
+        out: list[str] = []
+        for word in self.words(text, questions):
+            out.extend(self.stems(word, lang))
+        return out
+
+
+_SYNONYM_TOKEN = re.compile(r"syn[0-9]+")
+_QUESTION_TOKENS = frozenset((*_QUESTION_WORDS.values(), *_QUESTION_PHRASES.values(), "qwhere"))
 
 
 class AnswerIndex:
     """Built once at start-up; `ask` is synchronous and takes well under a millisecond."""
 
-    def __init__(self, docs: list[Document], analyzer: Analyzer, threshold: float) -> None:
+    def __init__(
+        self,
+        docs: list[Document],
+        analyzer: Analyzer,
+        min_coverage: float = MIN_COVERAGE,
+        min_relative: float = MIN_RELATIVE,
+    ) -> None:
         self.docs = docs
         self.analyzer = analyzer
-        self.threshold = threshold
-        corpus = [analyzer.terms(d.text) for d in docs]
-        self.vocabulary = frozenset(t for terms in corpus for t in terms)
-        self._deletions: dict[str, str] = {}
-        for term in sorted(self.vocabulary):
-            if len(term) >= MIN_TYPO_LENGTH - 1:
-                for variant in _deletions(term):
-                    self._deletions.setdefault(variant, term)
-        self.bm25 = bm25s.BM25()
-        self.bm25.index(corpus, show_progress=False)
+        self.min_coverage = min_coverage
+        self.min_relative = min_relative
+        # Units: every way of asking, grouped by document (for reduceat), then one body per document.
+        units: list[list[str]] = []
+        starts: list[int] = []
+        self._asked = np.array([bool(d.questions) for d in docs])
+        for d in docs:
+            if d.questions:
+                starts.append(len(units))
+                units += [analyzer.terms(q, d.lang or "fr") for q in d.questions]
+        self._question_units = len(units)
+        self._starts = np.array(starts, dtype=np.intp)
+        units += [analyzer.terms(d.text, d.lang or "fr", questions=False) for d in docs]
+        self._body_end = len(units)
+        units += [analyzer.terms(" ".join(d.questions), d.lang or "fr") for d in docs]
+        self.units = units
+        self.bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        self.bm25.index(units, show_progress=False)
+        vocab: dict[str, int] = self.bm25.vocab_dict
+        self.vocabulary = vocab
+        # The most a term can add to one unit's score: the denominator of the relative score.
+        data, indptr = self.bm25.scores["data"], self.bm25.scores["indptr"]
+        self._term_max = np.array(
+            [float(data[indptr[i] : indptr[i + 1]].max(initial=0.0)) for i in range(len(indptr) - 1)]
+        )
+        self._doc_ids = [d.id for d in docs]
+        # Surface words for typo correction, with how often each occurs.
+        frequency: Counter[str] = Counter()
+        for d in docs:
+            for text in (*d.questions, d.text):
+                frequency.update(analyzer.surface(text).split())
+        frequency.update(analyzer.synonym_words)
+        for word in [w for w in frequency if len(w) < MIN_TYPO_LENGTH - 1 or w in _STOPWORDS]:
+            del frequency[word]  # "world" is not a typo of "would"
+        self._frequency = frequency
+        self._deletions: dict[str, list[str]] = {}
+        for word in frequency:
+            for variant in _deletions(word):
+                self._deletions.setdefault(variant, []).append(word)
+        self._fixed: dict[str, str] = {}
 
     @classmethod
-    def build(cls, content: Content, threshold: float = 2.5) -> AnswerIndex:
-        return cls(documents(content), Analyzer(content.campaign.synonyms), threshold)
+    def build(
+        cls, content: Content, min_coverage: float = MIN_COVERAGE, min_relative: float = MIN_RELATIVE
+    ) -> AnswerIndex:
+        return cls(documents(content), Analyzer(content.campaign.synonyms), min_coverage, min_relative)
+
+    def query(self, question: str) -> QueryTerms:
+        surface = self.analyzer.surface(question).split()
+        acronyms = {fold(a) for a in _ACRONYM.findall(question)}
+        fixed = [self._fix(w) for w in surface]
+        corrections = sum(a != b for a, b in zip(surface, fixed, strict=True))
+        terms: list[str] = []
+        topic = known = 0
+        ceiling = 0.0
+        for word in self.analyzer.tokens(" ".join(fixed)):
+            is_topic = word not in _QUESTION_TOKENS
+            stems = [s for s in self.analyzer.stems(word) if s in self.vocabulary]
+            # An unknown word of one to three letters ("wat", "pls") is more likely noise than a topic,
+            # unless written as an acronym ("PSG").
+            topic += is_topic and (bool(stems) or len(word) >= MIN_TOPIC_LENGTH or word.isdigit() or word in acronyms)
+            known += is_topic and bool(stems)
+            new = [s for s in stems if s not in terms]
+            if new:
+                # A document matches a word in one language only: count its best stem once.
+                ceiling += max(self._term_max[self.vocabulary[s]] for s in new)
+                terms.extend(new)
+        # A corrected word is a guess: it counts less towards coverage.
+        return QueryTerms(terms, topic, known - CORRECTION_DISCOUNT * corrections, (1 + BODY_WEIGHT + QUESTIONS_WEIGHT) * ceiling)
+
+    def _fix(self, word: str) -> str:
+        """The word, or the content word it is most likely a typo of."""
+        fixed = self._fixed.get(word)
+        if fixed is None:
+            fixed = word
+            if (
+                len(word) >= MIN_TYPO_LENGTH
+                and word not in self._frequency
+                and word not in _STOPWORDS
+                and not any(s in self.vocabulary for s in self.analyzer.stems(word))
+            ):
+                fixed = self._correct(word) or word
+            if len(self._fixed) < 20_000:
+                self._fixed[word] = fixed
+        return fixed
+
+    def in_scope(self, q: QueryTerms) -> bool:
+        """Enough of the question is known: one known word next to as many unknown ones is a coin toss."""
+        if not q.terms or q.known_words <= 0:
+            return False
+        coverage = q.known_words / max(q.topic_words, 1)
+        return coverage > self.min_coverage or (coverage == self.min_coverage and q.known_words >= 2)
 
     def query_terms(self, question: str) -> list[str]:
-        terms: list[str] = []
-        for word in self.analyzer.words(question):
-            stems = [s for s in self.analyzer.stems(word) if s in self.vocabulary]
-            if not stems and len(word) >= MIN_TYPO_LENGTH:
-                stems = [s for s in (self._correct(x) for x in self.analyzer.stems(word)) if s]
-            terms.extend(s for s in stems if s not in terms)
-        return terms
+        return self.query(question).terms
 
-    def _correct(self, term: str) -> str | None:
-        """A vocabulary term one insertion, deletion, substitution or transposition away."""
-        if term in self._deletions:
-            return self._deletions[term]
-        for variant in _deletions(term):
-            if variant in self.vocabulary:
-                return variant
-            candidate = self._deletions.get(variant)
-            if candidate is not None and _one_edit(term, candidate):
-                return candidate
-        return None
+    def _correct(self, word: str) -> str | None:
+        """The most frequent content word one insertion, deletion, substitution or transposition away."""
+        candidates: set[str] = set(self._deletions.get(word, ()))  # the user left a letter out
+        for variant in _deletions(word):
+            if variant in self._frequency:  # the user typed one letter too many
+                candidates.add(variant)
+            candidates.update(c for c in self._deletions.get(variant, ()) if _one_edit(word, c))
+        if not candidates:
+            return None
+        return max(sorted(candidates), key=lambda c: self._frequency[c])
 
-    def scores(self, question: str) -> np.ndarray:
-        terms = self.query_terms(question)
+    def scores(self, terms: Sequence[str]) -> np.ndarray:
+        """One score per document: best way of asking, plus shares of the body and of all ways of asking."""
         if not terms:
             return np.zeros(len(self.docs), dtype=np.float32)
-        scores: np.ndarray = self.bm25.get_scores(terms)
-        return scores
+        unit_scores: np.ndarray = self.bm25.get_scores(list(terms))
+        total = BODY_WEIGHT * unit_scores[self._question_units : self._body_end]
+        total += QUESTIONS_WEIGHT * unit_scores[self._body_end :]
+        if len(self._starts):
+            total[self._asked] += np.maximum.reduceat(unit_scores[: self._question_units], self._starts)
+        return total
 
     def ask(self, question: str, related: int = 3) -> Answer | None:
-        scores = self.scores(question)
-        if len(scores) == 0:
+        q = self.query(question)
+        if not self.in_scope(q):
             return None
+        scores = self.scores(q.terms)
         order = np.argsort(-scores)
-        best = self.docs[int(order[0])]
-        best_score = float(scores[order[0]])
-        if best_score < self.threshold:
+        best_index = int(order[0])
+        best_score = float(scores[best_index])
+        if best_score < self.min_relative * q.ceiling:
             return None
+        best = self.docs[best_index]
         others: list[str] = []
         for i in order[1:12]:
-            doc = self.docs[int(i)]
-            if float(scores[i]) < max(self.threshold, best_score * 0.4):
+            if float(scores[i]) < best_score * RELATED_SHARE:
                 break
-            if doc.id != best.id and doc.id not in others:
-                others.append(doc.id)
+            doc_id = self._doc_ids[int(i)]
+            if doc_id != best.id and doc_id not in others:
+                others.append(doc_id)
             if len(others) == related:
                 break
         return Answer(best.id, best.kind, best.lang, best_score, tuple(others))
 
 
 def _one_edit(a: str, b: str) -> bool:
-    """Same length and one substitution or one adjacent transposition (deletions are checked by the caller)."""
+    """Same length and one substitution or one adjacent transposition (other edits are found by deletion)."""
     if len(a) != len(b):
         return False
     diff = [i for i in range(len(a)) if a[i] != b[i]]
@@ -255,3 +405,4 @@ def _one_edit(a: str, b: str) -> bool:
 
 def _deletions(term: str) -> set[str]:
     return {term[:i] + term[i + 1 :] for i in range(len(term))}
+
