@@ -42,7 +42,8 @@ _APOSTROPHE = re.compile(r"[’ʼ`´]")
 # English contractions first ("don't" must not leave "don", a French stem), then French elisions.
 _NEGATION = re.compile(r"\b(can|won|ain)'t\b|n't\b")
 _EN_CLITIC = re.compile(r"'(s|re|ve|ll|d|m)\b")
-_FR_ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|quoiqu|qu|l|d|c|j|n|s|t|m)'")
+_FR_ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|quoiqu|qu|l|d|c|j|s|t|m)'")
+_FR_NEGATION = re.compile(r"\bn'")
 
 # Question words tell what kind of answer is wanted; they become tokens of their own.
 _QUESTION_PHRASES = {
@@ -64,6 +65,11 @@ _QUESTION_WORDS = {
     "comment": "qhow",
     "how": "qhow",
     "where": "qwhere",
+    # Negation turns "sign" into "unsign" and "keep" into "leave".
+    "ne": "qnot",
+    "not": "qnot",
+    "no": "qnot",
+    "longer": "qnot",
 }
 _WHERE_FR = re.compile(r"\bou\b(?=\s+(?:est|sont|se|trouve|trouver|peut|peux|puis))")
 # Fillers that say nothing about the topic (beyond bm25s' French and English lists).
@@ -72,14 +78,14 @@ quoi quel quelle quels quelles est ce cet cette ca cela ceci voici voila a y il 
 je nous fait faire fais chose choses truc dire dis dit dites sais savoir connais peux peut pouvez puis veux veut
 voudrais aimerais explique expliquer expliquez bonjour salut merci svp stp exactement vraiment donc alors bien tout
 tous toute toutes juste etre plus tres aussi encore deja ici la quelqu quelque genre type sorte maintenant
-actuellement instant moment aujourd hui
+actuellement instant moment aujourd hui parler parle parlez parlent entendu entendre
 a about above after again against all am an and any are as at be because been before being below between both but
 by can could did do does doing down during each few for from further get got had has have having he her here hers
 herself him himself his i if in into is it its itself just me more most my myself no nor not now of off on once
 only or other our ours ourselves out over own same she should so some such than that the their theirs them
 themselves then there these they this those through to too under until up very was we were what whats which while
 whom will with would you your yours yourself yourselves tell please hello hi thanks thank know explain thing
-things anything something everything really actually exactly kind sort mean means currently today now yet still
+things anything something everything really actually exactly kind sort mean means currently today now yet still talk talking speak speaking heard hear
 """
 _STOPWORDS = frozenset(fold(w) for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN, *_EXTRA_STOPWORDS.split()))
 MIN_TYPO_LENGTH = 5
@@ -181,6 +187,7 @@ class Analyzer:
         text = _NEGATION.sub(" not", text)
         text = _EN_CLITIC.sub(" ", text)
         text = _FR_ELISION.sub(" ", text)
+        text = _FR_NEGATION.sub("ne ", text)
         return " ".join(_WORD.findall(text.replace("_", " ")))
 
     def surface(self, text: str) -> str:
