@@ -1,0 +1,60 @@
+"""The scheduler component: at start it polls the count and announces a crossed milestone, through the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.app import build_bot, components
+from bot.scheduler import Scheduler
+from storage.subscriptions import SubscriptionRepository
+from tests.conftest import FakeClock, make_settings
+from tests.outbox_fakes import RecordingPlatform, ensure_contacts
+from tests.test_count_source import PetitionSite
+
+
+async def test_the_scheduler_polls_at_start_and_announces_the_crossed_milestone(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    site = PetitionSite()
+    await site.start()
+    site.page = "petition_grown.html"  # 19 104 signatures: 19 000 is crossed
+    bot = await build_bot(make_settings(tmp_path, count_source_url=site.url), clock)
+    platform = RecordingPlatform()
+    bot.services.outbounds["console"] = platform
+    await ensure_contacts(bot)
+    await SubscriptionRepository(bot.services.db).subscribe("console", "g1", ("milestones",), "fr", clock.now())
+    [scheduler] = [c for c in components(bot) if c.name == "scheduler"]
+    assert isinstance(scheduler, Scheduler)
+    try:
+        await scheduler.start()
+        assert scheduler.running
+        for _ in range(500):
+            if platform.delivered:
+                break
+            await asyncio.sleep(0.01)
+        assert [d.chat.id for d in platform.delivered] == ["g1"]
+        assert "19\u202f000 signatures" in platform.delivered[0].text
+        assert scheduler.last_success.keys() >= {"count_poll", "milestones"}
+    finally:
+        await scheduler.stop()
+        await bot.close()
+        await site.stop()
+    assert not scheduler.running
+
+
+async def test_jobs_run_in_the_campaign_time_zone(tmp_path: Path, clock: FakeClock) -> None:
+    bot = await build_bot(make_settings(tmp_path, digest_time="18:30", count_poll_minutes=5), clock)
+    try:
+        assert bot.services.outbox is not None
+        jobs = {job_id: trigger for job_id, _, trigger in Scheduler(bot.services, bot.services.outbox).jobs()}
+        assert set(jobs) == {"count_poll", "milestones", "digest", "outbox", "purge"}
+        digest = jobs["digest"]
+        assert isinstance(digest, CronTrigger)
+        assert str(digest.timezone) == "Europe/Paris"
+        assert "hour='18'" in repr(digest) and "minute='30'" in repr(digest)
+        assert "seconds=300" in repr(jobs["count_poll"])
+    finally:
+        await bot.close()
