@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import bm25s
 import numpy as np
@@ -39,6 +40,7 @@ from bot.sanitize import fold
 _WORD = re.compile(r"\w+", re.U)
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]+\b")
 _APOSTROPHE = re.compile(r"[’ʼ`´]")
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # English contractions first ("don't" must not leave "don", a French stem), then French elisions.
 _NEGATION = re.compile(r"\b(can|won|ain)'t\b|n't\b")
 _EN_CLITIC = re.compile(r"'(s|re|ve|ll|d|m)\b")
@@ -146,6 +148,7 @@ class QueryTerms:
     topic_words: int  # words that should be about the topic (not stop or question words)
     known_words: float  # of those, how many the content knows (after typo correction)
     ceiling: float  # the most any document could score: each word matched at its best
+    ids: list[int] = field(default_factory=list)  # `terms` as bm25s token ids
 
 
 class Analyzer:
@@ -176,18 +179,24 @@ class Analyzer:
                             self._stem_synonyms.setdefault(stem, token)
                 elif words:
                     phrases[" ".join(words)] = token
-        ordered = sorted(phrases, key=len, reverse=True)  # "health data hub" before "data"
-        self._phrases = phrases
-        self._pattern = re.compile("|".join(rf"\b{re.escape(p)}\b" for p in ordered)) if ordered else None
+        # Phrases by first word, longest first: "health data hub" before "health".
+        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for phrase, token in sorted(phrases.items(), key=lambda p: -len(p[0])):
+            words = tuple(phrase.split())
+            self._phrases.setdefault(words[0], []).append((words, token))
 
     @staticmethod
     def _surface(text: str) -> str:
-        text = _WHERE_FR.sub("qwhere", text.casefold().replace("où", " qwhere "))
-        text = fold(_APOSTROPHE.sub("'", text))
-        text = _NEGATION.sub(" not", text)
-        text = _EN_CLITIC.sub(" ", text)
-        text = _FR_ELISION.sub(" ", text)
-        text = _FR_NEGATION.sub("ne ", text)
+        text = text.casefold()
+        if "ou" in text:
+            text = _WHERE_FR.sub("qwhere", text.replace("où", " qwhere "))
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))  # accent folding, as bot.sanitize.fold
+        if "'" in text or not text.isascii():
+            text = _APOSTROPHE.sub("'", text)
+            text = _NEGATION.sub(" not", text)
+            text = _EN_CLITIC.sub(" ", text)
+            text = _FR_ELISION.sub(" ", text)
+            text = _FR_NEGATION.sub("ne ", text)
         return " ".join(_WORD.findall(text.replace("_", " ")))
 
     def surface(self, text: str) -> str:
@@ -200,10 +209,17 @@ class Analyzer:
 
     def tokens(self, surface: str, questions: bool = True) -> list[str]:
         """`words` of text already passed through `surface`."""
-        if self._pattern is not None:
-            surface = self._pattern.sub(lambda m: f" {self._phrases[m.group(0)]} ", surface)
+        words = surface.split()
         out = []
-        for w in surface.split():
+        i, n = 0, len(words)
+        while i < n:
+            w = words[i]
+            i += 1
+            for phrase, token in self._phrases.get(w, ()):
+                if tuple(words[i - 1 : i - 1 + len(phrase)]) == phrase:
+                    w = token
+                    i += len(phrase) - 1
+                    break
             w = _QUESTION_WORDS.get(w, w)
             if w in _QUESTION_TOKENS:
                 if questions:
@@ -281,9 +297,18 @@ class AnswerIndex:
         self.vocabulary = vocab
         # The most a term can add to one unit's score: the denominator of the relative score.
         data, indptr = self.bm25.scores["data"], self.bm25.scores["indptr"]
-        self._term_max = np.array(
-            [float(data[indptr[i] : indptr[i + 1]].max(initial=0.0)) for i in range(len(indptr) - 1)]
+        self._term_max = [float(data[indptr[i] : indptr[i + 1]].max(initial=0.0)) for i in range(len(indptr) - 1)]
+        # bm25s stores each term's precomputed score in every unit (sparse, by term). Laid out dense,
+        # a query is a sum of a few rows: the per-document part (body and all ways of asking,
+        # weighted) and the per-way-of-asking part, whose best per document is added after.
+        dense = np.zeros((len(indptr) - 1, len(units)), dtype=np.float32)
+        rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        dense[rows, self.bm25.scores["indices"]] = data
+        self._per_question = np.ascontiguousarray(dense[:, : self._question_units])
+        self._per_document = np.ascontiguousarray(
+            dense[:, self._question_units : self._body_end] * BODY_WEIGHT + dense[:, self._body_end :] * QUESTIONS_WEIGHT
         )
+        self._words: dict[str, tuple[tuple[str, ...], tuple[int, ...], float]] = {}
         self._doc_ids = [d.id for d in docs]
         # Surface words for typo correction, with how often each occurs.
         frequency: Counter[str] = Counter()
@@ -308,26 +333,47 @@ class AnswerIndex:
 
     def query(self, question: str) -> QueryTerms:
         surface = self.analyzer.surface(question).split()
-        acronyms = {fold(a) for a in _ACRONYM.findall(question)}
         fixed = [self._fix(w) for w in surface]
         corrections = sum(a != b for a, b in zip(surface, fixed, strict=True))
         terms: list[str] = []
+        ids: list[int] = []
         topic = known = 0
         ceiling = 0.0
+        acronyms: set[str] | None = None
         for word in self.analyzer.tokens(" ".join(fixed)):
-            is_topic = word not in _QUESTION_TOKENS
-            stems = [s for s in self.analyzer.stems(word) if s in self.vocabulary]
-            # An unknown word of one to three letters ("wat", "pls") is more likely noise than a topic,
-            # unless written as an acronym ("PSG").
-            topic += is_topic and (bool(stems) or len(word) >= MIN_TOPIC_LENGTH or word.isdigit() or word in acronyms)
-            known += is_topic and bool(stems)
-            new = [s for s in stems if s not in terms]
-            if new:
-                # A document matches a word in one language only: count its best stem once.
-                ceiling += max(self._term_max[self.vocabulary[s]] for s in new)
-                terms.extend(new)
+            info = self._words.get(word)
+            if info is None:
+                info = self._word_info(word)
+            word_terms, word_ids, word_ceiling = info
+            if word not in _QUESTION_TOKENS:
+                if word_terms:
+                    topic += 1
+                    known += 1
+                elif len(word) >= MIN_TOPIC_LENGTH or word.isdigit():
+                    topic += 1
+                else:
+                    # An unknown word of one to three letters ("wat", "pls") is more likely noise than
+                    # a topic, unless written as an acronym ("PSG").
+                    if acronyms is None:
+                        acronyms = {fold(a) for a in _ACRONYM.findall(question)}
+                    topic += word in acronyms
+            if word_terms and word_terms[0] not in terms:
+                ceiling += word_ceiling
+                terms += word_terms
+                ids += word_ids
         # A corrected word is a guess: it counts less towards coverage.
-        return QueryTerms(terms, topic, known - CORRECTION_DISCOUNT * corrections, (1 + BODY_WEIGHT + QUESTIONS_WEIGHT) * ceiling)
+        weight = 1 + BODY_WEIGHT + QUESTIONS_WEIGHT
+        return QueryTerms(terms, topic, known - CORRECTION_DISCOUNT * corrections, weight * ceiling, ids)
+
+    def _word_info(self, word: str) -> tuple[tuple[str, ...], tuple[int, ...], float]:
+        """A query word's index terms and their ids, and the most it can add to a score (cached)."""
+        terms = tuple(s for s in self.analyzer.stems(word) if s in self.vocabulary)
+        ids = tuple(self.vocabulary[t] for t in terms)
+        # A document matches a word in one language only: count its best stem once.
+        info = (terms, ids, max((self._term_max[i] for i in ids), default=0.0))
+        if len(self._words) < 20_000:
+            self._words[word] = info
+        return info
 
     def _fix(self, word: str) -> str:
         """The word, or the content word it is most likely a typo of."""
@@ -366,37 +412,37 @@ class AnswerIndex:
             return None
         return max(sorted(candidates), key=lambda c: self._frequency[c])
 
-    def scores(self, terms: Sequence[str]) -> np.ndarray:
+    def scores(self, terms: Sequence[str], ids: Sequence[int] | None = None) -> np.ndarray:
         """One score per document: best way of asking, plus shares of the body and of all ways of asking."""
         if not terms:
             return np.zeros(len(self.docs), dtype=np.float32)
-        unit_scores: np.ndarray = self.bm25.get_scores(list(terms))
-        total = BODY_WEIGHT * unit_scores[self._question_units : self._body_end]
-        total += QUESTIONS_WEIGHT * unit_scores[self._body_end :]
-        if len(self._starts):
-            total[self._asked] += np.maximum.reduceat(unit_scores[: self._question_units], self._starts)
+        if ids is None:
+            ids = [self.vocabulary[t] for t in terms]
+        rows = np.array(ids, dtype=np.intp)
+        total: np.ndarray = self._per_document[rows].sum(axis=0)
+        # FAQ documents come first (see `documents`): add their best way of asking.
+        best_asked = np.maximum.reduceat(self._per_question[rows].sum(axis=0), self._starts)
+        total[: len(self._starts)] += best_asked
         return total
 
     def ask(self, question: str, related: int = 3) -> Answer | None:
         q = self.query(question)
         if not self.in_scope(q):
             return None
-        scores = self.scores(q.terms)
-        order = np.argsort(-scores)
-        best_index = int(order[0])
+        scores = self.scores(q.terms, q.ids)
+        best_index = int(scores.argmax())
         best_score = float(scores[best_index])
         if best_score < self.min_relative * q.ceiling:
             return None
         best = self.docs[best_index]
+        near = np.flatnonzero(scores >= best_score * RELATED_SHARE)
         others: list[str] = []
-        for i in order[1:12]:
-            if float(scores[i]) < best_score * RELATED_SHARE:
-                break
-            doc_id = self._doc_ids[int(i)]
+        for i in near[np.argsort(-scores[near])].tolist():
+            doc_id = self._doc_ids[i]
             if doc_id != best.id and doc_id not in others:
                 others.append(doc_id)
-            if len(others) == related:
-                break
+                if len(others) == related:
+                    break
         return Answer(best.id, best.kind, best.lang, best_score, tuple(others))
 
 
