@@ -150,7 +150,9 @@ def main() -> None:
         f"min {min(builds) * 1e3:.1f} ms over {len(builds)} builds ({len(index.units)} units)   (target: < 50 ms)"
     )
     bm25s_import, answers_import = import_cost()
-    print(f"import bm25s         {bm25s_import * 1e3:.0f} ms; import bot.answers (all deps) {answers_import * 1e3:.0f} ms")
+    print(
+        f"import bm25s         {bm25s_import * 1e3:.0f} ms; import bot.answers (all deps) {answers_import * 1e3:.0f} ms"
+    )
     elapsed, line = console_first_answer()
     print(f"console first answer {elapsed * 1e3:.0f} ms from process start   (target: < 1500 ms)")
     print(f"  first line: {line[:80]}")

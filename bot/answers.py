@@ -87,7 +87,8 @@ herself him himself his i if in into is it its itself just me more most my mysel
 only or other our ours ourselves out over own same she should so some such than that the their theirs them
 themselves then there these they this those through to too under until up very was we were what whats which while
 whom will with would you your yours yourself yourselves tell please hello hi thanks thank know explain thing
-things anything something everything really actually exactly kind sort mean means currently today now yet still talk talking speak speaking heard hear
+things anything something everything really actually exactly kind sort mean means currently today now yet still
+talk talking speak speaking heard hear
 """
 _STOPWORDS = frozenset(fold(w) for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN, *_EXTRA_STOPWORDS.split()))
 MIN_TYPO_LENGTH = 5
@@ -182,8 +183,8 @@ class Analyzer:
         # Phrases by first word, longest first: "health data hub" before "health".
         self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for phrase, token in sorted(phrases.items(), key=lambda p: -len(p[0])):
-            words = tuple(phrase.split())
-            self._phrases.setdefault(words[0], []).append((words, token))
+            key = tuple(phrase.split())
+            self._phrases.setdefault(key[0], []).append((key, token))
 
     @staticmethod
     def _surface(text: str) -> str:
@@ -306,7 +307,8 @@ class AnswerIndex:
         dense[rows, self.bm25.scores["indices"]] = data
         self._per_question = np.ascontiguousarray(dense[:, : self._question_units])
         self._per_document = np.ascontiguousarray(
-            dense[:, self._question_units : self._body_end] * BODY_WEIGHT + dense[:, self._body_end :] * QUESTIONS_WEIGHT
+            dense[:, self._question_units : self._body_end] * BODY_WEIGHT
+            + dense[:, self._body_end :] * QUESTIONS_WEIGHT
         )
         self._words: dict[str, tuple[tuple[str, ...], tuple[int, ...], float]] = {}
         self._doc_ids = [d.id for d in docs]
@@ -458,4 +460,3 @@ def _one_edit(a: str, b: str) -> bool:
 
 def _deletions(term: str) -> set[str]:
     return {term[:i] + term[i + 1 :] for i in range(len(term))}
-
