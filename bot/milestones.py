@@ -66,6 +66,10 @@ def after_quiet_hours(
 
 async def check_milestones(services: Services) -> int | None:
     """Announce the highest newly crossed milestone, if any; returns it."""
+    if not services.outbounds:
+        # No platform is running (the console): announcing now would reach nobody and
+        # still mark the milestone as announced, so it waits for a run with platforms.
+        return None
     totals = await services.counts.totals()
     crossed = milestones_up_to(services.content.campaign, totals.total)
     if not crossed:

@@ -181,6 +181,8 @@ async def _confirm(ctx: Context, d: Dialogue) -> None:
 
 async def list_broadcasts(ctx: Context) -> None:
     """/diffusions: recent and scheduled broadcasts with their progress."""
+    if not await _private_only(ctx):
+        return
     s = ctx.services
     recent = await BroadcastRepository(s.db).recent(RECENT)
     if not recent:
@@ -210,6 +212,8 @@ async def list_broadcasts(ctx: Context) -> None:
 
 async def cancel_broadcast(ctx: Context) -> None:
     """/annuler_diffusion N: deliveries not yet sent are cancelled."""
+    if not await _private_only(ctx):
+        return
     s = ctx.services
     arg = ctx.args.strip().lstrip("#")
     if not arg.isdigit():
@@ -234,6 +238,8 @@ async def cancel_broadcast(ctx: Context) -> None:
 
 async def set_official_count(ctx: Context) -> None:
     """/compteur_officiel N: the admin sets the petition's published count by hand."""
+    if not await _private_only(ctx):
+        return
     try:
         value = count_source.parse_number(ctx.args)
     except CountSourceError:

@@ -211,3 +211,25 @@ async def test_the_daily_digest_goes_to_groups_that_chose_it_with_a_chart(
     assert "Depuis ce matin : +200" in digest.text.plain
     assert "Prochain objectif : 19\u202f000" in digest.text.plain
     assert digest.image is not None and digest.image.png.startswith(b"\x89PNG")
+
+
+async def test_the_progress_message_is_edited_at_most_every_two_seconds(
+    bot: Bot, platform: RecordingPlatform, chat: Callable[..., Chat]
+) -> None:
+    admin = chat()
+    await prepare(admin, "Progression")
+    await admin.press("Envoyer")
+    for _ in range(5):
+        await outbox(bot).report_progress()
+    assert len(platform.edits) == 1  # the first report, then nothing until 2 s have passed
+    assert "Diffusion en cours" in platform.edits[0][1].text.plain and "Restants : 2" in platform.edits[0][1].text.plain
+    await outbox(bot).drain()
+    assert len(platform.edits) == 2 and "Diffusion terminée" in platform.edits[-1][1].text.plain
+
+
+async def test_admin_commands_are_used_in_a_private_chat(
+    platform: RecordingPlatform, chat: Callable[..., Chat]
+) -> None:
+    group_admin = chat(group="g1", admin=True)
+    for command in ("/diffuser", "/diffusions", "/compteur_officiel 19000"):
+        assert "conversation privée" in await group_admin.say(command)

@@ -140,3 +140,9 @@ async def test_milestones_continue_past_the_list(bot: Bot) -> None:
     assert milestones_up_to(campaign, 18_999) == []
     assert milestones_up_to(campaign, 25_000) == [19_000, 20_000, 25_000]
     assert milestones_up_to(campaign, 200_000)[-2:] == [150_000, 200_000]
+
+
+async def test_without_any_running_platform_nothing_is_marked_announced(bot: Bot) -> None:
+    await set_total(bot, 19_010)
+    assert await check_milestones(bot.services) is None  # the console alone: nobody to tell
+    assert await MilestoneRepository(bot.services.db).recorded() == {}
