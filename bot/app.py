@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.answers import AnswerIndex
+from bot.check import preflight
 from bot.chat_events import SubscriptionChatEvents
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
 from bot.counts import Counts
+from bot.health import HealthServer
 from bot.outbox import Outbox
 from bot.pseudonyms import Pseudonymizer, load_or_create_key
 from bot.router import Router
@@ -28,6 +31,8 @@ from storage.kv import KeyValueRepository
 from storage.preferences import PreferenceRepository
 
 log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_SECONDS = 10.0  # handlers in flight get this long after SIGTERM (systemd waits 90 s)
 
 
 @dataclass
@@ -76,10 +81,39 @@ async def run_console(settings: Settings, user: ConsoleUser) -> None:
         bot.services.admins = bot.services.admins | {("console", user.id)}
     transport = ConsoleTransport(user)
     log.info("console chat started")
+    stop = _stop_on_signals()
+    reading = asyncio.create_task(transport.run(bot.router.dispatch))
+    stopping = asyncio.create_task(stop.wait())
     try:
-        await transport.run(bot.router.dispatch)
+        await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not reading.done():
+            log.info("stopping")
+            transport.stop()
+            await bot.router.drain(SHUTDOWN_GRACE_SECONDS)
+            reading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reading
     finally:
+        stopping.cancel()
+        _restore_signals()
         await bot.close()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """SIGTERM (systemd, docker) and SIGINT (Ctrl-C) ask for a clean stop instead of killing the process."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(ValueError, RuntimeError):  # not the main thread: the caller stops us
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def _restore_signals() -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(ValueError, RuntimeError):
+            loop.remove_signal_handler(sig)
 
 
 class Component(Protocol):
@@ -100,19 +134,20 @@ def components(bot: Bot) -> list[Component]:
         found.append(TelegramTransport(bot.services, bot.router))
     if bot.services.outbox is not None:
         found.append(Scheduler(bot.services, bot.services.outbox))
+    if bot.services.settings.health_port is not None:
+        found.append(HealthServer(bot.services, list(found)))  # last: it reports on the others
     return found
 
 
 async def run(settings: Settings) -> None:
     """Start every configured platform; with none configured, the console chat."""
+    # Settings are valid here; the data folder, ports and credentials are checked before anything starts.
+    await preflight(settings)
     if not (settings.telegram_enabled or settings.matrix_enabled):
         await run_console(settings, ConsoleUser())
         return
     bot = await build_bot(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = _stop_on_signals()
     started: list[Component] = []
     try:
         for component in components(bot):
@@ -121,10 +156,12 @@ async def run(settings: Settings) -> None:
             log.info("started %s", component.name)
         await stop.wait()
         log.info("stopping")
+        await bot.router.drain(SHUTDOWN_GRACE_SECONDS)
     finally:
         for component in reversed(started):
             try:
                 await component.stop()
             except Exception:
                 log.exception("could not stop %s cleanly", component.name)
+        _restore_signals()
         await bot.close()

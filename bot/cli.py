@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot import app, logs
+from bot import app, check, logs
 from bot.config import Settings, SettingsError, load_settings
 from bot.content import ContentError
 from bot.transports.console import ConsoleUser
@@ -19,6 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="start every configured platform (the console chat if none)")
+    sub.add_parser("check", help="check settings, content, database and platform credentials; report problems")
     console = sub.add_parser("console", help="chat with the bot in this terminal")
     console.add_argument("--user", default="1", help="the console user's id (default: 1)")
     console.add_argument("--name", default="Console", help="the console user's display name")
@@ -35,6 +36,13 @@ def _fail(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "check":
+        report, ready = asyncio.run(check.run_check(args.env_file))
+        print(report)
+        return 0 if ready else 1
+    problem = check.env_file_problem(args.env_file)
+    if problem is not None:
+        return _fail(problem)
     try:
         settings: Settings = load_settings(args.env_file)
     except SettingsError as exc:
@@ -53,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"campaign content: {exc}")
     except StorageError as exc:
         return _fail(f"database: {exc}")
+    except (check.PreflightError, SettingsError) as exc:
+        return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
     return 0

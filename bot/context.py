@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.events import ChatEvents, Choice, Document, Image, Inbound, Outbound, Reply, Sent
 from bot.markup import Rich, render_template
+from bot.metrics import Metrics
 
 if TYPE_CHECKING:
     from bot.answers import AnswerIndex
@@ -53,6 +54,7 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)
     chat_events: ChatEvents | None = None  # told by transports when a chat is gone or migrated
     outbox: Outbox | None = None  # the broadcast delivery worker, woken when deliveries are queued
+    metrics: Metrics = field(default_factory=Metrics)  # counters for /metrics (counts only, no ids)
 
     def commands_include(self, name: str) -> bool:
         return any(name in command.names for command in self.commands)

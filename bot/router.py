@@ -7,6 +7,7 @@ addressed to the bot). Commands always win, so `/annuler` works at any step.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -78,6 +79,7 @@ class Router:
                 self._commands[key] = command
         self._usernames: dict[str, str] = {}
         self._flood = FloodGuard(services.settings.flood_max_per_minute, services.clock.monotonic)
+        self._in_flight: set[asyncio.Future[None]] = set()
 
     def set_username(self, transport: str, username: str) -> None:
         """The bot's own name on a platform, so `/cmd@otherbot` in a group is left to that bot."""
@@ -89,8 +91,39 @@ class Router:
     def commands(self) -> Iterable[Command]:
         return self.routes.commands
 
+    async def drain(self, grace: float) -> int:
+        """Wait (at most `grace` seconds) for the events being handled now; returns how many were cut short.
+
+        At shutdown a user who just pressed "confirm" should get the answer, not a
+        half-handled press: each handler's writes are one transaction, so one cut
+        short leaves nothing half-written and is handled again after a restart.
+        """
+        pending = set(self._in_flight)
+        if not pending:
+            return 0
+        _, still = await asyncio.wait(pending, timeout=grace)
+        if still:
+            log.warning("stopping with %d events still being handled", len(still))
+        return len(still)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
     async def dispatch(self, event: Inbound, outbound: Outbound) -> Context | None:
         """Handle one inbound event completely; never raises for a user's input."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._in_flight.add(done)
+        ctx: Context | None = None
+        try:
+            ctx = await self._dispatch(event, outbound)
+            return ctx
+        finally:
+            self._in_flight.discard(done)
+            done.set_result(None)
+            self.services.metrics.handled(event.chat.transport, len(ctx.sent) if ctx is not None else 0)
+
+    async def _dispatch(self, event: Inbound, outbound: Outbound) -> Context | None:
         event = _cleaned(event)
         s = self.services
         user_key = s.pseudonyms.user(event.chat.transport, event.sender.id)
@@ -115,11 +148,14 @@ class Router:
                 log.info("flood notice transport=%s user=%s", event.chat.transport, ctx.user_tag)
             await handler(ctx)
         except StorageError as exc:
+            s.metrics.error("storage")
             log.error("storage unavailable: %s", exc)
             await self._fail(ctx)
         except DeliveryError as exc:
+            s.metrics.error("delivery")
             log.warning("reply not delivered transport=%s error=%s", event.chat.transport, type(exc).__name__)
         except Exception:
+            s.metrics.error("handler")
             log.exception("handler failed transport=%s user=%s", event.chat.transport, ctx.user_tag)
             await self._fail(ctx)
         return ctx

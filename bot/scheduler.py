@@ -89,13 +89,27 @@ class Scheduler:
         self._scheduler = None
         await self._outbox.stop()
 
+    def lag_seconds(self, now: dt.datetime) -> dict[str, float]:
+        """How overdue each job is (0 when on time): a blocked event loop shows here first."""
+        if self._scheduler is None:
+            return {}
+        lags = {}
+        for job in self._scheduler.get_jobs():
+            due = job.next_run_time
+            lags[str(job.id)] = max(0.0, (now - due).total_seconds()) if due is not None else 0.0
+        return lags
+
     async def _run(self, job_id: str, job: Job) -> None:
         try:
-            await job(self._services)
+            outcome = await job(self._services)
+            if isinstance(outcome, count_source.PollResult) and outcome.value is None:
+                return  # nothing believable was read: the poll's age keeps growing, so an alert can fire
             self.last_success[job_id] = self._services.clock.now()
         except StorageError as exc:
+            self._services.metrics.error("storage")
             log.error("job %s: storage unavailable: %s", job_id, exc)
         except Exception:
+            self._services.metrics.error("job")
             log.exception("job %s failed", job_id)
 
     async def _count_poll(self) -> None:

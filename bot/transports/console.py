@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TextIO
@@ -56,6 +57,8 @@ class ConsoleTransport:
         )
         self._ids = itertools.count(1)
         self._choices: tuple[Choice, ...] = ()
+        self._stopping = False
+        self._lines: asyncio.Queue[str] | None = None
 
     # Outbound port -------------------------------------------------------
 
@@ -109,11 +112,32 @@ class ConsoleTransport:
         return next((c for c in self._choices if fold(c.label) == wanted), None)
 
     async def run(self, dispatch: Dispatch, source: TextIO | None = None) -> None:
-        """Read lines until end of input, handling each completely before the next."""
+        """Read lines until end of input or `stop()`, handling each completely before the next."""
         source = source or sys.stdin
         loop = asyncio.get_running_loop()
-        while True:
-            line = await loop.run_in_executor(None, source.readline)
-            if line == "":
+        lines: asyncio.Queue[str] = asyncio.Queue()
+        self._lines = lines
+
+        def read() -> None:
+            while True:
+                line = source.readline()
+                try:
+                    loop.call_soon_threadsafe(lines.put_nowait, line)
+                except RuntimeError:  # the loop is closed: the process is exiting
+                    return
+                if line == "":
+                    return
+
+        # A daemon thread, not the loop's executor: a stop (SIGTERM) must not wait for a line to be typed.
+        threading.Thread(target=read, name="console-input", daemon=True).start()
+        while not self._stopping:
+            line = await lines.get()
+            if line == "" or self._stopping:
                 return
             await dispatch(self.to_inbound(line), self)
+
+    def stop(self) -> None:
+        """Take no further line; the one being handled finishes."""
+        self._stopping = True
+        if self._lines is not None:
+            self._lines.put_nowait("")

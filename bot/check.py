@@ -1,0 +1,411 @@
+"""`petition-bot check`, and the same checks as the pre-flight of `run`.
+
+The people running the bot are volunteers: every problem is one line that names
+the setting or path at fault, followed by how to fix it. Secrets are never
+printed: errors are reported by their type and HTTP status, and any text that
+could echo a request goes through `redact` first.
+
+`run` calls `preflight` before starting anything, so a wrong token, a homeserver
+that does not answer, an unwritable data folder or a taken port stops the process
+before any platform or job has started (nothing half-starts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import io
+import os
+import shutil
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from dotenv.parser import parse_stream
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.content import ContentError, load_content
+from storage.db import Database, StorageError
+
+HTTP_TIMEOUT_SECONDS = 10.0
+MIN_FREE_BYTES = 20 * 1024 * 1024  # a migration, a day of WAL and a backup copy of a small campaign
+WRITE_PROBE_BYTES = 64 * 1024
+WRITE_PROBE_NAME = ".petition-bot-write-check"
+OK, PROBLEM, NOTE = "✔", "✘", "•"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the report: what was checked, how it went, and how to fix it."""
+
+    part: str
+    ok: bool
+    summary: str
+    fix: str = ""
+    note: bool = False  # informational: neither a success nor a problem
+
+    def lines(self) -> list[str]:
+        mark = NOTE if self.note else OK if self.ok else PROBLEM
+        out = [f"{mark} {self.part}: {self.summary}"]
+        if self.fix and not self.ok:
+            out.append(f"    fix: {self.fix}")
+        return out
+
+
+class PreflightError(Exception):
+    """The first problem that stops `run`, as one line."""
+
+
+def redact(text: str, settings: Settings | None) -> str:
+    """Remove every secret of the settings from a text that could echo a request or a URL."""
+    if settings is None:
+        return text
+    for secret in (settings.telegram_bot_token, settings.matrix_access_token, settings.matrix_password):
+        value = secret.get_secret_value() if secret is not None else ""
+        if value:
+            text = text.replace(value, "<redacted>")
+    return text
+
+
+# Settings -------------------------------------------------------------------------
+
+
+def env_file_problem(env_file: str | Path | None) -> str | None:
+    """A settings file that exists but has lines python-dotenv would silently skip."""
+    if env_file is None:
+        return None
+    path = Path(env_file)
+    if not path.is_file():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"cannot read the settings file {path}: {type(exc).__name__}"
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            return f"settings file {path}, line {binding.original.line}: not a NAME=value line"
+    return None
+
+
+def unknown_keys(env_file: str | Path | None) -> list[str]:
+    """Names in the settings file that are no setting: usually a typo, and the setting keeps its default."""
+    if env_file is None or not Path(env_file).is_file():
+        return []
+    known = {name.upper() for name in Settings.model_fields}
+    found = []
+    for binding in parse_stream(io.StringIO(Path(env_file).read_text(encoding="utf-8"))):
+        if binding.key and binding.key.upper() not in known:
+            found.append(binding.key)
+    return found
+
+
+def check_settings(env_file: str | Path | None) -> tuple[Settings | None, list[Finding]]:
+    source = str(env_file) if env_file and Path(env_file).is_file() else "environment variables only"
+    problem = env_file_problem(env_file)
+    if problem is not None:
+        return None, [Finding("settings", False, problem, "write each setting as NAME=value on its own line")]
+    try:
+        settings = load_settings(env_file)
+    except SettingsError as exc:
+        return None, [Finding("settings", False, str(exc), "correct that line of the settings file (see .env.example)")]
+    findings = [Finding("settings", True, f"valid ({source})")]
+    for key in unknown_keys(env_file):
+        findings.append(Finding("settings", True, f"{key} is not a setting and is ignored (a typo?)", note=True))
+    if not (settings.telegram_enabled or settings.matrix_enabled):
+        findings.append(
+            Finding(
+                "platforms",
+                False,
+                "no platform configured: TELEGRAM_BOT_TOKEN and MATRIX_HOMESERVER are both empty",
+                "set at least one of them (docs/OPERATIONS.md); without them `run` only opens the console chat",
+            )
+        )
+    return settings, findings
+
+
+# Content and storage ----------------------------------------------------------------
+
+
+def check_content(settings: Settings) -> Finding:
+    try:
+        content = load_content(settings.campaign_folder)
+    except ContentError as exc:
+        return Finding("campaign content", False, str(exc), "correct the file and key named above")
+    return Finding(
+        "campaign content",
+        True,
+        f"{content.campaign.slug}: {len(content.faq)} FAQ entries, {len(content.messages)} languages",
+    )
+
+
+def check_data_folder(folder: Path) -> Finding:
+    """Writable and not full: SQLite would otherwise fail on the first signature, not at start."""
+    part = "data folder"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return Finding(part, False, f"cannot create {folder}: {exc.strerror}", _folder_fix(folder))
+    probe = folder / WRITE_PROBE_NAME
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"\0" * WRITE_PROBE_BYTES)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return Finding(part, False, f"{folder} is full", "free disk space or move DATABASE_PATH to a larger disk")
+        return Finding(part, False, f"{folder} is not writable ({exc.strerror})", _folder_fix(folder))
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    free = shutil.disk_usage(folder).free
+    if free < MIN_FREE_BYTES:
+        return Finding(
+            part,
+            False,
+            f"{folder} is almost full ({_size(free)} free)",
+            "free disk space (old backups?) or move DATABASE_PATH to a larger disk",
+        )
+    return Finding(part, True, f"{folder} is writable, {_size(free)} free")
+
+
+def _folder_fix(folder: Path) -> str:
+    return f"let the bot's user write to {folder} (under systemd: StateDirectory), or change DATABASE_PATH"
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
+
+
+async def check_database(settings: Settings) -> Finding:
+    """Opens and migrates, as `run` would, then proves a write goes through."""
+    part = "database"
+    path = settings.database_path
+    try:
+        db = await Database.open(path)
+    except StorageError as exc:
+        return Finding(part, False, f"{path}: {exc}", "check DATABASE_PATH and the data folder's permissions")
+    try:
+        applied = await db.migrate()
+        async with db.transaction() as tx:
+            version = await tx.fetchone("SELECT MAX(version) AS v FROM schema_migrations")
+            await tx.execute("CREATE TABLE IF NOT EXISTS _petition_bot_check (x INTEGER)")
+            await tx.execute("DROP TABLE _petition_bot_check")
+    except StorageError as exc:
+        return Finding(part, False, f"{path}: {exc}", "stop other programs using it; restore a backup if corrupt")
+    finally:
+        await db.close()
+    schema = int(version["v"]) if version is not None and version["v"] is not None else 0
+    migrated = f", {len(applied)} migration(s) applied now" if applied else ""
+    return Finding(part, True, f"{path}: schema version {schema}, writable{migrated}")
+
+
+# Platforms --------------------------------------------------------------------------
+
+
+async def check_telegram(settings: Settings, wait_seconds: float = HTTP_TIMEOUT_SECONDS) -> Finding:
+    part = "Telegram"
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    host = urlsplit(settings.telegram_api_url).netloc or settings.telegram_api_url
+    try:
+        async with httpx.AsyncClient(timeout=wait_seconds) as client:
+            response = await client.get(f"{settings.telegram_api_url}{token}/getMe")
+    except httpx.HTTPError as exc:
+        return Finding(
+            part,
+            False,
+            f"the Bot API at {host} (TELEGRAM_API_URL) is unreachable ({type(exc).__name__})",
+            "check the server's internet access and DNS, or TELEGRAM_API_URL if you changed it",
+        )
+    if response.status_code in (401, 404):
+        return Finding(
+            part,
+            False,
+            f"TELEGRAM_BOT_TOKEN is refused by the Bot API (HTTP {response.status_code})",
+            "copy the token again from @BotFather (/mybots → your bot → API Token)",
+        )
+    try:
+        body = response.json()
+        username = str(body["result"]["username"])
+    except (ValueError, KeyError, TypeError):
+        return Finding(
+            part,
+            False,
+            f"unexpected answer from {host} to getMe (HTTP {response.status_code})",
+            "check TELEGRAM_API_URL; try again later if Telegram is having trouble",
+        )
+    mode = settings.telegram_mode
+    return Finding(part, True, f"token accepted, the bot is @{redact(username, settings)} ({mode})")
+
+
+async def check_matrix(settings: Settings, wait_seconds: float = HTTP_TIMEOUT_SECONDS) -> Finding:
+    part = "Matrix"
+    homeserver = settings.matrix_homeserver.rstrip("/")
+    token = settings.matrix_access_token.get_secret_value() if settings.matrix_access_token else ""
+    password = settings.matrix_password.get_secret_value() if settings.matrix_password else ""
+    if not (token or password):
+        return Finding(
+            part,
+            False,
+            "MATRIX_ACCESS_TOKEN is empty (and no MATRIX_PASSWORD)",
+            "create an access token for the bot's account (docs/OPERATIONS.md, Matrix)",
+        )
+    if not settings.matrix_user_id:
+        return Finding(
+            part, False, "MATRIX_USER_ID is empty", "set it to the bot's full id, e.g. @petition:example.org"
+        )
+    url = f"{homeserver}/_matrix/client/v3/account/whoami" if token else f"{homeserver}/_matrix/client/versions"
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        async with httpx.AsyncClient(timeout=wait_seconds) as client:
+            response = await client.get(url, headers=headers)
+    except httpx.HTTPError as exc:
+        return Finding(
+            part,
+            False,
+            f"the homeserver {urlsplit(homeserver).netloc or homeserver} (MATRIX_HOMESERVER) is unreachable"
+            f" ({type(exc).__name__})",
+            "check MATRIX_HOMESERVER (https://…, the client API address) and the server's network",
+        )
+    if token and response.status_code == 401:
+        return Finding(
+            part,
+            False,
+            f"MATRIX_ACCESS_TOKEN is refused by the homeserver (HTTP 401 {_errcode(response)})".rstrip(),
+            "log the bot's account in again and copy the new access token (docs/OPERATIONS.md)",
+        )
+    if response.status_code != 200:
+        return Finding(
+            part,
+            False,
+            f"unexpected answer from MATRIX_HOMESERVER (HTTP {response.status_code} {_errcode(response)})".rstrip(),
+            "check that MATRIX_HOMESERVER is the client API address (see /.well-known/matrix/client)",
+        )
+    if not token:
+        return Finding(part, True, "homeserver reachable; the password login happens at start-up")
+    try:
+        who = str(response.json()["user_id"])
+    except (ValueError, KeyError, TypeError):
+        return Finding(part, False, "unexpected whoami answer from MATRIX_HOMESERVER", "check MATRIX_HOMESERVER")
+    if who != settings.matrix_user_id:
+        return Finding(
+            part,
+            False,
+            "MATRIX_ACCESS_TOKEN belongs to another account than MATRIX_USER_ID",
+            "use a token of the bot's own account, or correct MATRIX_USER_ID",
+        )
+    return Finding(part, True, f"access token accepted for {who}")
+
+
+def _errcode(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("errcode", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
+def check_port(setting: str, host: str, port: int) -> Finding:
+    part = f"{setting}"
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp does: TIME_WAIT is no conflict
+            sock.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return Finding(
+                part, False, f"port {port} on {host} is already taken", f"choose another {setting} or stop that program"
+            )
+        return Finding(part, False, f"cannot listen on {host}:{port} ({exc.strerror})", f"check {setting}")
+    return Finding(part, True, f"{host}:{port} is free")
+
+
+def port_checks(settings: Settings) -> list[Finding]:
+    found = []
+    if settings.health_port is not None:
+        found.append(check_port("HEALTH_PORT", settings.health_host, settings.health_port))
+    if settings.telegram_enabled and settings.telegram_mode == "webhook":
+        found.append(
+            check_port("TELEGRAM_WEBHOOK_PORT", settings.telegram_webhook_listen, settings.telegram_webhook_port)
+        )
+    return found
+
+
+# The whole report -----------------------------------------------------------------------
+
+
+async def check_all(env_file: str | Path | None) -> list[Finding]:
+    settings, findings = check_settings(env_file)
+    if settings is None:
+        return findings
+    findings.append(check_content(settings))
+    folder = check_data_folder(settings.data_folder)
+    findings.append(folder)
+    if folder.ok:
+        findings.append(await check_database(settings))
+    platforms = []
+    if settings.telegram_enabled:
+        platforms.append(check_telegram(settings))
+    else:
+        findings.append(Finding("Telegram", True, "not configured (TELEGRAM_BOT_TOKEN empty)", note=True))
+    if settings.matrix_enabled:
+        platforms.append(check_matrix(settings))
+    else:
+        findings.append(Finding("Matrix", True, "not configured (MATRIX_HOMESERVER empty)", note=True))
+    findings += await asyncio.gather(*platforms)
+    findings += port_checks(settings)
+    if settings.health_port is None:
+        findings.append(Finding("HEALTH_PORT", True, "health and metrics server off", note=True))
+    return [_redacted(f, settings) for f in findings]
+
+
+def _redacted(finding: Finding, settings: Settings) -> Finding:
+    return Finding(
+        finding.part, finding.ok, redact(finding.summary, settings), redact(finding.fix, settings), finding.note
+    )
+
+
+def report(findings: Iterable[Finding]) -> str:
+    findings = list(findings)
+    lines = [line for finding in findings for line in finding.lines()]
+    problems = sum(1 for f in findings if not f.ok)
+    lines.append("")
+    lines.append("Everything is ready." if problems == 0 else f"{problems} problem(s) found.")
+    return "\n".join(lines)
+
+
+async def run_check(env_file: str | Path | None) -> tuple[str, bool]:
+    """The printed report and whether everything is ready."""
+    findings = await check_all(env_file)
+    return report(findings), all(f.ok for f in findings)
+
+
+async def preflight(settings: Settings) -> None:
+    """What `run` verifies before starting anything; raises `PreflightError` with the first problem."""
+    steps: list[Finding] = [check_data_folder(settings.data_folder)]
+    _raise_first(steps, settings)
+    if settings.telegram_enabled or settings.matrix_enabled:  # else `run` opens the console: no server
+        steps += port_checks(settings)
+    _raise_first(steps, settings)
+    platforms = []
+    if settings.telegram_enabled:
+        platforms.append(check_telegram(settings))
+    if settings.matrix_enabled:
+        platforms.append(check_matrix(settings))
+    steps += await asyncio.gather(*platforms)
+    _raise_first(steps, settings)
+
+
+def _raise_first(findings: list[Finding], settings: Settings) -> None:
+    for finding in findings:
+        if not finding.ok:
+            raise PreflightError(redact(f"{finding.part}: {finding.summary}", settings))
