@@ -54,6 +54,7 @@ IDLE_POLL_SECONDS = 1.0
 PROGRESS_EVERY_SECONDS = 2.0
 BAR_WIDTH = 10
 SETTLE_EVERY = 10  # outcomes recorded in one transaction
+STOP_GRACE_SECONDS = 5.0
 
 
 @dataclass
@@ -115,14 +116,19 @@ class Outbox:
         self._running = True
         self._tasks = [asyncio.create_task(self._loop()), asyncio.create_task(self._progress_loop())]
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop claiming, let the sends in flight finish and be recorded (within `grace`), then stop."""
         self._running = False
         self._wake.set()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _, late = await asyncio.wait(self._tasks[:1], timeout=grace)
+            for task in self._tasks:
+                task.cancel()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if late:
+                log.warning("outbox: stopped with sends in flight; they will be sent again at the next start")
         self._tasks = []
 
     def wake(self) -> None:
@@ -185,6 +191,10 @@ class Outbox:
                 if not claimed:
                     break
                 for delivery in claimed:
+                    if not (self._running or not self._tasks):
+                        # Stopping: what was claimed but not sent goes back, untouched.
+                        lane.outcomes.append(Outcome(delivery.id, PENDING, None, None, counts_as_attempt=False))
+                        continue
                     wait = lane.pacer.chat_wait(delivery.chat_id, delivery.chat_kind == "group")
                     if wait > 0:
                         retry = self._now() + dt.timedelta(seconds=wait)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 
@@ -216,3 +217,30 @@ async def test_the_pacer_spaces_sends_evenly_and_honours_a_pause() -> None:
     start = now[0]
     await pacer.slot()
     assert now[0] - start >= 3.0
+
+
+async def test_a_clean_stop_finishes_what_is_in_flight_and_the_next_start_sends_the_rest_once(
+    bot: Bot, platform: RecordingPlatform
+) -> None:
+    class Slow(RecordingPlatform):
+        async def deliver(self, chat, reply):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(0.02)
+            return await super().deliver(chat, reply)
+
+    slow = Slow()
+    bot.services.outbounds["console"] = slow
+    await subscribe_groups(bot, *(f"g{i:02d}" for i in range(60)))
+    broadcast_id = await queue(bot)
+    first = Outbox(bot.services)
+    await first.start()
+    while len(slow.delivered) < 10:
+        await asyncio.sleep(0.01)
+    await first.stop()
+    statuses = await OutboxRepository(bot.services.db).statuses(broadcast_id)
+    assert [s for s, _, _ in statuses.values()].count("sending") == 0
+    assert [s for s, _, _ in statuses.values()].count("sent") == len(slow.delivered) < 60
+    second = Outbox(bot.services)
+    await second.start()
+    await second.drain()
+    await second.stop()
+    assert sorted(d.chat.id for d in slow.delivered) == sorted(f"g{i:02d}" for i in range(60))  # each once
