@@ -23,12 +23,15 @@ from bot.pseudonyms import Pseudonymizer, load_or_create_key
 from bot.router import Router
 from bot.scheduler import Scheduler
 from bot.transports.console import ConsoleTransport, ConsoleUser
+from bot.transports.matrix import MatrixTransport
 from bot.transports.telegram import TelegramTransport
 from handlers import build_routes
+from storage.contacts import ContactRepository
 from storage.db import Database
 from storage.dialogues import DialogueRepository
 from storage.kv import KeyValueRepository
 from storage.preferences import PreferenceRepository
+from storage.signatures import SignatureRepository
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ async def build_bot(settings: Settings, clock: Clock | None = None) -> Bot:
         secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
         pseudonyms = Pseudonymizer(load_or_create_key(secret, settings.data_folder))
         kv = KeyValueRepository(db)
+        signatures = SignatureRepository(db, settings.zone)
         services = Services(
             settings=settings,
             content=content,
@@ -62,8 +66,10 @@ async def build_bot(settings: Settings, clock: Clock | None = None) -> Bot:
             kv=kv,
             dialogues=DialogueRepository(db),
             preferences=PreferenceRepository(db),
-            counts=Counts(kv, content),
+            counts=Counts(kv, content, bot_signatures=signatures.count),
             admins=settings.admin_ids,
+            signatures=signatures,
+            contacts=ContactRepository(db),
         )
         services.chat_events = SubscriptionChatEvents(services)
         services.outbox = Outbox(services)
@@ -132,6 +138,8 @@ def components(bot: Bot) -> list[Component]:
     # Each platform adds itself here when configured (Telegram, Matrix), then the scheduler.
     if bot.services.settings.telegram_enabled:
         found.append(TelegramTransport(bot.services, bot.router))
+    if bot.services.settings.matrix_enabled:
+        found.append(MatrixTransport(bot.services, bot.router))
     if bot.services.outbox is not None:
         found.append(Scheduler(bot.services, bot.services.outbox))
     if bot.services.settings.health_port is not None:

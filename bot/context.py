@@ -23,10 +23,12 @@ if TYPE_CHECKING:
     from bot.outbox import Outbox
     from bot.pseudonyms import Pseudonymizer
     from bot.router import Command
+    from storage.contacts import ContactRepository
     from storage.db import Database
     from storage.dialogues import Dialogue, DialogueRepository
     from storage.kv import KeyValueRepository
     from storage.preferences import PreferenceRepository
+    from storage.signatures import SignatureRepository
 
 # Choice payloads that belong to a dialogue step start with this prefix, then the
 # step's nonce: the router refuses them once the dialogue has moved on.
@@ -55,6 +57,8 @@ class Services:
     chat_events: ChatEvents | None = None  # told by transports when a chat is gone or migrated
     outbox: Outbox | None = None  # the broadcast delivery worker, woken when deliveries are queued
     metrics: Metrics = field(default_factory=Metrics)  # counters for /metrics (counts only, no ids)
+    signatures: SignatureRepository | None = None  # the signing feature's repositories, built in build_bot
+    contacts: ContactRepository | None = None
 
     def commands_include(self, name: str) -> bool:
         return any(name in command.names for command in self.commands)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.router import Routes
-from handlers import admin, fallbacks, info, questions, subscriptions
+from handlers import admin, fallbacks, info, privacy, questions, signing, subscriptions
 
 
 def build_routes() -> Routes:
@@ -25,6 +25,13 @@ def build_routes() -> Routes:
     routes.command("chronologie", "timeline", handler=info.show_timeline, menu="menu_timeline")
     routes.command("faq", handler=info.show_faq, menu="menu_faq")
     routes.command("compteur", "count", handler=info.show_count, menu="menu_count")
+    routes.command("signer", "sign", handler=signing.start_signing, menu="menu_sign")
+    routes.command("retirer", "unsign", handler=privacy.start_withdrawal, menu="menu_unsign")
+    routes.command("mesdonnees", "mydata", handler=privacy.show_my_data, menu="menu_mydata")
+    routes.command("oublier", "forget", handler=privacy.start_forgetting, menu="menu_forget")
+    routes.command("suivre", "follow", handler=privacy.follow, menu="menu_follow")
+    routes.command("nepassuivre", "unfollow", handler=privacy.unfollow, menu="menu_unfollow")
+    routes.command("confidentialite", "privacy", handler=privacy.show_privacy, menu="menu_privacy")
     routes.command("langue", "language", handler=info.choose_language, menu="menu_language")
     routes.command("annuler", "cancel", handler=fallbacks.cancel, menu="menu_cancel")
     routes.command("abonner", "subscribe", handler=subscriptions.subscribe, menu="menu_subscribe")
@@ -35,6 +42,9 @@ def build_routes() -> Routes:
     routes.command("annuler_diffusion", "cancel_broadcast", handler=admin.cancel_broadcast, admin=True)
     routes.command("compteur_officiel", "official_count", handler=admin.set_official_count, admin=True)
     routes.flow(admin.BroadcastFlow())
+    routes.flow(signing.SigningFlow())
+    routes.flow(privacy.WithdrawalFlow())
+    routes.flow(privacy.ForgetFlow())
 
     async def run_command(ctx: Context) -> None:
         """A menu choice that stands for a command (`cmd:<name>`)."""
@@ -49,4 +59,5 @@ def build_routes() -> Routes:
     routes.choice("faqt", info.show_faq_topic)
     routes.choice("faq", questions.faq_pressed)
     routes.choice("lang", info.language_pressed)
+    routes.choice("news", signing.news_pressed)
     return routes

@@ -40,6 +40,12 @@ def main_menu(ctx: Context) -> list[Choice]:
 
 async def welcome(ctx: Context) -> None:
     """/start: the user learns what the bot can do and picks a first step."""
+    if ctx.args.strip().lower() in ("sign", "signer"):  # the deep link t.me/<bot>?start=sign
+        signing = next((c for c in ctx.services.commands if "signer" in c.names), None)
+        if signing is not None:
+            ctx.args = ""
+            await signing.handler(ctx)
+            return
     choices = [c for c in main_menu(ctx) if ctx.services.commands_include(c.payload[4:])]
     await ctx.say("welcome", choices, title=ctx.services.content.petition.title)
 

@@ -1,0 +1,286 @@
+"""Data rights in chat: withdraw, see, erase, follow or stop news, and the privacy notice.
+
+Every right is exercised in the chat itself, without writing to anyone. Withdrawal
+and erasure ask for a confirmation first (a dialogue whose confirm step does the
+deletion and closes the dialogue in one transaction), then say what was deleted.
+Personal data is only shown or changed in a private chat: in a group, the bot
+points to one.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+from typing import Any
+
+from bot import dialogue, formatting
+from bot.context import Context
+from bot.events import Document
+from bot.markup import Rich, join
+from bot.retention import purge_date
+from handlers.signing import contacts, follow_here, signatures, tell_to_write_privately
+from storage import signatures as store
+from storage.contacts import forget_contact_in, get_contact_in
+from storage.db import StorageError
+from storage.dialogues import Dialogue, finish_in
+from storage.preferences import forget_preferences
+
+log = logging.getLogger(__name__)
+
+UNSIGN = "unsign"
+FORGET = "forget"
+
+
+class UnsignStep(enum.Enum):
+    CONFIRM = "unsign.confirm"
+
+
+class ForgetStep(enum.Enum):
+    CONFIRM = "forget.confirm"
+
+
+async def _in_private(ctx: Context) -> bool:
+    if ctx.event.chat.is_group:
+        await tell_to_write_privately(ctx, "rights_in_private")
+        return False
+    return True
+
+
+def _date(ctx: Context, moment: Any) -> str:
+    return formatting.date(moment.astimezone(ctx.services.settings.zone).date(), ctx.lang)
+
+
+async def show_privacy(ctx: Context) -> None:
+    """/confidentialite: who holds what, why, on which legal basis, for how long, and how to complain."""
+    campaign = ctx.services.content.campaign
+    await ctx.say(
+        "privacy_notice",
+        controller=campaign.controller,
+        contact=campaign.contact,
+        end_date=formatting.date(campaign.end_date, ctx.lang),
+        retention_days=campaign.retention_days,
+        purge_date=formatting.date(purge_date(campaign), ctx.lang),
+        version=campaign.consent_version,
+    )
+
+
+# /retirer ------------------------------------------------------------------
+
+
+async def start_withdrawal(ctx: Context) -> None:
+    """/retirer: after a confirmation, the signature is deleted and the count goes down by one."""
+    if not await _in_private(ctx):
+        return
+    signature = await signatures(ctx.services).get(ctx.user_key)
+    if signature is None:
+        await ctx.say("unsign_not_signed")
+        return
+    d = await dialogue.start(ctx, UNSIGN, UnsignStep.CONFIRM)
+    await ctx.say(
+        "unsign_confirm",
+        [
+            ctx.step_choice(d, "yes", ctx.label("choice_unsign_yes")),
+            ctx.step_choice(d, "no", ctx.label("choice_keep")),
+        ],
+        name=signature.name,
+        date=_date(ctx, signature.signed_at),
+    )
+
+
+class WithdrawalFlow:
+    name = UNSIGN
+
+    async def on_choice(self, ctx: Context, d: Dialogue, value: str) -> None:
+        if value == "no":
+            await ctx.say("rights_kept" if await dialogue.finish(ctx, d) else "expired_choice")
+            return
+        if value != "yes":
+            await ctx.say("expired_choice")
+            return
+        repo = signatures(ctx.services)
+        try:
+            async with ctx.services.db.transaction() as tx:
+                finished = await finish_in(tx, ctx.owner, d.nonce)
+                removed = await store.withdraw_in(tx, ctx.user_key, ctx.now, repo.zone) if finished else None
+                following = await get_contact_in(tx, ctx.user_key)
+        except StorageError as exc:
+            log.warning("withdrawal not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
+            await ctx.say("rights_failed")
+            return
+        ctx.dialogue = None
+        if not finished:
+            await ctx.say("expired_choice")
+            return
+        if removed is None:
+            await ctx.say("unsign_not_signed")
+            return
+        log.info("signature withdrawn user=%s", ctx.user_tag)
+        totals = await ctx.services.counts.totals()
+        parts = [
+            ctx.t(
+                "unsign_done",
+                name=removed.name,
+                date=_date(ctx, removed.signed_at),
+                total=formatting.number(totals.total, ctx.lang),
+            )
+        ]
+        if following is not None:
+            parts.append(ctx.t("unsign_news_still_on"))
+        await ctx.reply(join(parts))
+
+    async def on_text(self, ctx: Context, d: Dialogue, text: str) -> None:
+        await ctx.say("rights_press_choice")
+
+
+# /oublier ------------------------------------------------------------------
+
+
+async def start_forgetting(ctx: Context) -> None:
+    """/oublier: after a confirmation, every trace of the user is erased: signature, contact, dialogue, language."""
+    if not await _in_private(ctx):
+        return
+    s = ctx.services
+    signature = await signatures(s).get(ctx.user_key)
+    contact = await contacts(s).get(ctx.user_key)
+    language = await s.preferences.language(ctx.user_key)
+    if signature is None and contact is None and language is None:
+        await dialogue.finish(ctx)
+        await ctx.say("forget_nothing")
+        return
+    d = await dialogue.start(ctx, FORGET, ForgetStep.CONFIRM)
+    await ctx.say(
+        "forget_confirm",
+        [
+            ctx.step_choice(d, "yes", ctx.label("choice_forget_yes")),
+            ctx.step_choice(d, "no", ctx.label("choice_keep")),
+        ],
+    )
+
+
+class ForgetFlow:
+    name = FORGET
+
+    async def on_choice(self, ctx: Context, d: Dialogue, value: str) -> None:
+        if value == "no":
+            await ctx.say("rights_kept" if await dialogue.finish(ctx, d) else "expired_choice")
+            return
+        if value != "yes":
+            await ctx.say("expired_choice")
+            return
+        repo = signatures(ctx.services)
+        removed, contact, language = None, 0, 0
+        try:
+            async with ctx.services.db.transaction() as tx:
+                finished = await finish_in(tx, ctx.owner, d.nonce)
+                if finished:
+                    removed = await store.withdraw_in(tx, ctx.user_key, ctx.now, repo.zone)
+                    contact = await forget_contact_in(tx, ctx.user_key)
+                    language = await forget_preferences(tx, ctx.user_key)
+        except StorageError as exc:
+            log.warning("erasure not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
+            await ctx.say("rights_failed")
+            return
+        ctx.dialogue = None
+        if not finished:
+            await ctx.say("expired_choice")
+            return
+        log.info("user erased user=%s", ctx.user_tag)
+        # The language preference is gone too: answer in the default language from now on.
+        items = [ctx.t("forget_item_dialogue")]
+        if removed is not None:
+            items.insert(0, ctx.t("forget_item_signature", name=removed.name))
+        if contact:
+            items.append(ctx.t("forget_item_contact"))
+        if language:
+            items.append(ctx.t("forget_item_language"))
+        await ctx.say("forget_done", items=join(items, "\n"))
+
+    async def on_text(self, ctx: Context, d: Dialogue, text: str) -> None:
+        await ctx.say("rights_press_choice")
+
+
+# /mesdonnees ---------------------------------------------------------------
+
+
+async def show_my_data(ctx: Context) -> None:
+    """/mesdonnees: everything stored about the user, readable, and as a JSON file to keep."""
+    if not await _in_private(ctx):
+        return
+    s = ctx.services
+    signature = await signatures(s).get(ctx.user_key)
+    contact = await contacts(s).get(ctx.user_key)
+    language = await s.preferences.language(ctx.user_key)
+    open_dialogue = await s.dialogues.current(ctx.owner, ctx.now)
+
+    lines: list[Rich] = [ctx.t("mydata_pseudonym", pseudonym=ctx.user_key)]
+    if signature is not None:
+        lines.append(
+            ctx.t(
+                "mydata_signature",
+                name=signature.name,
+                date=_date(ctx, signature.signed_at),
+                version=signature.consent_version,
+            )
+        )
+    else:
+        lines.append(ctx.t("mydata_no_signature"))
+    if contact is not None:
+        state = ctx.label("mydata_contact_active" if contact.active else "mydata_contact_inactive")
+        since = _date(ctx, contact.created_at)
+        lines.append(ctx.t("mydata_contact", platform=contact.transport, date=since, state=state))
+    else:
+        lines.append(ctx.t("mydata_no_contact"))
+    lines.append(ctx.t("mydata_language", language=language) if language else ctx.t("mydata_no_language"))
+    if open_dialogue is not None:
+        lines.append(ctx.t("mydata_dialogue", until=formatting.date_time(open_dialogue.expires_at, ctx.lang)))
+
+    export: dict[str, Any] = {
+        "pseudonym": ctx.user_key,
+        "signature": None
+        if signature is None
+        else {
+            "name": signature.name,
+            "consent_version": signature.consent_version,
+            "signed_at": signature.signed_at.isoformat(),
+        },
+        "news_contact": None
+        if contact is None
+        else {
+            "platform": contact.transport,
+            "chat_id": contact.chat_id,
+            "language": contact.language,
+            "since": contact.created_at.isoformat(),
+            "active": contact.active,
+        },
+        "preferences": {"language": language},
+        "open_dialogue": None
+        if open_dialogue is None
+        else {
+            "name": open_dialogue.name,
+            "step": open_dialogue.step,
+            "data": open_dialogue.data,
+            "expires_at": open_dialogue.expires_at.isoformat(),
+        },
+    }
+    document = Document(
+        data=json.dumps(export, ensure_ascii=False, indent=2).encode("utf-8"),
+        name=ctx.label("mydata_file_name"),
+    )
+    log.info("personal data shown user=%s", ctx.user_tag)
+    await ctx.reply(ctx.t("mydata", items=join(lines, "\n")), document=document)
+
+
+# /suivre, /nepassuivre -----------------------------------------------------
+
+
+async def follow(ctx: Context) -> None:
+    """/suivre: milestone news in this private chat, until /nepassuivre."""
+    await follow_here(ctx)
+
+
+async def unfollow(ctx: Context) -> None:
+    """/nepassuivre: no more news, and the contact row is deleted."""
+    removed = await contacts(ctx.services).unfollow(ctx.user_key)
+    log.info("news unfollowed user=%s removed=%s", ctx.user_tag, removed)
+    await ctx.say("follow_off" if removed else "follow_not_following")
