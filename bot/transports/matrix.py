@@ -1,0 +1,713 @@
+"""Matrix, through matrix-nio: sync responses become `Inbound` events, `Reply`s become `m.notice` messages.
+
+This is the only module that imports `nio`. It runs its own sync loop rather than
+nio's `sync_forever`:
+
+- Restart safety: the `next_batch` token is stored in the key-value table only
+  after every event of a sync response is handled, so a restart continues exactly
+  there: what arrived while the bot was down is answered once, old history never.
+  (nio's own stored token is saved before callbacks run, and `sync_forever` stops
+  for good when a callback raises.) The very first start skips history with a
+  first-sync filter whose timeline limit is 0. Later starts ask for the full room
+  state with the stored token, so room membership, power levels and encryption
+  are known at once without replaying any message.
+- Encryption: matrix-nio's `e2e` extra (vodozemac), a crypto store in the data
+  folder (`matrix-store/`), one fixed device. The bot refuses to start without a
+  loaded store, and refuses to send into an encrypted room without encryption, so
+  plain text never leaks into an encrypted room. Trust policy, documented in the
+  README: trust on first use. Every device of every user the bot shares a room
+  with is marked verified when the bot first sees it, so supporters never have to
+  verify the bot to be answered; a device that was later blacklisted by an
+  operator stays excluded. A message the bot cannot decrypt is answered with one
+  notice (at most one per room and minute) asking the sender to send it again:
+  their client then shares a fresh key.
+- Rate limits: nio is configured not to retry (`max_limit_exceeded=0`), so
+  `M_LIMIT_EXCEEDED` comes back here with `retry_after_ms`. Synapse limits a
+  sender, not a room, so a pause applies to every send of the transport.
+  `send()` (the port, for interactive replies) waits the pause out and retries the
+  same transaction id until the message is accepted, so nothing is lost and a
+  retried message is never duplicated. `deliver()` (for the broadcast outbox)
+  never waits: it raises `RateLimited(retry_after)` and the outbox reschedules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextvars
+import io
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    ErrorResponse,
+    Event,
+    InviteInfo,
+    InviteMemberEvent,
+    JoinError,
+    LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
+    ProfileGetDisplayNameResponse,
+    ReactionEvent,
+    RoomInfo,
+    RoomMemberEvent,
+    RoomMessageText,
+    RoomSendResponse,
+    RoomUpgradeEvent,
+    SyncResponse,
+    UploadResponse,
+    WhoamiResponse,
+)
+
+from bot.config import SettingsError
+from bot.context import Services
+from bot.events import (
+    Chat,
+    ChatGone,
+    ChatKind,
+    Choice,
+    DeliveryError,
+    Inbound,
+    RateLimited,
+    Reply,
+    Sender,
+    Sent,
+    TransientError,
+)
+from bot.markup import Rich, join
+from bot.router import Router
+from bot.transports.matrix_render import (
+    chunks,
+    is_yes_no,
+    match_choice,
+    message_content,
+    reaction_choice,
+    replacement_content,
+    strip_reply_fallback,
+    with_prefix,
+)
+from storage.db import StorageError
+
+log = logging.getLogger(__name__)
+
+TRANSPORT = "matrix"
+SESSION_KEY = "matrix:session:{user}"
+SYNC_KEY = "matrix:next_batch:{user}"
+OFFER_KEY = "matrix:choices:{room}"
+SYNC_TIMEOUT_MS = 30_000
+FIRST_SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 0}}}
+ADMIN_POWER = 50  # Matrix's "moderator" level: the default power needed to kick, ban or change settings
+MAX_RATE_WAIT = 600.0  # an interactive reply waits out rate limits this long in all before giving up
+DEFAULT_RETRY_AFTER = 5.0
+UNDECRYPTABLE_NOTICE_SECONDS = 60.0
+OWN_EVENTS_MEMORY = 4096  # the bot's recent event ids, to recognise replies to the bot
+DEVICE_NAME = "petition-bot"
+# A press on choices the bot no longer remembers: no route has this prefix, so the router answers "expired".
+EXPIRED_PAYLOAD = "matrix-expired:"
+
+# The sender being answered: choices sent while handling their message are theirs to answer in a group.
+_asker: contextvars.ContextVar[str | None] = contextvars.ContextVar("matrix_asker", default=None)
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """The last choices shown in a room: what a typed number or a reaction answers."""
+
+    event_id: str
+    asker: str | None
+    choices: tuple[Choice, ...]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"event": self.event_id, "asker": self.asker, "choices": [[c.label, c.payload] for c in self.choices]}
+        )
+
+    @classmethod
+    def from_json(cls, raw: str) -> _Offer:
+        data = json.loads(raw)
+        return cls(data["event"], data["asker"], tuple(Choice(label, payload) for label, payload in data["choices"]))
+
+
+class MatrixTransport:
+    """The Matrix transport: the `Outbound` port for the core and a `Component` of the process."""
+
+    name = TRANSPORT
+
+    def __init__(self, services: Services, router: Router, *, sync_timeout_ms: int = SYNC_TIMEOUT_MS) -> None:
+        self._services = services
+        self._settings = services.settings
+        self._router = router
+        self._sync_timeout_ms = sync_timeout_ms
+        self._client: AsyncClient | None = None
+        self.user_id = services.settings.matrix_user_id
+        self.display_name = ""
+        self._mention: re.Pattern[str] | None = None
+        self._since: str | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopping = False
+        self._paused_until = 0.0
+        self._offers: dict[str, _Offer | None] = {}
+        self._own_events: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._kinds: dict[str, ChatKind] = {}
+        self._notified: dict[str, float] = {}
+        self._commands: frozenset[str] = frozenset()
+
+    # Component -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Log in (or restore the stored session), load the crypto store, sync once, then keep syncing."""
+        s = self._settings
+        if not s.matrix_homeserver:
+            raise SettingsError("invalid setting MATRIX_HOMESERVER: required to start Matrix")
+        if not s.matrix_user_id.startswith("@") or ":" not in s.matrix_user_id:
+            raise SettingsError("invalid setting MATRIX_USER_ID: a full user id such as @bot:example.org")
+        has_token = s.matrix_access_token is not None and bool(s.matrix_access_token.get_secret_value())
+        has_password = s.matrix_password is not None and bool(s.matrix_password.get_secret_value())
+        if not has_token and not has_password:
+            raise SettingsError(
+                "invalid setting MATRIX_ACCESS_TOKEN: set it (with MATRIX_DEVICE_ID) or MATRIX_PASSWORD"
+            )
+        if has_token and not s.matrix_device_id:
+            raise SettingsError("invalid setting MATRIX_DEVICE_ID: required with MATRIX_ACCESS_TOKEN")
+        try:
+            await self._connect()
+        except BaseException:
+            await self.stop(grace=0)
+            raise
+        log.info("matrix started encrypted_rooms=%d", len(self.client.encrypted_rooms))
+
+    async def _connect(self) -> None:
+        s = self._settings
+        store = s.data_folder / "matrix-store"
+        store.mkdir(parents=True, exist_ok=True)  # nio fails the login when the folder is missing
+        config = AsyncClientConfig(
+            max_limit_exceeded=0,
+            max_timeouts=2,
+            encryption_enabled=True,
+            store_sync_tokens=False,
+            request_timeout=30,
+        )
+        session = await self._stored_session()
+        device_id = session["device_id"] if session else s.matrix_device_id
+        self._client = AsyncClient(
+            s.matrix_homeserver, self.user_id, device_id=device_id or None, store_path=str(store), config=config
+        )
+        client = self._client
+        if session is not None:
+            client.restore_login(self.user_id, session["device_id"], session["access_token"])
+        else:
+            await self._login()
+        await self._check_token()
+        if client.olm is None:
+            raise RuntimeError("the Matrix crypto store did not load: encrypted rooms would get plain text")
+        if client.should_upload_keys:
+            await self._quietly(client.keys_upload())
+        profile = await client.get_displayname(self.user_id)
+        if isinstance(profile, ProfileGetDisplayNameResponse) and profile.displayname:
+            self.display_name = profile.displayname
+        names = [re.escape(self.user_id)] + ([re.escape(self.display_name)] if self.display_name else [])
+        self._mention = re.compile(rf"(?<![\w@])@?(?:{'|'.join(names)})(?![\w])[:,]?", re.IGNORECASE)
+        self._commands = frozenset(name for command in self._services.commands for name in command.names)
+        self._services.outbounds[TRANSPORT] = self
+        self._router.set_username(TRANSPORT, self.user_id[1:].split(":", 1)[0])
+        self._since = await self._services.kv.get(SYNC_KEY.format(user=self.user_id))
+        self._stopping = False
+        first = await self._sync(first=True)
+        self._task = asyncio.create_task(self._loop(first), name="matrix-sync")
+
+    async def _stored_session(self) -> dict[str, str] | None:
+        """With an access token from the settings, that; with a password, the session of an earlier login."""
+        s = self._settings
+        if s.matrix_access_token is not None and s.matrix_access_token.get_secret_value():
+            return {"device_id": s.matrix_device_id, "access_token": s.matrix_access_token.get_secret_value()}
+        raw = await self._services.kv.get(SESSION_KEY.format(user=self.user_id))
+        if not raw:
+            return None
+        session: dict[str, str] = json.loads(raw)
+        return session if session.get("homeserver") == s.matrix_homeserver else None
+
+    async def _login(self) -> None:
+        """Log in once with the password and keep the token and device: Synapse allows few logins."""
+        password = self._settings.matrix_password
+        assert password is not None
+        response = await self.client.login(password.get_secret_value(), device_name=DEVICE_NAME)
+        if not isinstance(response, LoginResponse):
+            raise SettingsError(f"invalid setting MATRIX_PASSWORD: login refused ({response.status_code})")
+        session = {
+            "homeserver": self._settings.matrix_homeserver,
+            "device_id": response.device_id,
+            "access_token": response.access_token,
+        }
+        await self._services.kv.set(SESSION_KEY.format(user=self.user_id), json.dumps(session))
+        log.info("matrix logged in with a new device")
+
+    async def _check_token(self) -> None:
+        try:
+            response = await self.client.whoami()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TransientError(f"Matrix homeserver unreachable at start-up ({type(exc).__name__})") from None
+        if isinstance(response, WhoamiResponse):
+            if response.user_id != self.user_id:
+                raise SettingsError("invalid setting MATRIX_ACCESS_TOKEN: it belongs to another user")
+            return
+        if response.status_code == "M_UNKNOWN_TOKEN":
+            await self._services.kv.delete(SESSION_KEY.format(user=self.user_id))
+            raise SettingsError("invalid setting MATRIX_ACCESS_TOKEN: refused by the homeserver")
+        raise TransientError(f"Matrix homeserver refused whoami ({response.status_code})")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Let the sync response being handled finish (up to `grace` seconds), then stop syncing and close."""
+        self._stopping = True
+        if self._task is not None:
+            if not self._idle.is_set() and grace > 0:
+                try:
+                    await asyncio.wait_for(self._idle.wait(), grace)
+                except TimeoutError:
+                    log.warning("matrix stopped while handling events; they will be synced again")
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        if self._services.outbounds.get(TRANSPORT) is self:
+            del self._services.outbounds[TRANSPORT]
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    @property
+    def client(self) -> AsyncClient:
+        if self._client is None:
+            raise RuntimeError("the Matrix transport is not started")
+        return self._client
+
+    # Sync loop --------------------------------------------------------------------
+
+    async def _sync(self, *, first: bool = False) -> SyncResponse:
+        if first and self._since is None:
+            response = await self.client.sync(timeout=0, sync_filter=FIRST_SYNC_FILTER)
+        elif first:
+            response = await self.client.sync(timeout=0, since=self._since, full_state=True)
+        else:
+            response = await self.client.sync(timeout=self._sync_timeout_ms, since=self._since)
+        if not isinstance(response, SyncResponse):
+            raise TransientError(f"sync refused ({response.status_code})")
+        return response
+
+    async def _loop(self, pending: SyncResponse | None) -> None:
+        backoff = 0.0
+        while not self._stopping:
+            response = pending
+            pending = None
+            if response is None:
+                try:
+                    response = await self._sync()
+                    backoff = 0.0
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    backoff = min(30.0, max(1.0, backoff * 2))
+                    log.warning("matrix sync failed error=%s retry_in=%.0fs", type(exc).__name__, backoff)
+                    await asyncio.sleep(backoff)
+                    continue
+            self._idle.clear()
+            try:
+                await self._crypto_chores()
+                await self._handle_sync(response)
+            finally:
+                self._idle.set()
+            self._since = response.next_batch
+            try:
+                await self._services.kv.set(SYNC_KEY.format(user=self.user_id), response.next_batch)
+            except StorageError as exc:
+                log.warning("matrix sync token not stored: %s", type(exc).__name__)
+
+    async def _crypto_chores(self) -> None:
+        """What `sync_forever` does between syncs: keys out, keys in, then trust on first use."""
+        client = self.client
+        await self._quietly(client.send_to_device_messages())
+        if client.should_upload_keys:
+            await self._quietly(client.keys_upload())
+        if client.should_query_keys:
+            await self._quietly(client.keys_query())
+        if client.should_claim_keys:
+            await self._quietly(client.keys_claim(client.get_users_for_key_claiming()))
+        self._trust_new_devices()
+
+    def _trust_new_devices(self) -> None:
+        client = self.client
+        if client.olm is None:
+            return
+        for device in client.device_store:
+            if not device.verified and not device.blacklisted and device.user_id != self.user_id:
+                client.verify_device(device)
+
+    async def _handle_sync(self, response: SyncResponse) -> None:
+        for room_id, invite in response.rooms.invite.items():
+            await self._guard(self._on_invite(room_id, invite), "invite")
+        for room_id, left in response.rooms.leave.items():
+            await self._guard(self._on_leave(room_id, left), "leave")
+        await asyncio.gather(
+            *(self._on_room_events(room_id, info.timeline.events) for room_id, info in response.rooms.join.items())
+        )
+
+    async def _on_room_events(self, room_id: str, events: Sequence[Event]) -> None:
+        """One room's events in order (rooms run concurrently); one failing event never stops the others."""
+        for event in events:
+            await self._guard(self._on_event(room_id, event), type(event).__name__)
+
+    @staticmethod
+    async def _guard(work: Awaitable[None], kind: str) -> None:
+        try:
+            await work
+        except Exception as exc:
+            log.error("matrix event not handled kind=%s error=%s", kind, type(exc).__name__)
+
+    async def _on_event(self, room_id: str, event: Event) -> None:
+        if getattr(event, "sender", None) == self.user_id:
+            return
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return
+        if isinstance(event, RoomMessageText):
+            await self._on_text(room, event)
+        elif isinstance(event, ReactionEvent):
+            await self._on_reaction(room, event)
+        elif isinstance(event, MegolmEvent):
+            await self._on_undecryptable(room)
+        elif isinstance(event, RoomUpgradeEvent):
+            await self._on_upgrade(room, event)
+        elif isinstance(event, RoomMemberEvent) and event.membership in ("leave", "ban"):
+            await self._on_member_left(room)
+
+    # Inbound ------------------------------------------------------------------------
+
+    def _chat(self, room: MatrixRoom) -> Chat:
+        """Two members (the bot and one person) make a private chat; more make a group.
+
+        nio's `room.is_group` means "a room without a name", not a group chat.
+        """
+        kind = ChatKind.PRIVATE if room.member_count <= 2 else ChatKind.GROUP
+        self._kinds[room.room_id] = kind
+        return Chat(TRANSPORT, room.room_id, kind)
+
+    async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
+        content: dict[str, Any] = event.source.get("content", {})
+        relates: dict[str, Any] = content.get("m.relates_to") or {}
+        if relates.get("rel_type") == "m.replace":
+            return  # an edit of an earlier message is not a new message
+        chat = self._chat(room)
+        reply_to = (relates.get("m.in_reply_to") or {}).get("event_id")
+        text = strip_reply_fallback(event.body)
+        addressed = not chat.is_group or (reply_to is not None and reply_to in self._own_events)
+        if self._mentions_bot(content):
+            addressed = True
+        if self._mention is not None and self._mention.search(text):
+            addressed = True
+            text = " ".join(self._mention.sub(" ", text).split())
+        prefix = self._settings.matrix_command_prefix
+        if prefix not in ("/", "!") and text.startswith(prefix):
+            text = "!" + text[len(prefix) :]
+        sender = Sender(event.sender, room.user_name(event.sender) or "", None)
+        offer = await self._offer(room.room_id)
+        if offer is not None and (not chat.is_group or event.sender == offer.asker or reply_to == offer.event_id):
+            choice = match_choice(text, offer.choices)
+            if choice is not None:
+                await self._dispatch(
+                    Inbound(chat, sender, choice=choice.payload, message_id=event.event_id, addressed=True)
+                )
+                return
+        elif offer is None and addressed and text.strip().rstrip(".)").isdigit() and len(text.strip()) <= 2:
+            # A number answering choices the bot no longer knows (sent before a data loss): "expired", not a question.
+            await self._dispatch(
+                Inbound(chat, sender, choice=EXPIRED_PAYLOAD, message_id=event.event_id, addressed=True)
+            )
+            return
+        await self._dispatch(Inbound(chat, sender, text=text, message_id=event.event_id, addressed=addressed))
+
+    def _mentions_bot(self, content: dict[str, Any]) -> bool:
+        """Intentional mentions (`m.mentions`), or a pill linking to the bot in the HTML body."""
+        mentions = content.get("m.mentions")
+        if isinstance(mentions, dict) and self.user_id in (mentions.get("user_ids") or []):
+            return True
+        formatted = content.get("formatted_body")
+        if isinstance(formatted, str) and "matrix.to/#/" in formatted:
+            return self.user_id in formatted or self.user_id.replace("@", "%40").replace(":", "%3A") in formatted
+        return False
+
+    async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
+        """✅ or ❌ on the bot's yes/no question presses its first or second choice."""
+        offer = await self._offer(room.room_id)
+        if offer is None or offer.event_id != event.reacts_to:
+            return
+        chat = self._chat(room)
+        if chat.is_group and offer.asker not in (None, event.sender):
+            return
+        choice = reaction_choice(event.key, offer.choices)
+        if choice is None:
+            return
+        sender = Sender(event.sender, room.user_name(event.sender) or "", None)
+        await self._dispatch(Inbound(chat, sender, choice=choice.payload, message_id=event.reacts_to, addressed=True))
+
+    async def _dispatch(self, inbound: Inbound) -> None:
+        token = _asker.set(inbound.sender.id)
+        try:
+            await self._router.dispatch(inbound, self)
+        finally:
+            _asker.reset(token)
+
+    async def _on_undecryptable(self, room: MatrixRoom) -> None:
+        """One clear notice, in both languages (the sender's is unknown), at most once a minute per room."""
+        now = time.monotonic()
+        last = self._notified.get(room.room_id)
+        if last is not None and now - last < UNDECRYPTABLE_NOTICE_SECONDS:
+            return
+        self._notified[room.room_id] = now
+        log.warning("matrix message could not be decrypted; asking the sender to send it again")
+        text = join(self._services.template(lang, "matrix_undecryptable") for lang in ("fr", "en"))
+        await self.send(self._chat(room), Reply(text))
+
+    async def _on_invite(self, room_id: str, invite: InviteInfo) -> None:
+        """Accept invitations, only from the configured servers when MATRIX_ALLOWED_SERVERS is set."""
+        inviter = ""
+        direct = False
+        for event in invite.invite_state:
+            if isinstance(event, InviteMemberEvent) and event.state_key == self.user_id:
+                inviter = event.sender
+                direct = bool(event.content.get("is_direct"))
+        allowed = {x.strip().lower() for x in self._settings.matrix_allowed_servers.split(",") if x.strip()}
+        server = inviter.split(":", 1)[1].lower() if ":" in inviter else ""
+        if allowed and server not in allowed:
+            log.info("matrix invite declined: server not allowed")
+            await self._quietly(self.client.room_leave(room_id))
+            return
+        response = await self.client.join(room_id)
+        if isinstance(response, JoinError):
+            log.warning("matrix invite not accepted error=%s", response.status_code)
+            return
+        log.info("matrix invite accepted direct=%s", direct)
+
+    async def _on_leave(self, room_id: str, left: RoomInfo) -> None:
+        """The bot was kicked or banned (or left): the room's subscription ends."""
+        kind = self._kinds.pop(room_id, ChatKind.GROUP)
+        self._forget(room_id)
+        log.info("matrix room left kind=%s", kind.value)
+        hooks = self._services.chat_events
+        if hooks is not None:
+            await hooks.chat_gone(Chat(TRANSPORT, room_id, kind))
+
+    async def _on_member_left(self, room: MatrixRoom) -> None:
+        """The other person left a private chat: nobody is left to talk to."""
+        if room.joined_count > 1 or self._kinds.get(room.room_id) is not ChatKind.PRIVATE:
+            return
+        await self._quietly(self.client.room_leave(room.room_id))
+
+    async def _on_upgrade(self, room: MatrixRoom, event: RoomUpgradeEvent) -> None:
+        """A room upgrade (tombstone): the subscription moves to the new room, which the bot joins."""
+        if not event.replacement_room:
+            return
+        chat = self._chat(room)
+        log.info("matrix room upgraded kind=%s", chat.kind.value)
+        hooks = self._services.chat_events
+        if hooks is not None:
+            await hooks.chat_migrated(chat, event.replacement_room)
+        response = await self.client.join(event.replacement_room)
+        if isinstance(response, JoinError):
+            log.warning("matrix upgraded room not joined error=%s", response.status_code)
+
+    # Choices ------------------------------------------------------------------------------
+
+    async def _offer(self, room_id: str) -> _Offer | None:
+        if room_id not in self._offers:
+            raw = await self._services.kv.get(OFFER_KEY.format(room=room_id))
+            self._offers[room_id] = _Offer.from_json(raw) if raw else None
+        return self._offers[room_id]
+
+    async def _remember_offer(self, room_id: str, event_id: str, choices: tuple[Choice, ...]) -> None:
+        """Kept in the key-value table too, so a number typed after a restart still presses the choice."""
+        offer = _Offer(event_id, _asker.get(), choices)
+        self._offers[room_id] = offer
+        try:
+            await self._services.kv.set(OFFER_KEY.format(room=room_id), offer.to_json())
+        except StorageError as exc:
+            log.warning("matrix choices not stored: %s", type(exc).__name__)
+
+    def _forget(self, room_id: str) -> None:
+        self._offers.pop(room_id, None)
+        self._notified.pop(room_id, None)
+
+    def _hint(self, choices: tuple[Choice, ...]) -> Rich:
+        key = "matrix_choice_hint_yes_no" if is_yes_no(choices) else "matrix_choice_hint"
+        return self._services.template(self._settings.default_language, key)
+
+    # Outbound port ----------------------------------------------------------------------
+
+    async def send(self, chat: Chat, reply: Reply) -> Sent:
+        return await self._send(chat, reply, wait=True)
+
+    async def deliver(self, chat: Chat, reply: Reply) -> Sent:
+        """Send without waiting out a rate limit: raises `RateLimited` so the caller reschedules."""
+        return await self._send(chat, reply, wait=False)
+
+    async def _send(self, chat: Chat, reply: Reply, *, wait: bool) -> Sent:
+        contents: list[dict[str, Any]] = []
+        if reply.image is not None:
+            contents.append(
+                await self._upload(chat.id, "m.image", reply.image.png, reply.image.name, "image/png", wait=wait)
+            )
+        if reply.document is not None:
+            document = reply.document
+            contents.append(
+                await self._upload(chat.id, "m.file", document.data, document.name, document.mime, wait=wait)
+            )
+        text = with_prefix(reply.text, self._settings.matrix_command_prefix, self._commands)
+        pieces = chunks(text)
+        hint = self._hint(reply.choices) if reply.choices else None
+        for i, piece in enumerate(pieces):
+            final = i == len(pieces) - 1
+            contents.append(message_content(piece, reply.choices if final else (), hint if final else None))
+        if not pieces and reply.choices:
+            contents.append(message_content(Rich(), reply.choices, hint))
+        if not contents:
+            raise ValueError("a reply needs text, an image or a document")
+        event_id = ""
+        for content in contents:
+            event_id = await self._room_send(chat.id, content, wait=wait)
+        if reply.choices:
+            await self._remember_offer(chat.id, event_id, reply.choices)
+        return Sent(chat, event_id)
+
+    async def edit(self, sent: Sent, reply: Reply) -> None:
+        text = with_prefix(reply.text, self._settings.matrix_command_prefix, self._commands)
+        pieces = chunks(text) or [Rich()]
+        hint = self._hint(reply.choices) if reply.choices else None
+        only = len(pieces) == 1
+        first = message_content(pieces[0], reply.choices if only else (), hint if only else None)
+        await self._room_send(sent.chat.id, replacement_content(sent.message_id, first), wait=True)
+        for i, piece in enumerate(pieces[1:], start=2):
+            final = i == len(pieces)
+            content = message_content(piece, reply.choices if final else (), hint if final else None)
+            event_id = await self._room_send(sent.chat.id, content, wait=True)
+            if final and reply.choices:
+                await self._remember_offer(sent.chat.id, event_id, reply.choices)
+        if only and reply.choices:
+            await self._remember_offer(sent.chat.id, sent.message_id, reply.choices)
+
+    async def is_chat_admin(self, chat: Chat, user_id: str) -> bool:
+        """Power level 50 or more (moderators and admins) in a group; in a private chat, its one user."""
+        room = self.client.rooms.get(chat.id)
+        if room is None:
+            return False
+        if not chat.is_group:
+            return user_id in room.users
+        return bool(room.power_levels.get_user_level(user_id) >= ADMIN_POWER)
+
+    async def _upload(
+        self, room_id: str, msgtype: str, data: bytes, name: str, mime: str, *, wait: bool
+    ) -> dict[str, Any]:
+        """Upload to the media repository (encrypted for an encrypted room); the content that shows it."""
+        room = self._room(room_id)
+        encrypt = room.encrypted
+        while True:
+            await self._wait_for_pause(wait)
+            try:
+                response, keys = await self.client.upload(
+                    io.BytesIO(data), content_type=mime, filename=name, encrypt=encrypt, filesize=len(data)
+                )
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise TransientError(type(exc).__name__) from None
+            if isinstance(response, UploadResponse):
+                break
+            error = self._error(response)
+            if not self._should_retry(error, wait):
+                raise error
+        info = {"mimetype": mime, "size": len(data)}
+        content: dict[str, Any] = {"msgtype": msgtype, "body": name, "info": info}
+        if encrypt and keys is not None:
+            content["file"] = {"url": response.content_uri, **keys}
+        else:
+            content["url"] = response.content_uri
+        return content
+
+    def _room(self, room_id: str) -> MatrixRoom:
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            raise ChatGone("the bot is not in this room")
+        if room.encrypted and self.client.olm is None:
+            raise DeliveryError("encrypted room, but encryption is not available: nothing sent")
+        return room
+
+    async def _room_send(self, room_id: str, content: dict[str, Any], *, wait: bool) -> str:
+        """One event, retried under the same transaction id: the homeserver keeps one copy."""
+        room = self._room(room_id)
+        if room.encrypted:
+            self._trust_new_devices()
+        tx_id = str(uuid.uuid4())
+        while True:
+            await self._wait_for_pause(wait)
+            try:
+                # Trust on first use (see the module docstring): devices first seen while sending are trusted too.
+                response = await self.client.room_send(
+                    room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
+                )
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise TransientError(type(exc).__name__) from None
+            if isinstance(response, RoomSendResponse):
+                self._own_events[response.event_id] = None
+                while len(self._own_events) > OWN_EVENTS_MEMORY:
+                    self._own_events.popitem(last=False)
+                return str(response.event_id)
+            error = self._error(response)
+            if not self._should_retry(error, wait):
+                raise error
+
+    async def _wait_for_pause(self, wait: bool) -> None:
+        remaining = self._paused_until - time.monotonic()
+        if remaining <= 0:
+            return
+        if not wait:
+            raise RateLimited(remaining)
+        await asyncio.sleep(remaining)
+
+    def _should_retry(self, error: DeliveryError, wait: bool) -> bool:
+        """A rate limit pauses every send; an interactive send waits it out (up to MAX_RATE_WAIT in all)."""
+        if not isinstance(error, RateLimited):
+            return False
+        self._paused_until = max(self._paused_until, time.monotonic() + error.retry_after)
+        log.warning("matrix rate limit: pausing %.1f s", error.retry_after)
+        return wait and error.retry_after <= MAX_RATE_WAIT
+
+    @staticmethod
+    def _error(response: ErrorResponse) -> DeliveryError:
+        """nio returns errors instead of raising them: the core's exceptions, without the server's text."""
+        code = response.status_code or ""
+        status = getattr(getattr(response, "transport_response", None), "status", None)
+        if code == "M_LIMIT_EXCEEDED" or status == 429:
+            retry = (response.retry_after_ms or 0) / 1000 or DEFAULT_RETRY_AFTER
+            return RateLimited(retry)
+        if code in ("M_FORBIDDEN", "M_NOT_FOUND") or status in (403, 404):
+            return ChatGone(f"refused by the homeserver ({code or status})")
+        if status is None or status >= 500:
+            return TransientError(f"homeserver error ({code or status})")
+        return DeliveryError(f"refused by the homeserver ({code or status})")
+
+    @staticmethod
+    async def _quietly(request: Awaitable[object]) -> None:
+        """Calls whose failure the next sync repairs (key upload, query, claim, to-device, declining an invite)."""
+        try:
+            await request
+        except Exception as exc:
+            log.debug("matrix housekeeping call failed error=%s", type(exc).__name__)

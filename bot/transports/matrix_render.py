@@ -1,0 +1,161 @@
+"""Neutral rich text as Matrix message content: the one place where text is escaped for Matrix.
+
+Every span's text and every link address goes through `html.escape` here and
+nowhere else, so a display name such as `<b>x</b>` arrives as those characters.
+Each message carries the plain `body` (for clients without HTML, notifications and
+search) beside the `org.matrix.custom.html` `formatted_body`.
+
+Choices have no buttons on Matrix: they are shown as a numbered list, and the
+user answers with the number or the label; a yes/no question also accepts a ✅ or
+❌ reaction. Commands in content are written `/name`; Element keeps `/` for its own
+commands, so they are shown with the configured prefix (`!name` by default).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+from typing import Any
+
+from bot.events import Choice
+from bot.markup import Rich, Span, split
+from bot.sanitize import fold
+
+# An event may hold 65 536 bytes in all; body + formatted_body stay well below,
+# even after Megolm encryption and base64 (about x1.4).
+MESSAGE_LIMIT_BYTES = 30_000
+HTML_FORMAT = "org.matrix.custom.html"
+YES_KEYS = ("✅", "✔️", "✔", "👍")
+NO_KEYS = ("❌", "✖️", "✖", "👎")
+_YES_WORDS = frozenset({"oui", "yes", "confirmer", "confirm", "valider", "signer", "sign", "ok", "envoyer", "send"})
+_NO_WORDS = frozenset({"non", "no", "annuler", "cancel", "pas", "not"})
+_YES_VALUES = frozenset({"yes", "oui", "y", "confirm", "ok", "sign", "send", "1", "true"})
+_NO_VALUES = frozenset({"no", "non", "n", "cancel", "0", "false", "abort"})
+_SLASH_COMMAND = re.compile(r"(?<![\w/:.])/([a-z_]+)\b")
+
+
+def with_prefix(text: Rich, prefix: str, names: Collection[str]) -> Rich:
+    """`/signer` in content becomes `!signer` (the configured prefix), for known command names only."""
+    if prefix == "/" or not names:
+        return text
+
+    def swap(m: re.Match[str]) -> str:
+        return prefix + m.group(1) if m.group(1) in names else m.group(0)
+
+    return Rich(tuple(s if s.link else replace(s, text=_SLASH_COMMAND.sub(swap, s.text)) for s in text.spans))
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False).replace("\n", "<br>\n")
+
+
+def _span_html(span: Span) -> str:
+    piece = _escape(span.text)
+    if span.italic:
+        piece = f"<em>{piece}</em>"
+    if span.bold:
+        piece = f"<strong>{piece}</strong>"
+    if span.link:
+        piece = f'<a href="{html.escape(span.link, quote=True)}">{piece}</a>'
+    return piece
+
+
+def to_html(text: Rich) -> str:
+    return "".join(_span_html(s) for s in text.spans)
+
+
+def to_plain(text: Rich) -> str:
+    """The plain body: a link shows its address after the label."""
+    return "".join(f"{s.text} ({s.link})" if s.link and s.link != s.text else s.text for s in text.spans)
+
+
+def encoded_size(text: Rich) -> int:
+    return len(to_html(text).encode()) + len(to_plain(text).encode())
+
+
+def chunks(text: Rich, limit: int = MESSAGE_LIMIT_BYTES) -> list[Rich]:
+    """The text as one or more messages, cut on paragraph, then line, then word boundaries."""
+    return split(text, limit, encoded_size)
+
+
+def message_content(
+    text: Rich, choices: Sequence[Choice] = (), hint: Rich | None = None, msgtype: str = "m.notice"
+) -> dict[str, Any]:
+    """One `m.room.message` content; choices are appended as a numbered list, then the hint."""
+    body, formatted = to_plain(text), to_html(text)
+    if choices:
+        lines = [f"{i}. {c.label}" for i, c in enumerate(choices, start=1)]
+        items = "".join(f"<li>{_escape(c.label)}</li>" for c in choices)
+        body = "\n\n".join(p for p in (body, "\n".join(lines)) if p)
+        formatted = f"{formatted}<ol>{items}</ol>" if formatted else f"<ol>{items}</ol>"
+        if hint:
+            body += "\n\n" + to_plain(hint)
+            formatted += f"<p><em>{to_html(hint)}</em></p>"
+    return {"msgtype": msgtype, "body": body, "format": HTML_FORMAT, "formatted_body": formatted}
+
+
+def replacement_content(original_event_id: str, new: dict[str, Any]) -> dict[str, Any]:
+    """An edit (`m.replace`): clients show `new`; the `* ` fallback is for clients without edits."""
+    content = dict(new)
+    content["body"] = "* " + new["body"]
+    content["formatted_body"] = "* " + new["formatted_body"]
+    content["m.new_content"] = new
+    content["m.relates_to"] = {"rel_type": "m.replace", "event_id": original_event_id}
+    return content
+
+
+def match_choice(typed: str, choices: Sequence[Choice]) -> Choice | None:
+    """A typed number (`2`, `2.`) or a label, as an answer to the numbered list."""
+    typed = typed.strip().rstrip(".)")
+    if not typed or not choices:
+        return None
+    if typed.isdigit():
+        n = int(typed)
+        return choices[n - 1] if 1 <= n <= len(choices) else None
+    wanted = fold(typed)
+    return next((c for c in choices if fold(c.label) == wanted), None)
+
+
+def _first_word(label: str) -> str:
+    words = re.findall(r"\w+", fold(label))
+    return words[0] if words else ""
+
+
+def _value(payload: str) -> str:
+    return fold(payload.rsplit(":", 1)[-1])
+
+
+def is_yes_no(choices: Sequence[Choice]) -> bool:
+    """Two choices that read as yes then no: a ✅ or ❌ reaction can answer them."""
+    if len(choices) != 2:
+        return False
+    yes, no = choices
+    return (
+        _first_word(yes.label) in _YES_WORDS
+        or _first_word(no.label) in _NO_WORDS
+        or _value(yes.payload) in _YES_VALUES
+        or _value(no.payload) in _NO_VALUES
+    )
+
+
+def reaction_choice(key: str, choices: Sequence[Choice]) -> Choice | None:
+    if not is_yes_no(choices):
+        return None
+    if key in YES_KEYS:
+        return choices[0]
+    if key in NO_KEYS:
+        return choices[1]
+    return None
+
+
+def strip_reply_fallback(body: str) -> str:
+    """Drop the `> <@user> quoted text` lines older clients put before a reply."""
+    lines = body.split("\n")
+    if not lines or not lines[0].startswith("> "):
+        return body
+    i = 0
+    while i < len(lines) and lines[i].startswith(">"):
+        i += 1
+    return "\n".join(lines[i:]).strip()
