@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import count_source, digest, milestones
+from bot import count_source, digest, milestones, retention
 from storage.db import StorageError
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class Scheduler:
     def __init__(self, services: Services, outbox: Outbox, purges: list[Job] | None = None) -> None:
         self._services = services
         self._outbox = outbox
-        self._purges: list[Job] = [purge_dialogues, *(purges or [])]
+        self._purges: list[Job] = [purge_dialogues, purge_personal_data, *(purges or [])]
         self._scheduler: AsyncIOScheduler | None = None
         self.last_success: dict[str, dt.datetime] = {}
 
@@ -136,3 +136,8 @@ async def purge_dialogues(services: Services) -> int:
     purged = await services.dialogues.purge_expired(services.clock.now())
     log.info("purged %d expired dialogues", purged)
     return purged
+
+
+async def purge_personal_data(services: Services) -> retention.PurgeReport:
+    """The campaign's retention rule (signing feature): nothing happens before the purge date."""
+    return await retention.purge(services.db, services.content.campaign, services.clock.now())

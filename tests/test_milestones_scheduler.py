@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from pathlib import Path
 
 from apscheduler.triggers.cron import CronTrigger
@@ -11,7 +12,7 @@ from bot.app import build_bot, components
 from bot.scheduler import Scheduler
 from storage.subscriptions import SubscriptionRepository
 from tests.conftest import FakeClock, make_settings
-from tests.outbox_fakes import RecordingPlatform, ensure_contacts
+from tests.outbox_fakes import RecordingPlatform, add_followers, ensure_contacts
 from tests.test_count_source import PetitionSite
 
 
@@ -56,5 +57,22 @@ async def test_jobs_run_in_the_campaign_time_zone(tmp_path: Path, clock: FakeClo
         assert str(digest.timezone) == "Europe/Paris"
         assert "hour='18'" in repr(digest) and "minute='30'" in repr(digest)
         assert "seconds=300" in repr(jobs["count_poll"])
+    finally:
+        await bot.close()
+
+
+async def test_the_daily_purge_applies_the_retention_rule(tmp_path: Path, clock: FakeClock) -> None:
+    bot = await build_bot(make_settings(tmp_path), clock)
+    try:
+        await add_followers(bot, ("telegram", "42", "fr"))
+        assert bot.services.outbox is not None
+        purge = {job_id: func for job_id, func, _ in Scheduler(bot.services, bot.services.outbox).jobs()}["purge"]
+        await purge()  # before the campaign's end + retention: nothing goes
+        async with bot.services.db.read() as tx:
+            assert (await tx.fetchone("SELECT COUNT(*) AS n FROM contacts"))["n"] == 1  # type: ignore[index]
+        clock.current = dt.datetime(2027, 9, 28, 3, 30, tzinfo=dt.UTC)  # end date 2027-06-30 + 90 days
+        await purge()
+        async with bot.services.db.read() as tx:
+            assert (await tx.fetchone("SELECT COUNT(*) AS n FROM contacts"))["n"] == 0  # type: ignore[index]
     finally:
         await bot.close()
