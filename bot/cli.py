@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot import app, check, logs
+from bot import admin_cli, app, check, logs
 from bot.config import Settings, SettingsError, load_settings
 from bot.content import ContentError
 from bot.transports.console import ConsoleUser
@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--lang", choices=("fr", "en"), default=None, help="the platform language hint")
     console.add_argument("--group", default=None, help="act as a group chat with this id")
     console.add_argument("--admin", action="store_true", help="make the console user an admin")
+    admin_cli.add_parser(sub)
     return parser
 
 
@@ -52,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level = "WARNING"  # the console is a chat: routine log lines would interleave with replies
     logs.configure(level, settings.log_format)
     try:
+        if args.command == "admin":
+            return asyncio.run(admin_cli.run(args, settings))
         if args.command == "console":
             user = ConsoleUser(args.user, args.name, args.lang, args.group, args.admin)
             asyncio.run(app.run_console(settings, user))

@@ -1,0 +1,155 @@
+"""Data rights in chat: withdraw, see, erase, follow and stop news, read the privacy notice."""
+
+import json
+from collections.abc import Callable
+
+from bot.app import Bot
+from tests.conftest import Chat
+from tests.outbox_fakes import RecordingPlatform
+
+
+async def rows(bot: Bot, sql: str) -> list[tuple[object, ...]]:
+    async with bot.services.db.read() as tx:
+        return [tuple(r) for r in await tx.fetchall(sql)]
+
+
+async def signed(me: Chat, news: bool = False) -> None:
+    await me.say("/signer")
+    await me.press(2)
+    await me.press(1)
+    await me.press(1 if news else 2)
+
+
+async def test_withdrawal_asks_first_then_says_what_was_deleted(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="1", name="Jeanne Dupont")
+    await signed(me)
+    ask = await me.say("/retirer")
+    assert "Voulez-vous vraiment retirer votre signature du 29 novembre 2026 (nom « J. D. »)" in ask
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(1,)]  # nothing happens before the answer
+    done = await me.press("Oui, retirer ma signature")
+    assert "Votre signature est retirée" in done
+    assert "la signature au nom de « J. D. » du 29 novembre 2026" in done
+    assert "Signatures au total : 18\u202f882" in done
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+    assert await rows(bot, "SELECT value FROM counters") == [(0,)]
+    assert "Signatures recueillies par ce bot : 0" in await me.say("/compteur")
+
+
+async def test_withdrawal_can_be_declined(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="2", name="Ana")
+    await signed(me)
+    await me.say("/retirer")
+    assert "rien n'a changé" in await me.press("Non, garder")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(1,)]
+
+
+async def test_withdrawal_reminds_a_follower_that_news_continue(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="3", name="Ana")
+    await signed(me, news=True)
+    await me.say("/unsign")
+    assert "Vous recevez toujours les nouvelles" in await me.press(1)
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(1,)]
+
+
+async def test_my_data_is_a_readable_message_and_a_json_file(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="4", name="Ana")
+    await signed(me, news=True)
+    await me.say("/langue en")
+    platform = RecordingPlatform()
+    await bot.router.dispatch(me.transport.to_inbound("/mydata"), platform)
+    reply = platform.delivered[-1].reply
+    text = reply.text.plain
+    assert "Your data" in text
+    assert "signature: name “A.”, on November 29, 2026, consent text version 2026-11-1" in text
+    assert "news: yes, on console" in text
+    assert "chosen language: en" in text
+    assert reply.document is not None and reply.document.name == "my-data.json"
+    data = json.loads(reply.document.data)
+    assert data["signature"]["name"] == "A."
+    assert data["signature"]["consent_version"] == "2026-11-1"
+    assert data["news_contact"]["chat_id"] == "4" and data["news_contact"]["active"] is True
+    assert data["preferences"] == {"language": "en"}
+    assert data["pseudonym"] == bot.services.pseudonyms.user("console", "4")
+
+
+async def test_my_data_of_someone_unknown_says_nothing_is_kept(chat: Callable[..., Chat]) -> None:
+    seen = await chat(id="5").say("/mesdonnees")
+    assert "signature : aucune" in seen and "nouvelles : non (aucune adresse conservée)" in seen
+    assert "mes-donnees.json" in seen
+
+
+async def test_forget_erases_every_trace_after_a_confirmation(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="6", name="Ana")
+    await signed(me, news=True)
+    await me.say("/langue fr")
+    assert "effacer toutes vos données" in await me.say("/oublier")
+    done = await me.press("Oui, tout effacer")
+    assert "Toutes vos données sont effacées" in done
+    assert "votre signature au nom de « A. »" in done
+    assert "l'adresse de cette conversation" in done and "votre choix de langue" in done
+    for table in ("signatures", "contacts", "dialogues", "preferences"):
+        assert await rows(bot, f"SELECT COUNT(*) FROM {table}") == [(0,)], table
+    assert await rows(bot, "SELECT value FROM counters") == [(0,)]
+    assert await rows(bot, "SELECT signed, withdrawn FROM daily_counts") == [(1, 1)]  # anonymous totals only
+    assert "aucune donnée" in await me.say("/oublier")
+
+
+async def test_forget_can_be_declined_and_cancelled(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="7", name="Ana")
+    await signed(me)
+    await me.say("/oublier")
+    assert "rien n'a changé" in await me.press(2)
+    await me.say("/oublier")
+    assert "C'est annulé" in await me.say("/annuler")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(1,)]
+
+
+async def test_follow_and_unfollow_news(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="8", name="Ana")
+    assert "vous recevrez les nouvelles" in await me.say("/suivre")
+    assert "déjà" in await me.say("/suivre")
+    assert await rows(bot, "SELECT transport, chat_id, active FROM contacts") == [("console", "8", 1)]
+    assert "vous ne recevrez plus de nouvelles" in await me.say("/nepassuivre")
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(0,)]
+    assert "Vous ne receviez pas les nouvelles" in await me.say("/unfollow")
+
+
+async def test_a_follower_whose_chat_is_gone_is_shown_paused(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="9", name="Ana")
+    await me.say("/follow")
+    assert await bot.services.contacts.deactivate("console", "9") == 1  # type: ignore[union-attr]
+    assert await bot.services.contacts.active_count() == 0  # type: ignore[union-attr]
+    assert "suspendu" in await me.say("/mesdonnees")
+    assert "vous recevrez les nouvelles" in await me.say("/suivre")  # back on
+    assert await bot.services.contacts.active_count() == 1  # type: ignore[union-attr]
+
+
+async def test_personal_data_commands_point_to_a_private_chat_in_groups(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="10", name="Ana")
+    await signed(me)
+    group = chat(id="10", name="Ana", group="g1")
+    for command in ("/mesdonnees", "/retirer", "/oublier"):
+        seen = await group.say(command)
+        assert "en message privé" in seen, command
+        assert "A." not in seen
+    assert "écrivez-moi en message privé" in await group.say("/suivre")
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(0,)]
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(1,)]
+
+
+async def test_the_privacy_notice_names_controller_basis_retention_rights_and_cnil(chat: Callable[..., Chat]) -> None:
+    seen = await chat(id="11").say("/confidentialite")
+    assert "Responsable du traitement : Collectif Sortons nos données de santé" in seen
+    assert "contact@example.org" in seen
+    assert "article 9, paragraphe 2, point a" in seen
+    assert "30 juin 2027" in seen and "90 jours" in seen and "28 septembre 2027" in seen
+    assert "/mesdonnees" in seen and "/retirer" in seen and "/oublier" in seen
+    assert "CNIL" in seen and "cnil.fr/fr/plaintes" in seen
+    english = await chat(id="12", language="en").say("/privacy")
+    assert "Article 9(2)(a)" in english and "Complaints" in english
+
+
+async def test_help_lists_the_new_commands(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("/aide")
+    for line in ("/signer — Signer la pétition", "/retirer", "/mesdonnees", "/oublier", "/suivre", "/confidentialite"):
+        assert line in seen
