@@ -1,0 +1,39 @@
+"""`petition-bot check` against a real homeserver: the throwaway Synapse of the Matrix tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.ops_helpers import cli, write_env
+
+synapse_fixture = pytest.importorskip("tests.synapse", reason="the Synapse fixture (tests/synapse.py) is not here")
+synapse = synapse_fixture.synapse  # the session's homeserver, as a fixture of this module
+
+
+async def test_check_accepts_the_bot_account_and_refuses_a_revoked_token(
+    tmp_path: Path, synapse: synapse_fixture.Synapse
+) -> None:
+    account = synapse.register("petitionbot")
+    settings = {
+        "DATABASE_PATH": str(tmp_path / "petition.sqlite3"),
+        "MATRIX_HOMESERVER": synapse.url,
+        "MATRIX_USER_ID": account.user_id,
+        "MATRIX_ACCESS_TOKEN": account.access_token,
+    }
+    code, out, err = await cli(write_env(tmp_path / ".env", **settings), "check")
+    assert code == 0, out + err
+    assert f"✔ Matrix: access token accepted for {account.user_id}" in out
+    assert account.access_token not in out + err
+
+    synapse.request("POST", "/_matrix/client/v3/logout", {}, token=account.access_token)
+    code, out, err = await cli(write_env(tmp_path / ".env", **settings), "check")
+    assert code != 0
+    assert "✘ Matrix: MATRIX_ACCESS_TOKEN is refused by the homeserver (HTTP 401 M_UNKNOWN_TOKEN)" in out
+    assert account.access_token not in out + err
+
+    other = synapse.register("someoneelse")
+    settings["MATRIX_ACCESS_TOKEN"] = other.access_token
+    code, out, _ = await cli(write_env(tmp_path / ".env", **settings), "check")
+    assert code != 0 and "belongs to another account than MATRIX_USER_ID" in out
