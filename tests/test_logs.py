@@ -1,0 +1,133 @@
+"""Logs as journald or Loki receive them: one line per event, JSON on request, never a person's data.
+
+Whole stories run as real processes (the console, and `petition-bot run` against the
+Bot API stand-in); everything they write on standard error is then scanned for the
+ids, names and texts the story used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+
+from tests.ops_helpers import ROOT, clean_environment, free_port
+from tests.telegram_stub import TelegramStub, User
+
+USER_ID = 918273645
+USER_NAME = "Adélaïde Secretname"
+USERNAME = "adelaide_secret"
+GROUP_ID = -1005550001234
+QUESTION = "Pourquoi Microsoft héberge mes données confidentielles ?"
+
+
+async def console_story(tmp_path: Path, typed: str, *args: str, **env: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--env-file",
+        str(tmp_path / "none.env"),
+        "console",
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+        env=clean_environment(DATABASE_PATH=str(tmp_path / "data" / "petition.sqlite3"), **env),
+    )
+    out, err = await asyncio.wait_for(process.communicate(typed.encode()), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def assert_anonymous(log_text: str) -> None:
+    for personal in (str(USER_ID), "Adélaïde", "Secretname", USERNAME, str(GROUP_ID), str(GROUP_ID)[5:], "héberge"):
+        assert personal not in log_text, personal
+    assert "confidentielles" not in log_text
+
+
+async def test_json_logs_are_one_object_per_line_and_carry_no_personal_data(tmp_path: Path) -> None:
+    story = f"/start\n{QUESTION}\n/compteur\n/diffuser\n1\nUn message secret pour Adélaïde\n/aide\n"
+    code, out, err = await console_story(
+        tmp_path, story, "--user", str(USER_ID), "--name", USER_NAME, "--admin", LOG_FORMAT="json", LOG_LEVEL="DEBUG"
+    )
+    assert code == 0, err
+    assert "Microsoft" in out  # the story really ran
+    lines = err.splitlines()
+    assert len(lines) >= 3  # start-up, migrations, commands: there is something to check
+    for line in lines:
+        entry = json.loads(line)
+        assert isinstance(entry, dict)
+        assert {"time", "level", "logger", "message"} <= set(entry)
+        assert entry["level"] in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+    assert_anonymous(err)
+
+    code, _, group_err = await console_story(
+        tmp_path,
+        "/abonner\n@bot une question sur mes données confidentielles\n",
+        "--user",
+        str(USER_ID),
+        "--name",
+        USER_NAME,
+        "--group",
+        str(GROUP_ID),
+        "--admin",
+        LOG_LEVEL="DEBUG",
+    )
+    assert code == 0
+    assert_anonymous(group_err)
+
+
+async def test_text_logs_are_one_line_per_event(tmp_path: Path) -> None:
+    code, _, err = await console_story(tmp_path, f"/start\n{QUESTION}\n", LOG_LEVEL="DEBUG")
+    assert code == 0, err
+    for line in err.splitlines():
+        # "2026-11-29 10:00:00,000 LEVEL logger: message": a continuation line would not start with a date
+        assert line[:2] == "20" and " " in line, line
+    assert_anonymous(err)
+
+
+async def test_a_telegram_story_logs_no_id_name_or_text(tmp_path: Path) -> None:
+    stub = await TelegramStub().start()
+    env = clean_environment(
+        DATABASE_PATH=str(tmp_path / "data" / "petition.sqlite3"),
+        TELEGRAM_BOT_TOKEN=stub.token,
+        TELEGRAM_API_URL=stub.api_url,
+        LOG_FORMAT="json",
+        LOG_LEVEL="DEBUG",
+        COUNT_SOURCE_URL=f"http://127.0.0.1:{free_port()}/petition",
+        ADMINS=f"telegram:{USER_ID}",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--env-file",
+        str(tmp_path / "none.env"),
+        "run",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        ada = User(USER_ID, "Adélaïde", "Secretname", USERNAME)
+        for text in ("/start", QUESTION, "/compteur", "/nimportequoi"):
+            replies = len(stub.sent("sendMessage"))
+            stub.push(stub.message_update(ada, text))
+            await stub.wait_for(lambda: len(stub.sent("sendMessage")) > replies, 30)  # noqa: B023
+        stub.push(stub.message_update(ada, "/abonner", chat_id=GROUP_ID, chat_type="supergroup"))
+        await asyncio.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        _, err_bytes = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        await stub.close()
+    err = err_bytes.decode()
+    assert process.returncode == 0, err
+    assert any("telegram started" in json.loads(line)["message"] for line in err.splitlines())
+    for line in err.splitlines():
+        assert isinstance(json.loads(line), dict)
+    assert_anonymous(err)
