@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.answers import AnswerIndex
-from bot.check import preflight
 from bot.chat_events import SubscriptionChatEvents
+from bot.check import preflight
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import load_content
