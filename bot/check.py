@@ -260,6 +260,13 @@ async def check_matrix(settings: Settings, wait_seconds: float = HTTP_TIMEOUT_SE
             "MATRIX_ACCESS_TOKEN is empty (and no MATRIX_PASSWORD)",
             "create an access token for the bot's account (docs/OPERATIONS.md, Matrix)",
         )
+    if token and not settings.matrix_device_id:
+        return Finding(
+            part,
+            False,
+            "MATRIX_DEVICE_ID is empty (required with MATRIX_ACCESS_TOKEN)",
+            "set the device id that came with the access token (docs/OPERATIONS.md, Matrix)",
+        )
     if not settings.matrix_user_id:
         return Finding(
             part, False, "MATRIX_USER_ID is empty", "set it to the bot's full id, e.g. @petition:example.org"

@@ -56,6 +56,7 @@ def good_settings(tmp_path: Path, telegram: TelegramStub, matrix: MatrixWhoami, 
         "MATRIX_HOMESERVER": matrix.url,
         "MATRIX_USER_ID": MATRIX_USER,
         "MATRIX_ACCESS_TOKEN": MATRIX_TOKEN,
+        "MATRIX_DEVICE_ID": "PETITIONBOT",
         "HEALTH_PORT": str(free_port()),
     }
     settings.update(changes)
@@ -98,7 +99,9 @@ async def test_check_on_a_good_configuration_says_everything_is_ready(
 async def test_check_with_a_matrix_password_only_checks_the_homeserver_answers(
     tmp_path: Path, telegram: TelegramStub, matrix: MatrixWhoami
 ) -> None:
-    settings = good_settings(tmp_path, telegram, matrix, MATRIX_ACCESS_TOKEN="", MATRIX_PASSWORD="pw-secret-123")
+    settings = good_settings(
+        tmp_path, telegram, matrix, MATRIX_ACCESS_TOKEN="", MATRIX_DEVICE_ID="", MATRIX_PASSWORD="pw-secret-123"
+    )
     code, out, err = await cli(write_env(tmp_path / ".env", **settings), "check")
     assert code == 0, out + err
     assert "✔ Matrix: homeserver reachable" in out
@@ -170,6 +173,10 @@ async def test_a_wrong_matrix_token_and_an_unreachable_homeserver(
     code, out, _ = await cli(write_env(tmp_path / ".env", **wrong), "check")
     assert code != 0
     assert "MATRIX_ACCESS_TOKEN is refused by the homeserver (HTTP 401 M_UNKNOWN_TOKEN)" in problem_lines(out)[0]
+
+    no_device = good_settings(tmp_path, telegram, matrix, MATRIX_DEVICE_ID="")
+    code, out, _ = await cli(write_env(tmp_path / ".env", **no_device), "check")
+    assert code != 0 and "MATRIX_DEVICE_ID is empty" in problem_lines(out)[0]
 
     gone = good_settings(tmp_path, telegram, matrix, MATRIX_HOMESERVER=f"http://127.0.0.1:{free_port()}")
     env = write_env(tmp_path / ".env", **gone)

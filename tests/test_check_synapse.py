@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
+from tests import synapse as synapse_fixture
 from tests.ops_helpers import cli, write_env
 
-synapse_fixture = pytest.importorskip("tests.synapse", reason="the Synapse fixture (tests/synapse.py) is not here")
 synapse = synapse_fixture.synapse  # the session's homeserver, as a fixture of this module
 
 
@@ -21,6 +19,7 @@ async def test_check_accepts_the_bot_account_and_refuses_a_revoked_token(
         "MATRIX_HOMESERVER": synapse.url,
         "MATRIX_USER_ID": account.user_id,
         "MATRIX_ACCESS_TOKEN": account.access_token,
+        "MATRIX_DEVICE_ID": account.device_id,
     }
     code, out, err = await cli(write_env(tmp_path / ".env", **settings), "check")
     assert code == 0, out + err
