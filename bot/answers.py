@@ -141,7 +141,7 @@ def documents(content: Content) -> list[Document]:
     return docs
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class QueryTerms:
     """What the index understood of a question."""
 
@@ -206,11 +206,10 @@ class Analyzer:
 
     def words(self, text: str, questions: bool = True) -> list[str]:
         """Folded words and tokens in order; question words kept only when `questions`."""
-        return self.tokens(self._surface(text), questions)
+        return self.tokens(self._surface(text).split(), questions)
 
-    def tokens(self, surface: str, questions: bool = True) -> list[str]:
-        """`words` of text already passed through `surface`."""
-        words = surface.split()
+    def tokens(self, words: list[str], questions: bool = True) -> list[str]:
+        """`words` of text already passed through `surface` and split."""
         out = []
         i, n = 0, len(words)
         while i < n:
@@ -342,7 +341,7 @@ class AnswerIndex:
         topic = known = 0
         ceiling = 0.0
         acronyms: set[str] | None = None
-        for word in self.analyzer.tokens(" ".join(fixed)):
+        for word in self.analyzer.tokens(fixed):
             info = self._words.get(word)
             if info is None:
                 info = self._word_info(word)
