@@ -237,8 +237,8 @@ class Synapse:
         )
 
 
-@pytest.fixture(scope="session")
-def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
+@pytest.fixture(scope="session", name="synapse")
+def synapse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
     """The session's homeserver with raised rate limits; fails (never skips) when it cannot start."""
     server = Synapse(tmp_path_factory.mktemp("synapse"))
     try:

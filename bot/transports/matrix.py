@@ -59,6 +59,7 @@ from nio import (
     MegolmEvent,
     ProfileGetDisplayNameResponse,
     ReactionEvent,
+    RoomCreateEvent,
     RoomInfo,
     RoomMemberEvent,
     RoomMessageText,
@@ -107,6 +108,9 @@ OFFER_KEY = "matrix:choices:{room}"
 SYNC_TIMEOUT_MS = 30_000
 FIRST_SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 0}}}
 ADMIN_POWER = 50  # Matrix's "moderator" level: the default power needed to kick, ban or change settings
+# Room versions before "privileged creators" (MSC4289, room version 12): there, creators hold power 100 in the
+# power levels like anyone else; from version 12 on they are above any power level and not listed in it.
+_PLAIN_CREATOR_VERSIONS = frozenset(str(v) for v in range(1, 12))
 MAX_RATE_WAIT = 600.0  # an interactive reply waits out rate limits this long in all before giving up
 DEFAULT_RETRY_AFTER = 5.0
 UNDECRYPTABLE_NOTICE_SECONDS = 60.0
@@ -161,6 +165,7 @@ class MatrixTransport:
         self._offers: dict[str, _Offer | None] = {}
         self._own_events: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._kinds: dict[str, ChatKind] = {}
+        self._creators: dict[str, frozenset[str]] = {}
         self._notified: dict[str, float] = {}
         self._commands: frozenset[str] = frozenset()
 
@@ -360,6 +365,11 @@ class MatrixTransport:
             await self._guard(self._on_invite(room_id, invite), "invite")
         for room_id, left in response.rooms.leave.items():
             await self._guard(self._on_leave(room_id, left), "leave")
+        for room_id, info in response.rooms.join.items():
+            for event in (*info.state, *info.timeline.events):
+                if isinstance(event, RoomCreateEvent):
+                    extra = event.source.get("content", {}).get("additional_creators") or []
+                    self._creators[room_id] = frozenset([event.sender, *(u for u in extra if isinstance(u, str))])
         await asyncio.gather(
             *(self._on_room_events(room_id, info.timeline.events) for room_id, info in response.rooms.join.items())
         )
@@ -526,7 +536,8 @@ class MatrixTransport:
             await hooks.chat_migrated(chat, event.replacement_room)
         response = await self.client.join(event.replacement_room)
         if isinstance(response, JoinError):
-            log.warning("matrix upgraded room not joined error=%s", response.status_code)
+            # An invite-only room: the bot joins when one of its admins invites it.
+            log.info("matrix upgraded room not joined yet error=%s", response.status_code)
 
     # Choices ------------------------------------------------------------------------------
 
@@ -548,6 +559,7 @@ class MatrixTransport:
     def _forget(self, room_id: str) -> None:
         self._offers.pop(room_id, None)
         self._notified.pop(room_id, None)
+        self._creators.pop(room_id, None)
 
     def _hint(self, choices: tuple[Choice, ...]) -> Rich:
         key = "matrix_choice_hint_yes_no" if is_yes_no(choices) else "matrix_choice_hint"
@@ -613,6 +625,8 @@ class MatrixTransport:
             return False
         if not chat.is_group:
             return user_id in room.users
+        if room.room_version not in _PLAIN_CREATOR_VERSIONS and user_id in self._creators.get(chat.id, ()):
+            return True
         return bool(room.power_levels.get_user_level(user_id) >= ADMIN_POWER)
 
     async def _upload(
