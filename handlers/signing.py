@@ -23,7 +23,7 @@ from bot.markup import join, plain
 from bot.retention import purge_date
 from bot.sanitize import clean_text
 from storage import signatures as store
-from storage.contacts import ContactRepository
+from storage.contacts import ContactRepository, get_contact_in
 from storage.db import StorageError
 from storage.dialogues import Dialogue, finish_in
 from storage.signatures import SignatureRepository
@@ -227,6 +227,7 @@ async def _confirm(ctx: Context, d: Dialogue) -> None:
             finished = await finish_in(tx, ctx.owner, d.nonce)
             name = str(d.data["name"])
             signed = await store.sign_in(tx, ctx.user_key, name, version, ctx.now, repo.zone) if finished else None
+            following = await get_contact_in(tx, ctx.user_key) if signed else None
     except StorageError as exc:
         log.warning("signature not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
         await ctx.say("sign_failed")
@@ -240,10 +241,10 @@ async def _confirm(ctx: Context, d: Dialogue) -> None:
             await ctx.say("expired_choice")
         return
     log.info("signature recorded user=%s consent=%s", ctx.user_tag, version)
-    await _receipt(ctx, signed)
+    await _receipt(ctx, signed, following is not None and following.active)
 
 
-async def _receipt(ctx: Context, signed: store.Signature) -> None:
+async def _receipt(ctx: Context, signed: store.Signature, following: bool) -> None:
     s = ctx.services
     totals = await s.counts.totals()
     when = signed.signed_at.astimezone(s.settings.zone)
@@ -256,8 +257,7 @@ async def _receipt(ctx: Context, signed: store.Signature) -> None:
         bot=formatting.number(totals.bot, ctx.lang),
     )
     await ctx.say("sign_share", title=s.content.petition.title, link=share_link(s))
-    current = await contacts(s).get(ctx.user_key)
-    if current is None or not current.active:
+    if not following:
         await ctx.say(
             "sign_news_question",
             [Choice(ctx.label("choice_news_yes"), "news:on"), Choice(ctx.label("choice_news_no"), "news:off")],

@@ -250,3 +250,11 @@ async def test_withdraw_then_sign_again(chat: Callable[..., Chat], bot: Bot) -> 
     assert "votre signature est enregistrée" in await me.press(1)
     assert await signature_count(bot) == 1
     assert await rows(bot, "SELECT signed, withdrawn FROM daily_counts") == [(2, 1)]
+
+
+async def test_a_follower_who_signs_is_not_asked_about_news_again(chat: Callable[..., Chat]) -> None:
+    me = chat(id="27", name="Ana")
+    await me.say("/suivre")
+    await reach_confirmation(me)
+    done = await me.press(1)
+    assert "votre signature est enregistrée" in done and "Oui, tenez-moi au courant" not in done
