@@ -75,12 +75,14 @@ _QUESTION_WORDS = {
 }
 _WHERE_FR = re.compile(r"\bou\b(?=\s+(?:est|sont|se|trouve|trouver|peut|peux|puis))")
 # Fillers that say nothing about the topic (beyond bm25s' French and English lists).
-_EXTRA_STOPWORDS = """
+_EXTRA_FRENCH = """
 quoi quel quelle quels quelles est ce cet cette ca cela ceci voici voila a y il elle on ils elles vous tu moi toi
 je nous fait faire fais chose choses truc dire dis dit dites sais savoir connais peux peut pouvez puis veux veut
 voudrais aimerais explique expliquer expliquez bonjour salut merci svp stp exactement vraiment donc alors bien tout
 tous toute toutes juste etre plus tres aussi encore deja ici la quelqu quelque genre type sorte maintenant
 actuellement instant moment aujourd hui parler parle parlez parlent entendu entendre
+"""
+_EXTRA_ENGLISH = """
 a about above after again against all am an and any are as at be because been before being below between both but
 by can could did do does doing down during each few for from further get got had has have having he her here hers
 herself him himself his i if in into is it its itself just me more most my myself no nor not now of off on once
@@ -90,7 +92,9 @@ whom will with would you your yours yourself yourselves tell please hello hi tha
 things anything something everything really actually exactly kind sort mean means currently today now yet still
 talk talking speak speaking heard hear
 """
-_STOPWORDS = frozenset(fold(w) for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN, *_EXTRA_STOPWORDS.split()))
+_STOPWORDS = frozenset(
+    fold(w) for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN, *_EXTRA_FRENCH.split(), *_EXTRA_ENGLISH.split())
+)
 MIN_TYPO_LENGTH = 5
 CORRECTION_DISCOUNT = 0.25
 MIN_SYNONYM_STEM = 4
@@ -150,6 +154,7 @@ class QueryTerms:
     known_words: float  # of those, how many the content knows (after typo correction)
     ceiling: float  # the most any document could score: each word matched at its best
     ids: list[int] = field(default_factory=list)  # `terms` as bm25s token ids
+    lang: str | None = None  # the question's language, when its small words tell it
 
 
 class Analyzer:
@@ -311,6 +316,7 @@ class AnswerIndex:
         )
         self._words: dict[str, tuple[tuple[str, ...], tuple[int, ...], float]] = {}
         self._doc_ids = [d.id for d in docs]
+        self._siblings = {(d.id, d.lang): i for i, d in enumerate(docs) if d.lang is not None}
         # Surface words for typo correction, with how often each occurs.
         frequency: Counter[str] = Counter()
         for d in docs:
@@ -334,6 +340,7 @@ class AnswerIndex:
 
     def query(self, question: str) -> QueryTerms:
         surface = self.analyzer.surface(question).split()
+        lang = _language(surface)
         fixed = [self._fix(w) for w in surface]
         corrections = sum(a != b for a, b in zip(surface, fixed, strict=True))
         terms: list[str] = []
@@ -364,7 +371,7 @@ class AnswerIndex:
                 ids += word_ids
         # A corrected word is a guess: it counts less towards coverage.
         weight = 1 + BODY_WEIGHT + QUESTIONS_WEIGHT
-        return QueryTerms(terms, topic, known - CORRECTION_DISCOUNT * corrections, weight * ceiling, ids)
+        return QueryTerms(terms, topic, known - CORRECTION_DISCOUNT * corrections, weight * ceiling, ids, lang)
 
     def _word_info(self, word: str) -> tuple[tuple[str, ...], tuple[int, ...], float]:
         """A query word's index terms and their ids, and the most it can add to a score (cached)."""
@@ -436,6 +443,10 @@ class AnswerIndex:
         if best_score < self.min_relative * q.ceiling:
             return None
         best = self.docs[best_index]
+        if q.lang is not None and best.lang not in (None, q.lang):
+            # Same entry, in the language the question was asked in: the words it shares with both
+            # versions ("CNIL", "Microsoft") must not make an English question get a French answer.
+            best = self.docs[self._siblings.get((best.id, q.lang), best_index)]
         near = np.flatnonzero(scores >= best_score * RELATED_SHARE)
         others: list[str] = []
         for i in near[np.argsort(-scores[near])].tolist():
@@ -445,6 +456,24 @@ class AnswerIndex:
                 if len(others) == related:
                     break
         return Answer(best.id, best.kind, best.lang, best_score, tuple(others))
+
+
+# Small words that tell the question's language; words of both languages ("a", "on") tell nothing.
+_FRENCH_WORDS = frozenset(fold(w) for w in (*STOPWORDS_FRENCH, *_EXTRA_FRENCH.split(), "comment", "pourquoi", "quand"))
+_ENGLISH_WORDS = frozenset((*STOPWORDS_EN, *_EXTRA_ENGLISH.split(), "who", "when", "why", "how", "where"))
+_FRENCH_HINTS = _FRENCH_WORDS - _ENGLISH_WORDS
+_ENGLISH_HINTS = _ENGLISH_WORDS - _FRENCH_WORDS
+
+
+def _language(words: list[str]) -> str | None:
+    """ "fr" or "en" when the question's small words clearly say so ("what did the" / "qu'est-ce que")."""
+    french = sum(w in _FRENCH_HINTS for w in words)
+    english = sum(w in _ENGLISH_HINTS for w in words)
+    if french > english:
+        return "fr"
+    if english > french:
+        return "en"
+    return None
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -82,7 +82,8 @@ def sources_line(ctx: Context, passage_id: str, lang: str) -> Rich:
 async def answer_passage(ctx: Context, passage_id: str, lang: str, related: tuple[str, ...] = ()) -> None:
     """Send one answer with its source and "see also" choices."""
     parts = [passage_text(ctx, passage_id, lang), sources_line(ctx, passage_id, lang)]
-    choices = [Choice(_clip(_title(ctx, r, lang)), f"faq:{r}") for r in related]
+    # The choice carries the answer's language: a "see also" pressed after an English answer stays English.
+    choices = [Choice(_clip(_title(ctx, r, lang)), f"faq:{r}:{lang}") for r in related]
     if choices:
         parts.append(ctx.services.template(lang, "answer_related"))
     await ctx.reply(join(parts), choices)
@@ -107,9 +108,11 @@ async def answer_question(ctx: Context) -> None:
 
 
 async def faq_pressed(ctx: Context) -> None:
-    """A FAQ question or a "see also" choice was pressed."""
-    passage_id = ctx.args
+    """A FAQ question or a "see also" choice was pressed ("faq:<id>" or "faq:<id>:<lang>")."""
+    passage_id, _, lang = ctx.args.partition(":")
+    if lang not in ("fr", "en"):
+        lang = ctx.lang
     if ctx.services.content.petition.passage(passage_id) is None and ctx.services.content.faq_entry(passage_id) is None:
         await ctx.say("faq_unknown")
         return
-    await answer_passage(ctx, passage_id, ctx.lang)
+    await answer_passage(ctx, passage_id, lang)

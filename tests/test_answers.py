@@ -145,3 +145,12 @@ async def test_a_see_also_choice_answers_that_entry(chat: Callable[..., Chat], c
     first_words = entry.answer["fr"].replace("**", "").split(":")[0][:40]
     assert first_words in answer
     assert "Source :" in answer
+
+
+async def test_a_see_also_choice_after_an_english_answer_answers_in_english(chat: Callable[..., Chat]) -> None:
+    me = chat()
+    seen = await me.say("What did the CNIL decide?")
+    assert "See also:" in seen and "[1] " in seen
+    answer = await me.press(1)
+    assert "Source: " in answer
+    assert "Source :" not in answer
