@@ -1,23 +1,29 @@
 """Free-text question answering over the campaign content, with BM25 from bm25s.
 
 An answerable passage is a FAQ entry in one language, or a petition paragraph,
-demand or chronology entry. Each FAQ entry is indexed as several small units
-(its question, each paraphrase, its answer) so that a question phrased like one
-way of asking matches that way closely, instead of being diluted by the answer
-text; a passage is one unit. One `get_scores` call scores every unit, and an
-answerable's score is its best-matching question unit plus a fraction of its
-body unit.
+demand or chronology entry. A FAQ entry is indexed as several small units: each
+way of asking it (question and paraphrases) alone, so that a question phrased
+like one of them matches it closely instead of being diluted by the answer; its
+answer; and all its ways of asking together, so that words spread over several
+paraphrases still add up. A passage is one unit. bm25s builds the index (IDF,
+saturation, length normalisation); a document's score is its best way of asking
+plus its answer plus half of all its ways of asking. At query time the per-term
+scores bm25s precomputed are read as dense rows, which keeps `ask` within about
+twice a bare `get_scores` call (bench/answers.py).
 
 Text is accent-folded, French elisions and English contractions are split off,
 multi-word synonyms from content become one token, words are stemmed with
 Snowball (PyStemmer) in French and English and single-word synonyms are merged
-by stem. Question words (qui/who, quand/when...) are kept as tokens of their
-own in questions, because they tell "who hosts" from "since when".
+by stem. Question words (qui/who, quand/when...) and negation are kept as tokens
+of their own, because they tell "who hosts" from "since when" and "sign" from
+"unsign". A query word unknown to the content, of five letters or more, is
+corrected to the most frequent content word one edit away.
 
-The bot must not guess, so it declines unless the question is mostly made of
-words the campaign text knows (coverage) and the best passage earns a large
-enough share of what the query's terms could score at most (so the threshold
-means the same for a two-word and a ten-word question).
+The bot must not guess, so it declines unless more than half of the question's
+topic words are known to the content (exactly half only with two known words or
+more; a corrected word counts 0.75), and the best passage earns a minimum share
+of what the query's terms could score at most. The answer comes in the language
+the question's small words show ("what did the", "qu'est-ce que").
 """
 
 from __future__ import annotations
