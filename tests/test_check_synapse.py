@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests import synapse as synapse_fixture
 from tests.ops_helpers import cli, write_env
+from tests.synapse import Synapse, synapse_server  # noqa: F401 - the session's homeserver, fixture "synapse"
 
-synapse = synapse_fixture.synapse  # the session's homeserver, as a fixture of this module
 
-
-async def test_check_accepts_the_bot_account_and_refuses_a_revoked_token(
-    tmp_path: Path, synapse: synapse_fixture.Synapse
-) -> None:
+async def test_check_accepts_the_bot_account_and_refuses_a_revoked_token(tmp_path: Path, synapse: Synapse) -> None:
     account = synapse.register("petitionbot")
     settings = {
         "DATABASE_PATH": str(tmp_path / "petition.sqlite3"),
