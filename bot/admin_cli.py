@@ -129,6 +129,6 @@ def _print_purge(report: retention.PurgeReport, out: TextIO) -> None:
     verb = "would delete" if report.dry_run else "deleted"
     print(
         f"{verb}: {rows.signatures} signatures, {rows.contacts} contacts, "
-        f"{rows.dialogues} dialogues, {rows.preferences} preferences",
+        f"{rows.dialogues} dialogues, {rows.preferences} preferences, {rows.deliveries} deliveries to private chats",
         file=out,
     )

@@ -1,7 +1,7 @@
 """The retention purge: once the campaign is over and its retention period passed, personal data goes.
 
-Signatures, news contacts, open dialogues and language preferences are deleted
-in one transaction; the counters and anonymous daily counts stay, so the
+Signatures, news contacts, open dialogues, language preferences and broadcast
+deliveries to private chats are deleted in one transaction; the counters and anonymous daily counts stay, so the
 campaign's history survives without anyone in it. The scheduler runs this daily;
 before the purge date it does nothing.
 """
@@ -37,7 +37,7 @@ async def purge(db: Database, campaign: Campaign, now: dt.datetime, dry_run: boo
     when = purge_date(campaign)
     due = now.date() >= when
     if not due:
-        return PurgeReport(when, False, dry_run, PersonalRows(0, 0, 0, 0))
+        return PurgeReport(when, False, dry_run, PersonalRows(0, 0, 0, 0, 0))
     if dry_run:
         async with db.read() as tx:
             rows = await count_personal_in(tx)
@@ -45,10 +45,11 @@ async def purge(db: Database, campaign: Campaign, now: dt.datetime, dry_run: boo
     async with db.transaction() as tx:
         rows = await erase_personal_in(tx)
     log.info(
-        "retention purge signatures=%d contacts=%d dialogues=%d preferences=%d",
+        "retention purge signatures=%d contacts=%d dialogues=%d preferences=%d deliveries=%d",
         rows.signatures,
         rows.contacts,
         rows.dialogues,
         rows.preferences,
+        rows.deliveries,
     )
     return PurgeReport(when, True, False, rows)

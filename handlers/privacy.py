@@ -25,6 +25,7 @@ from storage.contacts import forget_contact_in, get_contact_in
 from storage.db import StorageError
 from storage.dialogues import Dialogue, finish_in
 from storage.preferences import forget_preferences
+from storage.purge import count_private_deliveries_in, forget_private_deliveries_in
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,12 @@ class ForgetFlow:
                 finished = await finish_in(tx, ctx.owner, d.nonce)
                 if finished:
                     removed = await store.withdraw_in(tx, ctx.user_key, ctx.now, repo.zone)
+                    chats = {(ctx.event.chat.transport, ctx.event.chat.id)}
+                    followed = await get_contact_in(tx, ctx.user_key)
+                    if followed is not None:
+                        chats.add((followed.transport, followed.chat_id))
+                    for transport, chat_id in sorted(chats):
+                        await forget_private_deliveries_in(tx, transport, chat_id)
                     contact = await forget_contact_in(tx, ctx.user_key)
                     language = await forget_preferences(tx, ctx.user_key)
         except StorageError as exc:
@@ -212,6 +219,11 @@ async def show_my_data(ctx: Context) -> None:
     contact = await contacts(s).get(ctx.user_key)
     language = await s.preferences.language(ctx.user_key)
     open_dialogue = await s.dialogues.current(ctx.owner, ctx.now)
+    chats = {(ctx.event.chat.transport, ctx.event.chat.id)}
+    if contact is not None:
+        chats.add((contact.transport, contact.chat_id))
+    async with s.db.read() as tx:
+        deliveries = sum([await count_private_deliveries_in(tx, transport, chat_id) for transport, chat_id in chats])
 
     lines: list[Rich] = [ctx.t("mydata_pseudonym", pseudonym=ctx.user_key)]
     if signature is not None:
@@ -232,6 +244,8 @@ async def show_my_data(ctx: Context) -> None:
     else:
         lines.append(ctx.t("mydata_no_contact"))
     lines.append(ctx.t("mydata_language", language=language) if language else ctx.t("mydata_no_language"))
+    if deliveries:
+        lines.append(ctx.t("mydata_deliveries", count=deliveries))
     if open_dialogue is not None:
         lines.append(ctx.t("mydata_dialogue", until=formatting.date_time(open_dialogue.expires_at, ctx.lang)))
 
@@ -253,6 +267,7 @@ async def show_my_data(ctx: Context) -> None:
             "since": contact.created_at.isoformat(),
             "active": contact.active,
         },
+        "news_messages_sent_here": deliveries,
         "preferences": {"language": language},
         "open_dialogue": None
         if open_dialogue is None

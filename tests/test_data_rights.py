@@ -153,3 +153,39 @@ async def test_help_lists_the_new_commands(chat: Callable[..., Chat]) -> None:
     seen = await chat().say("/aide")
     for line in ("/signer — Signer la pétition", "/retirer", "/mesdonnees", "/oublier", "/suivre", "/confidentialite"):
         assert line in seen
+
+
+async def add_broadcast_deliveries(bot: Bot, *chats: tuple[str, str]) -> None:
+    """A past broadcast that reached these (chat id, kind) destinations."""
+    now = "2026-11-29T10:00:00.000000+00:00"
+    async with bot.services.db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO broadcasts (id, kind, audience, body, dedup_key, status, created_by, created_at, send_at)"
+            " VALUES (1, 'message', 'both', '{}', 'test', 'done', 'admin', ?, ?)",
+            (now, now),
+        )
+        for chat_id, kind in chats:
+            await tx.execute(
+                "INSERT INTO deliveries (broadcast_id, transport, chat_id, chat_kind, language, status,"
+                " next_attempt_at, updated_at) VALUES (1, 'console', ?, ?, 'fr', 'sent', ?, ?)",
+                (chat_id, kind, now, now),
+            )
+
+
+async def test_forget_also_erases_the_news_deliveries_to_that_chat(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="13", name="Ana")
+    await signed(me, news=True)
+    await add_broadcast_deliveries(bot, ("13", "private"), ("other", "private"), ("g1", "group"))
+    await me.say("/oublier")
+    await me.press(1)
+    remaining = await rows(bot, "SELECT chat_id FROM deliveries ORDER BY chat_id")
+    assert remaining == [("g1",), ("other",)]
+
+
+async def test_my_data_counts_the_news_messages_sent_to_the_chat(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="14", name="Ana")
+    await me.say("/suivre")
+    await add_broadcast_deliveries(bot, ("14", "private"), ("g1", "group"))
+    seen = await me.say("/mesdonnees")
+    assert "messages de nouvelles envoyés à cette conversation (journal d'envoi) : 1" in seen
+    assert '"news_messages_sent_here": 1' in seen

@@ -15,6 +15,7 @@ from bot.pseudonyms import KEY_FILE, load_or_create_key
 from storage.contacts import ContactRepository
 from storage.signatures import SignatureRepository
 from tests.conftest import Chat
+from tests.test_data_rights import add_broadcast_deliveries
 
 SIGNER_ID = "731954862"  # signs, no news
 FOLLOWER_ID = "864209753"  # signs and asks for news: the control that the scan can find an id
@@ -140,6 +141,7 @@ async def test_the_retention_purge_waits_for_its_date_then_keeps_only_anonymous_
     await signed(chat(id="2", name="Bob"), news=False)
     await chat(id="2").say("/langue en")
     await chat(id="3", name="Cy").say("/signer")  # an open dialogue
+    await add_broadcast_deliveries(bot, ("1", "private"), ("g1", "group"))
     campaign = bot.services.content.campaign
     assert retention.purge_date(campaign) == dt.date(2027, 9, 28)  # 30 June 2027 + 90 days
 
@@ -149,13 +151,15 @@ async def test_the_retention_purge_waits_for_its_date_then_keeps_only_anonymous_
     due = dt.datetime(2027, 9, 28, 3, 0, tzinfo=dt.UTC)
     dry = await retention.purge(bot.services.db, campaign, due, dry_run=True)
     assert (dry.rows.signatures, dry.rows.contacts, dry.rows.dialogues, dry.rows.preferences) == (2, 1, 1, 1)
+    assert dry.rows.deliveries == 1  # the follower's chat; the group's delivery is not personal
     async with bot.services.db.read() as tx:
         assert (await tx.fetchone("SELECT COUNT(*) FROM signatures"))[0] == 2  # type: ignore[index]
 
     done = await retention.purge(bot.services.db, campaign, due)
-    assert done.rows.total == 5
+    assert done.rows.total == 6
     async with bot.services.db.read() as tx:
         for table in ("signatures", "contacts", "dialogues", "preferences"):
             assert (await tx.fetchone(f"SELECT COUNT(*) FROM {table}"))[0] == 0, table  # type: ignore[index]
         assert [tuple(r) for r in await tx.fetchall("SELECT signed, withdrawn FROM daily_counts")] == [(2, 0)]
+        assert [tuple(r) for r in await tx.fetchall("SELECT chat_id FROM deliveries")] == [("g1",)]
     assert await bot.services.signatures.count() == 2  # type: ignore[union-attr]
