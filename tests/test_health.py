@@ -19,6 +19,7 @@ from bot.health import HealthServer, is_healthy
 from bot.transports.console import ConsoleUser
 from tests.conftest import Chat, make_settings
 from tests.ops_helpers import free_port
+from tests.telegram_stub import TelegramStub, User
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SUPPORTER_ID = "731234567"
@@ -184,3 +185,47 @@ async def test_the_health_server_is_off_by_default(tmp_path: Path) -> None:
         assert not any(isinstance(part, HealthServer) for part in components(bot))
     finally:
         await bot.close()
+
+
+async def test_over_telegram_healthz_names_the_transport_and_rate_limits_are_counted(tmp_path: Path) -> None:
+    stub = await TelegramStub().start()
+    page = await PetitionPage().start()
+    port = free_port()
+    settings = make_settings(
+        tmp_path,
+        health_port=port,
+        count_source_url=page.url,
+        telegram_bot_token=stub.token,
+        telegram_api_url=stub.api_url,
+    )
+    bot = await build_bot(settings)
+    parts = components(bot)
+    for part in parts:
+        await part.start()
+    world = Running(bot, parts, port)
+    try:
+        response = await world.get("/healthz")
+        assert response.status_code == 200
+        assert response.json()["parts"]["telegram"] is True
+
+        stub.rate_limit("sendMessage", retry_after=1)
+        zoe = User(int(SUPPORTER_ID), "Zoé", "Confidentielle")
+        stub.push(stub.message_update(zoe, "/compteur"))
+        await stub.wait_for(lambda: len(stub.chat_messages(int(SUPPORTER_ID))) == 1, timeout=10)
+        metrics = await world.metrics()
+        assert metrics['petition_bot_rate_limit_answers_total{sender="telegram"}'] == 1
+        assert metrics['petition_bot_updates_handled_total{transport="telegram"}'] == 1
+        assert metrics['petition_bot_replies_sent_total{transport="telegram"}'] == 1
+
+        telegram = next(p for p in parts if p.name == "telegram")
+        await telegram.stop()
+        response = await world.get("/healthz")
+        assert response.status_code == 503 and response.json()["failing"] == ["telegram"]
+    finally:
+        await world.http.aclose()
+        for part in reversed(parts):
+            await part.stop()
+        await bot.close()
+        await stub.close()
+        assert page.runner is not None
+        await page.runner.cleanup()

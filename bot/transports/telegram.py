@@ -186,6 +186,12 @@ class TelegramTransport:
             self._offset = int(stored) if stored else None
             self._task = asyncio.create_task(self._poll(), name="telegram-polling")
 
+    def healthy(self) -> bool:
+        """For /healthz: the webhook server listens, or the polling loop is alive."""
+        if self._stopping or self._api is None:
+            return False
+        return self._runner is not None or (self._task is not None and not self._task.done())
+
     async def stop(self, grace: float = 10.0) -> None:
         """Let the batch being handled finish (up to `grace` seconds), then stop listening and close."""
         self._stopping = True
@@ -594,6 +600,8 @@ class TelegramTransport:
                 delay = _retry_after(exc)
                 self._paused_until = max(self._paused_until, time.monotonic() + delay)
                 log.warning("telegram rate limit: pausing %.0f s", delay)
+                if wait:  # the outbox counts its own (non-waiting) ones
+                    self._services.metrics.rate_limited(TRANSPORT)
                 rate_retries += 1
                 if not wait or rate_retries > MAX_RATE_RETRIES:
                     raise RateLimited(delay) from None
