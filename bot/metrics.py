@@ -12,7 +12,6 @@ to add collectors to the page.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
@@ -73,6 +72,7 @@ class Metrics:
         )
         self.up = Gauge("petition_bot_component_up", "1 when a component is healthy", ["component"], registry=r)
         self._outbox_rate_limits_seen = 0
+        self._labels_set: dict[int, set[str]] = {}
 
     # Called where things happen ---------------------------------------------
 
@@ -96,9 +96,9 @@ class Metrics:
         self.signatures.labels("official").set(totals.official)
         self.signatures.labels("bot").set(totals.bot)
         figures = await StatsRepository(services.db).figures()
-        _set_all(self.followers, figures.followers)
-        _set_all(self.groups, figures.groups)
-        _set_all(self.deliveries, figures.deliveries)
+        self._set_all(self.followers, figures.followers)
+        self._set_all(self.groups, figures.groups)
+        self._set_all(self.deliveries, figures.deliveries)
         outbox = services.outbox
         if outbox is not None:
             # The outbox counts its own 429s; only the growth since the last scrape is added.
@@ -119,13 +119,12 @@ class Metrics:
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
-
-def _set_all(gauge: Gauge, values: dict[str, int] | None) -> None:
-    if values is None:
-        return
-    known: Iterable[tuple[str, ...]] = list(getattr(gauge, "_metrics", {}).keys())
-    for key in known:  # a value that dropped to nothing must read 0, not its last figure
-        if key[0] not in values:
-            gauge.labels(*key).set(0)
-    for label, value in values.items():
-        gauge.labels(label).set(value)
+    def _set_all(self, gauge: Gauge, values: dict[str, int] | None) -> None:
+        if values is None:
+            return  # the feature's table does not exist: no figure rather than a wrong one
+        seen = self._labels_set.setdefault(id(gauge), set())
+        for label in seen - set(values):  # a figure that dropped to nothing reads 0, not its last value
+            gauge.labels(label).set(0)
+        for label, value in values.items():
+            gauge.labels(label).set(value)
+        seen.update(values)

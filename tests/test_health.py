@@ -6,6 +6,7 @@ file; the petition page it polls is a local copy served on 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,9 +15,12 @@ import httpx
 import pytest
 from aiohttp import web
 
+from bot import broadcast
 from bot.app import Bot, Component, build_bot, components
 from bot.health import HealthServer, is_healthy
 from bot.transports.console import ConsoleUser
+from storage import broadcasts as store
+from storage.subscriptions import GROUPS
 from tests.conftest import Chat, make_settings
 from tests.ops_helpers import free_port
 from tests.telegram_stub import TelegramStub, User
@@ -137,6 +141,22 @@ async def test_metrics_move_with_a_story_and_carry_no_id_or_text(running: Runnin
     assert after['petition_bot_subscribed_groups{transport="console"}'] == 1
     assert after.get('petition_bot_errors_total{kind="handler"}', 0) == 0
     assert any(key.startswith("petition_bot_scheduler_job_lag_seconds{") for key in after)
+
+    # an announcement to the subscribed group goes through the outbox
+    services = running.bot.services
+    services.outbounds["console"] = group.transport
+    now = services.clock.now()
+    async with services.db.transaction() as tx:
+        new = store.NewBroadcast(store.MESSAGE, GROUPS, {"markup": "Tenez bon !"}, "health", "test", now, now)
+        assert await broadcast.enqueue(tx, services, new, now) is not None
+    assert services.outbox is not None
+    services.outbox.wake()
+    for _ in range(200):
+        if (await running.metrics()).get('petition_bot_outbox_deliveries{status="sent"}') == 1:
+            break
+        await asyncio.sleep(0.05)
+    assert (await running.metrics())['petition_bot_outbox_deliveries{status="sent"}'] == 1
+    assert "Tenez bon" in group.new_output()
 
     text = (await running.get("/metrics")).text
     pseudonym = running.bot.services.pseudonyms.user("console", SUPPORTER_ID)
