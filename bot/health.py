@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from aiohttp import web
 
 from bot.check import MIN_FREE_BYTES
+from bot.config import SettingsError
 from bot.metrics import CONTENT_TYPE, Scheduled
 from storage.db import StorageError
 
@@ -73,9 +74,12 @@ class HealthServer:
         try:
             site = web.TCPSite(runner, settings.health_host, settings.health_port or 0)
             await site.start()
-        except OSError:
+        except OSError as exc:  # taken since the pre-flight check: still one line naming the setting
             await runner.cleanup()
-            raise
+            raise SettingsError(
+                f"invalid setting HEALTH_PORT: cannot listen on {settings.health_host}:{settings.health_port}"
+                f" ({exc.strerror})"
+            ) from None
         self._runner = runner
         self.port = int(runner.addresses[0][1])
         log.info("health server listening on %s:%d", settings.health_host, self.port)

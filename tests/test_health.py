@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from aiohttp import web
 
 from bot import broadcast
 from bot.app import Bot, Component, build_bot, components
+from bot.config import SettingsError
 from bot.health import HealthServer, is_healthy
 from bot.transports.console import ConsoleUser
 from storage import broadcasts as store
@@ -249,3 +251,16 @@ async def test_over_telegram_healthz_names_the_transport_and_rate_limits_are_cou
         await stub.close()
         assert page.runner is not None
         await page.runner.cleanup()
+
+
+async def test_a_port_taken_after_the_pre_flight_is_still_one_named_error(tmp_path: Path) -> None:
+    with socket.socket() as other_program:
+        other_program.bind(("127.0.0.1", 0))
+        other_program.listen()
+        port = other_program.getsockname()[1]
+        bot = await build_bot(make_settings(tmp_path, health_port=port))
+        try:
+            with pytest.raises(SettingsError, match=f"HEALTH_PORT: cannot listen on 127.0.0.1:{port}"):
+                await HealthServer(bot.services, []).start()
+        finally:
+            await bot.close()
