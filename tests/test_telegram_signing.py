@@ -1,0 +1,70 @@
+"""Signing on Telegram: the deep link, inline buttons, an impatient double press on "Je signe", withdrawal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FakeClock
+from tests.telegram_harness import TelegramWorld, buttons
+from tests.telegram_stub import BOT_USERNAME, StoredMessage, User
+
+ALICE = User(111, "Alice", "Martin", language_code="fr")
+EVE = User(666, "<b>Eve</b>", '</a><a href="x">', language_code="fr")
+
+
+@pytest.fixture
+async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[TelegramWorld]:
+    async with TelegramWorld(tmp_path, clock) as w:
+        await w.start()
+        yield w
+
+
+async def bot_signatures(world: TelegramWorld) -> int:
+    assert world.bot is not None
+    return (await world.bot.services.counts.totals()).bot
+
+
+def with_button(messages: list[StoredMessage], label: str) -> StoredMessage:
+    return next(m for m in messages if any(label in b for b in buttons(m)))
+
+
+async def test_a_supporter_signs_from_the_deep_link_with_a_double_press_then_withdraws(
+    world: TelegramWorld,
+) -> None:
+    opened = await world.say(ALICE, "/start sign")  # what t.me/<bot>?start=sign sends
+    names = with_button(opened, "Mon nom")
+    assert "Mon nom : Alice Martin" in buttons(names)
+
+    [summary] = await world.press(ALICE, names, "Mon nom")
+    assert "sous le nom « Alice Martin »" in summary.text
+
+    signed = await world.press(ALICE, summary, "Je signe", twice=True)
+    receipts = [m for m in signed if "votre signature est enregistrée" in m.text]
+    assert len(receipts) == 1, "a double press signs once and thanks once"
+    assert await bot_signatures(world) == 1
+    assert any(f"https://t.me/{BOT_USERNAME}?start=sign" in m.text for m in signed), "the share text has the link"
+
+    news = with_button(signed, "Non merci")
+    await world.press(ALICE, news, "Non merci")
+
+    asked = await world.say(ALICE, "/retirer")
+    [done] = await world.press(ALICE, with_button(asked, "Oui, retirer"), "Oui, retirer")
+    assert "Votre signature est retirée" in done.text
+    assert await bot_signatures(world) == 0
+
+
+async def test_signing_in_a_group_points_to_a_private_chat(world: TelegramWorld) -> None:
+    [answer] = await world.say(ALICE, "/signer", chat_id=-4001, chat_type="group")
+    assert f"https://t.me/{BOT_USERNAME}?start=sign" in answer.html
+    assert await bot_signatures(world) == 0
+
+
+async def test_markup_in_a_telegram_name_is_shown_as_typed_never_interpreted(world: TelegramWorld) -> None:
+    opened = await world.say(EVE, "/signer")
+    names = with_button(opened, "Mon nom")
+    [summary] = await world.press(EVE, names, "Mon nom")
+    assert '« <b>Eve</b> </a><a href="x"> »' in summary.text  # the stand-in parsed the HTML strictly
+    assert "&lt;b&gt;Eve&lt;/b&gt;" in summary.html
