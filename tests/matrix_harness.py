@@ -221,6 +221,7 @@ class MatrixWorld:
         record_chat_events: bool = False,
         bot_account: Account | None = None,
         password_login: bool = False,
+        timeline_limit: int = 100,
         **settings: Any,
     ) -> None:
         self.tmp_path = tmp_path
@@ -230,6 +231,7 @@ class MatrixWorld:
         self.account = bot_account or synapse.register("bot")
         self.overrides = settings
         self.password_login = password_login
+        self.timeline_limit = timeline_limit
         self.events = RecordingChatEvents()
         self.bot: Bot | None = None
         self.transport: MatrixTransport | None = None
@@ -256,7 +258,9 @@ class MatrixWorld:
 
     async def start(self) -> MatrixTransport:
         assert self.bot is not None
-        self.transport = MatrixTransport(self.bot.services, self.bot.router, sync_timeout_ms=5000)
+        self.transport = MatrixTransport(
+            self.bot.services, self.bot.router, sync_timeout_ms=5000, timeline_limit=self.timeline_limit
+        )
         await self.transport.start()
         return self.transport
 

@@ -122,6 +122,29 @@ async def test_messages_sent_while_the_bot_is_down_are_answered_once_after_resta
         assert "signatures" in await alice.say(room, "!compteur")
 
 
+async def test_more_messages_than_one_sync_holds_are_all_answered_in_order(tmp_path: Path, synapse: Synapse) -> None:
+    async with MatrixWorld(tmp_path, synapse, timeline_limit=4, flood_max_per_minute=1000) as world:
+        await world.start()
+        alice = await world.user()
+        room = await alice.open_dm(world.bot_id)
+        assert "signatures" in await alice.say(room, "!compteur")
+
+        await world.stop()
+        for _ in range(6):
+            await alice.send(room, "!petition")
+            await alice.send(room, "!compteur")
+        await world.restart()
+
+        answers = await alice.wait(room, replies=12)
+        answers += await alice.quiet(room, 1.0)
+        kinds = [
+            "petition" if "SORTONS" in m.body else "count"
+            for m in answers
+            if "SORTONS" in m.body or "signatures au total" in m.body
+        ]
+        assert kinds == ["petition", "count"] * 6
+
+
 async def test_a_failing_handler_does_not_stop_the_bot(tmp_path: Path, synapse: Synapse) -> None:
     async with MatrixWorld(tmp_path, synapse) as world:
         assert world.bot is not None
@@ -188,6 +211,23 @@ async def test_in_a_group_the_bot_answers_commands_mentions_and_replies_only(tmp
         await admin.client.room_put_state(room, "m.room.power_levels", promoted)
         await bob.quiet(room, 0.5)
         assert "ne recevra plus" in await bob.say(room, "!desabonner", expect="ne recevra plus")  # power 50 may
+
+
+async def test_joining_a_group_the_bot_does_not_answer_its_history(tmp_path: Path, synapse: Synapse) -> None:
+    async with MatrixWorld(tmp_path, synapse) as world:
+        await world.start()
+        admin = await world.user("admin")
+        bob = await world.user("bob")
+        room = await admin.open_group([bob.user_id])
+        await bob.join(room)
+        await bob.send(room, "!compteur")  # last week's conversation, before the bot was there
+        await bob.send(room, "!petition")
+
+        await admin.client.room_invite(room, world.bot_id)
+        await admin.wait_joined(room, world.bot_id)
+
+        assert await bob.quiet(room, 1.0) == []
+        assert "signatures" in await bob.say(room, "!compteur")
 
 
 async def test_kicked_from_a_group_the_subscription_ends(tmp_path: Path, synapse: Synapse) -> None:

@@ -41,7 +41,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,11 +57,13 @@ from nio import (
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
+    MessageDirection,
     ProfileGetDisplayNameResponse,
     ReactionEvent,
     RoomCreateEvent,
     RoomInfo,
     RoomMemberEvent,
+    RoomMessagesResponse,
     RoomMessageText,
     RoomSendResponse,
     RoomUpgradeEvent,
@@ -107,6 +109,9 @@ SYNC_KEY = "matrix:next_batch:{user}"
 OFFER_KEY = "matrix:choices:{room}"
 SYNC_TIMEOUT_MS = 30_000
 FIRST_SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 0}}}
+TIMELINE_LIMIT = 100  # events per room in one sync response; more are fetched page by page
+BACKFILL_PAGE = 100
+BACKFILL_PAGES = 50  # at most this many pages of missed messages per room and sync (5 000 messages)
 ADMIN_POWER = 50  # Matrix's "moderator" level: the default power needed to kick, ban or change settings
 # Room versions before "privileged creators" (MSC4289, room version 12): there, creators hold power 100 in the
 # power levels like anyone else; from version 12 on they are above any power level and not listed in it.
@@ -147,11 +152,19 @@ class MatrixTransport:
 
     name = TRANSPORT
 
-    def __init__(self, services: Services, router: Router, *, sync_timeout_ms: int = SYNC_TIMEOUT_MS) -> None:
+    def __init__(
+        self,
+        services: Services,
+        router: Router,
+        *,
+        sync_timeout_ms: int = SYNC_TIMEOUT_MS,
+        timeline_limit: int = TIMELINE_LIMIT,
+    ) -> None:
         self._services = services
         self._settings = services.settings
         self._router = router
         self._sync_timeout_ms = sync_timeout_ms
+        self._sync_filter: dict[str, Any] = {"room": {"timeline": {"limit": timeline_limit}}}
         self._client: AsyncClient | None = None
         self.user_id = services.settings.matrix_user_id
         self.display_name = ""
@@ -166,6 +179,7 @@ class MatrixTransport:
         self._own_events: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._kinds: dict[str, ChatKind] = {}
         self._creators: dict[str, frozenset[str]] = {}
+        self._seen_rooms: set[str] = set()
         self._notified: dict[str, float] = {}
         self._commands: frozenset[str] = frozenset()
 
@@ -305,15 +319,20 @@ class MatrixTransport:
         if first and self._since is None:
             response = await self.client.sync(timeout=0, sync_filter=FIRST_SYNC_FILTER)
         elif first:
-            response = await self.client.sync(timeout=0, since=self._since, full_state=True)
+            response = await self.client.sync(
+                timeout=0, sync_filter=self._sync_filter, since=self._since, full_state=True
+            )
         else:
-            response = await self.client.sync(timeout=self._sync_timeout_ms, since=self._since)
+            response = await self.client.sync(
+                timeout=self._sync_timeout_ms, sync_filter=self._sync_filter, since=self._since
+            )
         if not isinstance(response, SyncResponse):
             raise TransientError(f"sync refused ({response.status_code})")
         return response
 
     async def _loop(self, pending: SyncResponse | None) -> None:
         backoff = 0.0
+        first = True
         while not self._stopping:
             response = pending
             pending = None
@@ -331,9 +350,10 @@ class MatrixTransport:
             self._idle.clear()
             try:
                 await self._crypto_chores()
-                await self._handle_sync(response)
+                await self._handle_sync(response, first=first)
             finally:
                 self._idle.set()
+            first = False
             self._since = response.next_batch
             try:
                 await self._services.kv.set(SYNC_KEY.format(user=self.user_id), response.next_batch)
@@ -360,7 +380,13 @@ class MatrixTransport:
             if not device.verified and not device.blacklisted and device.user_id != self.user_id:
                 client.verify_device(device)
 
-    async def _handle_sync(self, response: SyncResponse) -> None:
+    async def _handle_sync(self, response: SyncResponse, *, first: bool = False) -> None:
+        joined = response.rooms.join
+        # The first sync of a process brings every room the bot is in (full state), with only what came after the
+        # stored token; later, a room not seen before is one the bot has just joined.
+        new = set() if first else {room_id for room_id in joined if room_id not in self._seen_rooms}
+        self._seen_rooms.update(joined)
+        self._seen_rooms.difference_update(response.rooms.leave)
         for room_id, invite in response.rooms.invite.items():
             await self._guard(self._on_invite(room_id, invite), "invite")
         for room_id, left in response.rooms.leave.items():
@@ -370,14 +396,55 @@ class MatrixTransport:
                 if isinstance(event, RoomCreateEvent):
                     extra = event.source.get("content", {}).get("additional_creators") or []
                     self._creators[room_id] = frozenset([event.sender, *(u for u in extra if isinstance(u, str))])
-        await asyncio.gather(
-            *(self._on_room_events(room_id, info.timeline.events) for room_id, info in response.rooms.join.items())
-        )
+        await asyncio.gather(*(self._on_room_events(room_id, info, room_id in new) for room_id, info in joined.items()))
 
-    async def _on_room_events(self, room_id: str, events: Sequence[Event]) -> None:
+    async def _on_room_events(self, room_id: str, info: RoomInfo, just_joined: bool) -> None:
         """One room's events in order (rooms run concurrently); one failing event never stops the others."""
+        events = list(info.timeline.events)
+        if just_joined:
+            events = self._since_invited(events)
+        elif info.timeline.limited and self._since is not None:
+            try:
+                events = await self._missed(room_id, info.timeline.prev_batch) + events
+            except Exception as exc:
+                log.error("matrix missed messages not fetched error=%s", type(exc).__name__)
         for event in events:
             await self._guard(self._on_event(room_id, event), type(event).__name__)
+
+    def _since_invited(self, events: list[Event]) -> list[Event]:
+        """A room just joined shows some of its history: only what was said since the bot was invited is for it."""
+        for i, event in enumerate(events):
+            if (
+                isinstance(event, RoomMemberEvent)
+                and event.state_key == self.user_id
+                and event.membership in ("invite", "join")
+            ):
+                return events[i + 1 :]
+        return []
+
+    async def _missed(self, room_id: str, prev_batch: str | None) -> list[Event]:
+        """A sync gives at most `timeline_limit` events per room (a "limited" timeline): fetch the rest.
+
+        They run from our stored token (`since`) up to the sync's `prev_batch`; they
+        were sent while the bot was busy or down, and each is answered once.
+        """
+        missed: list[Event] = []
+        start = prev_batch
+        for _ in range(BACKFILL_PAGES):
+            if not start:
+                break
+            response = await self.client.room_messages(
+                room_id, start=start, end=self._since, direction=MessageDirection.back, limit=BACKFILL_PAGE
+            )
+            if not isinstance(response, RoomMessagesResponse):
+                log.warning("matrix missed messages not fetched error=%s", response.status_code)
+                break
+            missed.extend(response.chunk)
+            if not response.chunk or not response.end or response.end == start:
+                break
+            start = response.end
+        log.info("matrix fetched %d missed events", len(missed))
+        return list(reversed(missed))
 
     @staticmethod
     async def _guard(work: Awaitable[None], kind: str) -> None:
