@@ -108,11 +108,12 @@ def replacement_content(original_event_id: str, new: dict[str, Any]) -> dict[str
 
 def match_choice(typed: str, choices: Sequence[Choice]) -> Choice | None:
     """A typed number (`2`, `2.`) or a label, as an answer to the numbered list."""
-    typed = typed.strip().rstrip(".)")
+    typed = typed.strip()
     if not typed or not choices:
         return None
-    if typed.isdigit():
-        n = int(typed)
+    number = typed.rstrip(".)")
+    if number.isdigit():
+        n = int(number)
         return choices[n - 1] if 1 <= n <= len(choices) else None
     wanted = fold(typed)
     return next((c for c in choices if fold(c.label) == wanted), None)
