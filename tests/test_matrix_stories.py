@@ -309,6 +309,9 @@ async def test_with_a_password_the_bot_logs_in_once_and_keeps_its_device(tmp_pat
 
         transport = await world.restart()
         assert transport.client.device_id == device  # the stored session, not a second login
+        world.overrides = {"matrix_password": None}  # the password may then leave the settings file
+        transport = await world.restart()
+        assert transport.client.device_id == device
         alice = await world.user(encrypted=True)
         room = await alice.open_dm(world.bot_id, encrypted=True)
         assert "signatures" in await alice.say(room, "!compteur")

@@ -194,7 +194,8 @@ class MatrixTransport:
             raise SettingsError("invalid setting MATRIX_USER_ID: a full user id such as @bot:example.org")
         has_token = s.matrix_access_token is not None and bool(s.matrix_access_token.get_secret_value())
         has_password = s.matrix_password is not None and bool(s.matrix_password.get_secret_value())
-        if not has_token and not has_password:
+        # After a first password login, the stored session suffices: the password may leave the settings file.
+        if not has_token and not has_password and await self._stored_session() is None:
             raise SettingsError(
                 "invalid setting MATRIX_ACCESS_TOKEN: set it (with MATRIX_DEVICE_ID) or MATRIX_PASSWORD"
             )
