@@ -6,22 +6,28 @@ and drives it with matrix-nio clients, as a person using Element would.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 from pathlib import Path
 
 import pytest
 
+from bot.app import run
 from bot.context import Context
 from bot.events import Inbound, Outbound
 from bot.router import Router
 from handlers import build_routes
 from storage.subscriptions import SubscriptionRepository
+from tests.conftest import make_settings
 from tests.matrix_harness import MatrixUser, MatrixWorld
 from tests.synapse import Synapse, synapse_server  # noqa: F401 - the session's homeserver fixture
 
 
 async def test_a_supporter_asks_for_help_and_a_question_in_a_direct_chat(tmp_path: Path, synapse: Synapse) -> None:
     async with MatrixWorld(tmp_path, synapse) as world:
-        await world.start()
+        transport = await world.start()
+        assert transport.healthy()
         alice = await world.user()
         room = await alice.open_dm(world.bot_id)
 
@@ -315,3 +321,24 @@ async def test_with_a_password_the_bot_logs_in_once_and_keeps_its_device(tmp_pat
         alice = await world.user(encrypted=True)
         room = await alice.open_dm(world.bot_id, encrypted=True)
         assert "signatures" in await alice.say(room, "!compteur")
+
+
+async def test_run_serves_matrix_until_stopped(tmp_path: Path, synapse: Synapse) -> None:
+    """`petition-bot run` with a homeserver: Matrix in the process's loop, stopped cleanly by SIGTERM."""
+    bot = synapse.register("bot")
+    settings = make_settings(
+        tmp_path,
+        matrix_homeserver=synapse.url,
+        matrix_user_id=bot.user_id,
+        matrix_access_token=bot.access_token,
+        matrix_device_id=bot.device_id,
+    )
+    running = asyncio.create_task(run(settings))
+    alice = await MatrixUser(synapse, synapse.register("alice"), bot.user_id).start()
+    try:
+        room = await alice.open_dm(bot.user_id)
+        assert "Bienvenue" in await alice.say(room, "!start", expect="Bienvenue")
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(running, 10)
+    finally:
+        await alice.stop()

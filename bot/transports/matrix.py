@@ -116,7 +116,7 @@ ADMIN_POWER = 50  # Matrix's "moderator" level: the default power needed to kick
 # Room versions before "privileged creators" (MSC4289, room version 12): there, creators hold power 100 in the
 # power levels like anyone else; from version 12 on they are above any power level and not listed in it.
 _PLAIN_CREATOR_VERSIONS = frozenset(str(v) for v in range(1, 12))
-MAX_RATE_WAIT = 600.0  # an interactive reply waits out rate limits this long in all before giving up
+MAX_RATE_WAIT = 600.0  # a single pause longer than this is not waited out: the reply fails with RateLimited
 DEFAULT_RETRY_AFTER = 5.0
 UNDECRYPTABLE_NOTICE_SECONDS = 60.0
 OWN_EVENTS_MEMORY = 4096  # the bot's recent event ids, to recognise replies to the bot
@@ -180,6 +180,7 @@ class MatrixTransport:
         self._kinds: dict[str, ChatKind] = {}
         self._creators: dict[str, frozenset[str]] = {}
         self._seen_rooms: set[str] = set()
+        self._sync_ok = False
         self._notified: dict[str, float] = {}
         self._commands: frozenset[str] = frozenset()
 
@@ -245,6 +246,7 @@ class MatrixTransport:
         self._since = await self._services.kv.get(SYNC_KEY.format(user=self.user_id))
         self._stopping = False
         first = await self._sync(first=True)
+        self._sync_ok = True
         self._task = asyncio.create_task(self._loop(first), name="matrix-sync")
 
     async def _stored_session(self) -> dict[str, str] | None:
@@ -286,6 +288,10 @@ class MatrixTransport:
             await self._services.kv.delete(SESSION_KEY.format(user=self.user_id))
             raise SettingsError("invalid setting MATRIX_ACCESS_TOKEN: refused by the homeserver")
         raise TransientError(f"Matrix homeserver refused whoami ({response.status_code})")
+
+    def healthy(self) -> bool:
+        """For /healthz: the sync loop is alive and its last sync succeeded."""
+        return self._task is not None and not self._task.done() and not self._stopping and self._sync_ok
 
     async def stop(self, grace: float = 10.0) -> None:
         """Let the sync response being handled finish (up to `grace` seconds), then stop syncing and close."""
@@ -341,9 +347,11 @@ class MatrixTransport:
                 try:
                     response = await self._sync()
                     backoff = 0.0
+                    self._sync_ok = True
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
+                    self._sync_ok = False
                     backoff = min(30.0, max(1.0, backoff * 2))
                     log.warning("matrix sync failed error=%s retry_in=%.0fs", type(exc).__name__, backoff)
                     await asyncio.sleep(backoff)
@@ -765,11 +773,13 @@ class MatrixTransport:
         await asyncio.sleep(remaining)
 
     def _should_retry(self, error: DeliveryError, wait: bool) -> bool:
-        """A rate limit pauses every send; an interactive send waits it out (up to MAX_RATE_WAIT in all)."""
+        """A rate limit pauses every send; an interactive send waits it out (unless absurdly long)."""
         if not isinstance(error, RateLimited):
             return False
         self._paused_until = max(self._paused_until, time.monotonic() + error.retry_after)
         log.warning("matrix rate limit: pausing %.1f s", error.retry_after)
+        if wait:  # the outbox counts its own (non-waiting) ones
+            self._services.metrics.rate_limited(TRANSPORT)
         return wait and error.retry_after <= MAX_RATE_WAIT
 
     @staticmethod
