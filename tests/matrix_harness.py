@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,12 @@ class MatrixUser:
 
     async def react(self, room_id: str, event_id: str, key: str) -> None:
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+        if self.encrypted:
+            # Element encrypts reactions in encrypted rooms (nio's room_send would not); the relation stays visible.
+            event_type, encrypted = self.client.encrypt(room_id, "m.reaction", content)
+            path = f"/_matrix/client/v3/rooms/{room_id}/send/{event_type}/{uuid.uuid4()}"
+            self.synapse.request("PUT", path, encrypted, token=self.account.access_token)
+            return
         response = await self.client.room_send(room_id, "m.reaction", content, ignore_unverified_devices=True)
         assert isinstance(response, RoomSendResponse), response
 

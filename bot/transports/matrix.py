@@ -245,7 +245,10 @@ class MatrixTransport:
         self._router.set_username(TRANSPORT, self.user_id[1:].split(":", 1)[0])
         self._since = await self._services.kv.get(SYNC_KEY.format(user=self.user_id))
         self._stopping = False
-        first = await self._sync(first=True)
+        try:
+            first = await self._sync(first=True)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TransientError(f"Matrix homeserver unreachable at start-up ({type(exc).__name__})") from None
         self._sync_ok = True
         self._task = asyncio.create_task(self._loop(first), name="matrix-sync")
 
