@@ -17,14 +17,10 @@ from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
 from bot.counts import Counts
-from bot.health import HealthServer
 from bot.outbox import Outbox
 from bot.pseudonyms import Pseudonymizer, load_or_create_key
 from bot.router import Router
-from bot.scheduler import Scheduler
 from bot.transports.console import ConsoleTransport, ConsoleUser
-from bot.transports.matrix import MatrixTransport
-from bot.transports.telegram import TelegramTransport
 from handlers import build_routes
 from storage.contacts import ContactRepository
 from storage.db import Database
@@ -134,6 +130,13 @@ class Component(Protocol):
 
 def components(bot: Bot) -> list[Component]:
     """What `run` starts, in start order (stopped in reverse): transports first, then jobs."""
+    # Imported here, not at the top: the platform libraries and matplotlib take most of a
+    # second to import, and the console chat needs none of them.
+    from bot.health import HealthServer
+    from bot.scheduler import Scheduler
+    from bot.transports.matrix import MatrixTransport
+    from bot.transports.telegram import TelegramTransport
+
     found: list[Component] = []
     # Each platform adds itself here when configured (Telegram, Matrix), then the scheduler.
     if bot.services.settings.telegram_enabled:

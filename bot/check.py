@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import errno
 import io
+import json
 import os
 import shutil
 import socket
@@ -29,7 +30,9 @@ from dotenv.parser import parse_stream
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.content import ContentError, load_content
+from bot.transports.matrix_keys import SESSION_KEY
 from storage.db import Database, StorageError
+from storage.kv import KeyValueRepository
 
 HTTP_TIMEOUT_SECONDS = 10.0
 MIN_FREE_BYTES = 20 * 1024 * 1024  # a migration, a day of WAL and a backup copy of a small campaign
@@ -248,11 +251,39 @@ async def check_telegram(settings: Settings, wait_seconds: float = HTTP_TIMEOUT_
     return Finding(part, True, f"token accepted, the bot is @{redact(username, settings)} ({mode})")
 
 
+async def _stored_matrix_token(settings: Settings) -> str:
+    """The access token of an earlier password login, if the database holds one for this homeserver."""
+    if not settings.database_path.exists():
+        return ""
+    try:
+        db = await Database.open(settings.database_path, migrate=False)
+    except StorageError:
+        return ""
+    try:
+        raw = await KeyValueRepository(db).get(SESSION_KEY.format(user=settings.matrix_user_id))
+    except StorageError:
+        raw = None
+    finally:
+        await db.close()
+    try:
+        session = json.loads(raw) if raw else {}
+    except ValueError:
+        return ""
+    if session.get("homeserver") != settings.matrix_homeserver:
+        return ""
+    return str(session.get("access_token", ""))
+
+
 async def check_matrix(settings: Settings, wait_seconds: float = HTTP_TIMEOUT_SECONDS) -> Finding:
     part = "Matrix"
     homeserver = settings.matrix_homeserver.rstrip("/")
     token = settings.matrix_access_token.get_secret_value() if settings.matrix_access_token else ""
     password = settings.matrix_password.get_secret_value() if settings.matrix_password else ""
+    stored = False
+    if not (token or password):
+        # A password login keeps its session in the database: the password may then be removed.
+        token = await _stored_matrix_token(settings)
+        stored = bool(token)
     if not (token or password):
         return Finding(
             part,
@@ -260,7 +291,7 @@ async def check_matrix(settings: Settings, wait_seconds: float = HTTP_TIMEOUT_SE
             "MATRIX_ACCESS_TOKEN is empty (and no MATRIX_PASSWORD)",
             "create an access token for the bot's account (docs/OPERATIONS.md, Matrix)",
         )
-    if token and not settings.matrix_device_id:
+    if token and not stored and not settings.matrix_device_id:
         return Finding(
             part,
             False,

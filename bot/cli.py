@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from bot import admin_cli, app, check, logs
 from bot.config import Settings, SettingsError, load_settings
 from bot.content import ContentError
+from bot.events import DeliveryError
 from bot.transports.console import ConsoleUser
 from storage.db import StorageError
 
@@ -66,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"database: {exc}")
     except (check.PreflightError, SettingsError) as exc:
         return _fail(str(exc))
+    except DeliveryError as exc:
+        # A platform refused or could not be reached while starting (after the pre-flight passed).
+        return _fail(f"a chat platform could not start: {type(exc).__name__}: {exc}")
     except KeyboardInterrupt:
         return 130
     return 0

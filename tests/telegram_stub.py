@@ -544,9 +544,10 @@ async def _params(request: web.Request) -> dict[str, Any]:
         else:
             form = await request.post()
             for key, value in form.items():
-                params[key] = (
-                    value if isinstance(value, str) else {"filename": value.filename, "size": len(value.file.read())}
-                )
+                if isinstance(value, web.FileField):
+                    params[key] = {"filename": value.filename, "size": len(value.file.read())}
+                else:
+                    params[key] = value if isinstance(value, str) else bytes(value).decode("utf-8", "replace")
     for key in _JSON_FIELDS:
         if isinstance(params.get(key), str):
             params[key] = json.loads(params[key])

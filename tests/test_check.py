@@ -7,6 +7,7 @@ Telegram is the local Bot API stand-in; Matrix is a small responder answering
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import sqlite3
@@ -16,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.transports.matrix_keys import SESSION_KEY
+from storage.db import Database
+from storage.kv import KeyValueRepository
 from tests.ops_helpers import (
     MATRIX_TOKEN,
     MATRIX_USER,
@@ -106,6 +110,21 @@ async def test_check_with_a_matrix_password_only_checks_the_homeserver_answers(
     assert code == 0, out + err
     assert "✔ Matrix: homeserver reachable" in out
     assert "pw-secret-123" not in out + err
+
+
+async def test_once_logged_in_with_a_password_the_stored_session_is_enough(
+    tmp_path: Path, telegram: TelegramStub, matrix: MatrixWhoami
+) -> None:
+    settings = good_settings(tmp_path, telegram, matrix, MATRIX_ACCESS_TOKEN="", MATRIX_DEVICE_ID="")
+    db_path = tmp_path / "data" / "petition.sqlite3"
+    db = await Database.open(db_path)
+    session = {"homeserver": matrix.url, "device_id": "STORED", "access_token": MATRIX_TOKEN}
+    await KeyValueRepository(db).set(SESSION_KEY.format(user=MATRIX_USER), json.dumps(session))
+    await db.close()
+    code, out, err = await cli(write_env(tmp_path / ".env", **settings), "check")
+    assert code == 0, out + err
+    assert f"✔ Matrix: access token accepted for {MATRIX_USER}" in out
+    assert_no_secret(out, err)
 
 
 async def test_an_unknown_name_in_the_settings_file_is_pointed_out(

@@ -89,6 +89,7 @@ from bot.events import (
 )
 from bot.markup import Rich, join
 from bot.router import Router
+from bot.transports.matrix_keys import OFFER_KEY, SESSION_KEY, SYNC_KEY
 from bot.transports.matrix_render import (
     chunks,
     is_yes_no,
@@ -104,9 +105,6 @@ from storage.db import StorageError
 log = logging.getLogger(__name__)
 
 TRANSPORT = "matrix"
-SESSION_KEY = "matrix:session:{user}"
-SYNC_KEY = "matrix:next_batch:{user}"
-OFFER_KEY = "matrix:choices:{room}"
 SYNC_TIMEOUT_MS = 30_000
 FIRST_SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 0}}}
 TIMELINE_LIMIT = 100  # events per room in one sync response; more are fetched page by page
