@@ -27,8 +27,13 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# Each prints its figures next to a baseline measured in the same run.
 bench: $(STAMP)
-	$(BIN)/python bench/answers.py
+	$(BIN)/python -m bench.answers
+	$(BIN)/python -m bench.signing
+	$(BIN)/python -m bench.telegram
+	$(BIN)/python -m bench.broadcast
+	$(BIN)/python -m bench.matrix
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

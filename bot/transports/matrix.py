@@ -89,6 +89,7 @@ from bot.events import (
 )
 from bot.markup import Rich, join
 from bot.router import Router
+from bot.transports.loops import stop_receiving
 from bot.transports.matrix_keys import OFFER_KEY, SESSION_KEY, SYNC_KEY
 from bot.transports.matrix_render import (
     chunks,
@@ -297,18 +298,8 @@ class MatrixTransport:
     async def stop(self, grace: float = 10.0) -> None:
         """Let the sync response being handled finish (up to `grace` seconds), then stop syncing and close."""
         self._stopping = True
-        if self._task is not None:
-            if not self._idle.is_set() and grace > 0:
-                try:
-                    await asyncio.wait_for(self._idle.wait(), grace)
-                except TimeoutError:
-                    log.warning("matrix stopped while handling events; they will be synced again")
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await stop_receiving(self._task, self._idle, grace, TRANSPORT)
+        self._task = None
         if self._services.outbounds.get(TRANSPORT) is self:
             del self._services.outbounds[TRANSPORT]
         if self._client is not None:

@@ -75,6 +75,7 @@ from bot.events import (
     TransientError,
 )
 from bot.router import Command, Router
+from bot.transports.loops import stop_receiving
 from bot.transports.telegram_render import checked_callback_data, fits_caption, message_chunks, to_html
 from storage.db import StorageError
 
@@ -198,18 +199,8 @@ class TelegramTransport:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self._task is not None:
-            if not self._idle.is_set() and grace > 0:
-                try:
-                    await asyncio.wait_for(self._idle.wait(), grace)
-                except TimeoutError:
-                    log.warning("telegram stopped while handling updates; they will be fetched again")
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await stop_receiving(self._task, self._idle, grace, TRANSPORT)
+        self._task = None
         if self._services.outbounds.get(TRANSPORT) is self:
             del self._services.outbounds[TRANSPORT]
         if self._api is not None:
