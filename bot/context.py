@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.events import ChatEvents, Choice, Document, Image, Inbound, Outbound, Reply, Sent
 from bot.markup import Rich, render_template
@@ -53,7 +53,6 @@ class Services:
     outbounds: dict[str, Outbound] = field(default_factory=dict)  # transport name -> its port, for jobs
     bot_links: dict[str, str] = field(default_factory=dict)  # transport -> link to a private chat
     commands: list[Command] = field(default_factory=list)  # set by the router, for /aide and menus
-    extras: dict[str, Any] = field(default_factory=dict)
     chat_events: ChatEvents | None = None  # told by transports when a chat is gone or migrated
     outbox: Outbox | None = None  # the broadcast delivery worker, woken when deliveries are queued
     metrics: Metrics = field(default_factory=Metrics)  # counters for /metrics (counts only, no ids)
