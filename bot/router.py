@@ -19,6 +19,7 @@ from bot.events import DeliveryError, Inbound, Outbound
 from bot.flood import FloodGuard, Verdict
 from bot.sanitize import clean_text, fold
 from storage.db import StorageError
+from storage.dialogues import Dialogue
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +137,10 @@ class Router:
             owner=s.pseudonyms.owner(event.chat.transport, event.chat.id, event.sender.id),
         )
         try:
-            ctx.lang = await self._language(ctx)
-            handler = await self._route(ctx)
+            # One read gives both the open dialogue and the chosen language.
+            current, chosen = await s.dialogues.current_and_language(ctx.owner, user_key, ctx.now)
+            ctx.lang = self._language(ctx, chosen)
+            handler = await self._route(ctx, current)
             if handler is None:
                 return ctx
             verdict = self._flood.check(user_key)
@@ -160,17 +163,17 @@ class Router:
             await self._fail(ctx)
         return ctx
 
-    async def _route(self, ctx: Context) -> Handler | None:
+    async def _route(self, ctx: Context, current: Dialogue | None) -> Handler | None:
         event = ctx.event
         if event.choice is not None:
-            return await self._route_choice(ctx, event.choice)
+            return self._route_choice(ctx, event.choice, current)
         text = event.text.strip()
         match = _COMMAND.match(text)
         if match:
             return self._route_command(ctx, match)
         if event.chat.is_group and not event.addressed:
             return None
-        ctx.dialogue = await self.services.dialogues.current(ctx.owner, ctx.now)
+        ctx.dialogue = current
         if ctx.dialogue is not None and ctx.dialogue.name in self.routes.flows:
             flow, dialogue = self.routes.flows[ctx.dialogue.name], ctx.dialogue
             ctx.args = text
@@ -193,11 +196,10 @@ class Router:
         log.info("command transport=%s name=%s user=%s", ctx.event.chat.transport, command.names[0], ctx.user_tag)
         return command.handler
 
-    async def _route_choice(self, ctx: Context, payload: str) -> Handler | None:
+    def _route_choice(self, ctx: Context, payload: str, dialogue: Dialogue | None) -> Handler | None:
         prefix, _, rest = payload.partition(":")
         if prefix == DIALOGUE_PREFIX:
             nonce, _, value = rest.partition(":")
-            dialogue = await self.services.dialogues.current(ctx.owner, ctx.now)
             flow = self.routes.flows.get(dialogue.name) if dialogue else None
             if dialogue is None or flow is None or dialogue.nonce != nonce:
                 return self.routes.expired_choice
@@ -209,8 +211,7 @@ class Router:
         ctx.args = rest
         return handler
 
-    async def _language(self, ctx: Context) -> str:
-        chosen = await self.services.preferences.language(ctx.user_key)
+    def _language(self, ctx: Context, chosen: str | None) -> str:
         if chosen:
             return chosen
         hint = (ctx.event.sender.language or "").lower()

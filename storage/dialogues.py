@@ -50,6 +50,25 @@ class DialogueRepository:
         dialogue = _dialogue(row)
         return dialogue if dialogue.expires_at > now else None
 
+    async def current_and_language(
+        self, owner: str, pseudonym: str, now: dt.datetime
+    ) -> tuple[Dialogue | None, str | None]:
+        """The open dialogue and the user's chosen language in one query: every dispatch needs both."""
+        async with self._db.read() as tx:
+            row = await tx.fetchone(
+                "SELECT (SELECT language FROM preferences WHERE pseudonym = ?) AS language,"
+                " d.owner, d.name, d.step, d.data, d.nonce, d.expires_at"
+                " FROM (SELECT 1 AS one) AS x LEFT JOIN dialogues AS d ON d.owner = ?",
+                (pseudonym, owner),
+            )
+        if row is None:
+            return None, None
+        language = None if row["language"] is None else str(row["language"])
+        if row["owner"] is None:
+            return None, language
+        dialogue = _dialogue(row)
+        return (dialogue if dialogue.expires_at > now else None), language
+
     async def start(self, owner: str, name: str, step: str, data: dict[str, Any], expires_at: dt.datetime) -> Dialogue:
         """Open a dialogue, replacing any other one of the same user in that chat."""
         dialogue = Dialogue(owner, name, step, data, new_nonce(), expires_at)
