@@ -21,11 +21,12 @@ from bot.markup import Rich, join
 from bot.retention import purge_date
 from handlers.signing import contacts, follow_here, signatures, tell_to_write_privately
 from storage import signatures as store
-from storage.contacts import forget_contact_in, get_contact_in
+from storage.contacts import Contact, forget_contact_in, get_contact_in
 from storage.db import StorageError
 from storage.dialogues import Dialogue, finish_in
 from storage.preferences import forget_preferences
 from storage.purge import count_private_deliveries_in, forget_private_deliveries_in
+from storage.signatures import Signature
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,16 @@ async def show_privacy(ctx: Context) -> None:
     )
 
 
+async def _stored(ctx: Context) -> tuple[Signature | None, Contact | None, str | None]:
+    """What the bot keeps about this user: signature, news contact, chosen language."""
+    s = ctx.services
+    return (
+        await signatures(s).get(ctx.user_key),
+        await contacts(s).get(ctx.user_key),
+        await s.preferences.language(ctx.user_key),
+    )
+
+
 # /retirer ------------------------------------------------------------------
 
 
@@ -89,8 +100,8 @@ async def start_withdrawal(ctx: Context) -> None:
     )
 
 
-class WithdrawalFlow:
-    name = UNSIGN
+class _ConfirmedRight:
+    """A yes/no confirmation before an irreversible deletion; subclasses say what "yes" does."""
 
     async def on_choice(self, ctx: Context, d: Dialogue, value: str) -> None:
         if value == "no":
@@ -99,6 +110,19 @@ class WithdrawalFlow:
         if value != "yes":
             await ctx.say("expired_choice")
             return
+        await self.confirmed(ctx, d)
+
+    async def confirmed(self, ctx: Context, d: Dialogue) -> None:
+        raise NotImplementedError
+
+    async def on_text(self, ctx: Context, d: Dialogue, text: str) -> None:
+        await ctx.say("rights_press_choice")
+
+
+class WithdrawalFlow(_ConfirmedRight):
+    name = UNSIGN
+
+    async def confirmed(self, ctx: Context, d: Dialogue) -> None:
         repo = signatures(ctx.services)
         try:
             async with ctx.services.db.transaction() as tx:
@@ -130,9 +154,6 @@ class WithdrawalFlow:
             parts.append(ctx.t("unsign_news_still_on"))
         await ctx.reply(join(parts))
 
-    async def on_text(self, ctx: Context, d: Dialogue, text: str) -> None:
-        await ctx.say("rights_press_choice")
-
 
 # /oublier ------------------------------------------------------------------
 
@@ -141,10 +162,7 @@ async def start_forgetting(ctx: Context) -> None:
     """/oublier: after a confirmation, every trace of the user is erased: signature, contact, dialogue, language."""
     if not await _in_private(ctx):
         return
-    s = ctx.services
-    signature = await signatures(s).get(ctx.user_key)
-    contact = await contacts(s).get(ctx.user_key)
-    language = await s.preferences.language(ctx.user_key)
+    signature, contact, language = await _stored(ctx)
     if signature is None and contact is None and language is None:
         await dialogue.finish(ctx)
         await ctx.say("forget_nothing")
@@ -159,16 +177,10 @@ async def start_forgetting(ctx: Context) -> None:
     )
 
 
-class ForgetFlow:
+class ForgetFlow(_ConfirmedRight):
     name = FORGET
 
-    async def on_choice(self, ctx: Context, d: Dialogue, value: str) -> None:
-        if value == "no":
-            await ctx.say("rights_kept" if await dialogue.finish(ctx, d) else "expired_choice")
-            return
-        if value != "yes":
-            await ctx.say("expired_choice")
-            return
+    async def confirmed(self, ctx: Context, d: Dialogue) -> None:
         repo = signatures(ctx.services)
         removed, contact, language = None, 0, 0
         try:
@@ -203,9 +215,6 @@ class ForgetFlow:
             items.append(ctx.t("forget_item_language"))
         await ctx.say("forget_done", items=join(items, "\n"))
 
-    async def on_text(self, ctx: Context, d: Dialogue, text: str) -> None:
-        await ctx.say("rights_press_choice")
-
 
 # /mesdonnees ---------------------------------------------------------------
 
@@ -215,9 +224,7 @@ async def show_my_data(ctx: Context) -> None:
     if not await _in_private(ctx):
         return
     s = ctx.services
-    signature = await signatures(s).get(ctx.user_key)
-    contact = await contacts(s).get(ctx.user_key)
-    language = await s.preferences.language(ctx.user_key)
+    signature, contact, language = await _stored(ctx)
     open_dialogue = await s.dialogues.current(ctx.owner, ctx.now)
     chats = {(ctx.event.chat.transport, ctx.event.chat.id)}
     if contact is not None:
