@@ -148,21 +148,22 @@ class Evaluator:
             return Verdict(q, "direct" if replies and kind != "decline" else "wrong", text)
         if expect == "sign":
             started = ctx is not None and ctx.dialogue is not None
-            offered = any(c.payload == "cmd:signer" for r in replies for c in r.choices)
+            # A decline's main actions include Sign: that is not an answer to "how do I sign".
+            offered = kind != "decline" and any(c.payload == "cmd:signer" for r in replies for c in r.choices)
             if started or offered:
                 return Verdict(q, "direct", text)
             return Verdict(q, "wrong" if kind != "reply" else "wrong-confident", text)
         # "The petition says nothing about this" is the right answer to what the petition does not say.
         if kind != "did-you-mean" and has_facts(text, facts):
             return Verdict(q, "direct", text)
-        if kind == "did-you-mean":
-            candidates = [c.payload for r in replies for c in r.choices][:3]
+        if kind != "reply":  # "did you mean", or a decline suggesting the closest entries
+            candidates = [c.payload for r in replies for c in r.choices if c.payload.startswith("faq:")][:3]
             for payload in candidates:
                 pressed, _ = await self._send(user, choice=payload)
                 if has_facts("\n".join(r.text.plain for r in pressed), facts):
                     return Verdict(q, "one-press", text)
             return Verdict(q, "wrong", text)
-        return Verdict(q, "wrong-confident" if kind == "reply" else "wrong", text)
+        return Verdict(q, "wrong-confident", text)
 
 
 async def evaluate(questions: list[dict[str, Any]]) -> Report:

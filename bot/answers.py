@@ -115,8 +115,9 @@ QUESTIONS_WEIGHT = 0.5  # all ways of asking together, so that words spread over
 MIN_COVERAGE = 0.5  # share of the question's topic words the content knows
 MIN_RELATIVE = 0.1  # best score over the best score each query term could earn
 RELATED_SHARE = 0.6  # "see also" entries score at least this share of the best
-CLOSE_SHARE = 0.85  # a runner-up this close to the best is a close call: the bot asks which one
-CONFIDENT_RELATIVE = 0.2  # below this share of the ceiling, the best is offered, not asserted
+CLOSE_SHARE = 0.75  # a runner-up this close to the best is a close call: the bot asks which one
+CONFIDENT_RELATIVE = 0.3  # below this share of the ceiling, the best is offered, not asserted
+SUGGEST_SHARE = 0.75  # suggestions after a decline score at least this share of the best
 CANDIDATES = 3  # at most this many "did you mean" choices
 
 
@@ -418,6 +419,23 @@ class AnswerIndex:
             return False
         coverage = q.known_words / max(q.topic_words, 1)
         return coverage > self.min_coverage or (coverage == self.min_coverage and q.known_words >= 2)
+
+    def suggest(self, question: str, limit: int = CANDIDATES) -> list[str]:
+        """For a question the index declines: the passages closest to its known words, best first."""
+        q = self.query(question)
+        if not q.terms:
+            return []
+        scores = self.scores(q.terms, q.ids)
+        best = float(scores.max())
+        if best <= 0:
+            return []
+        found: list[str] = []
+        for i in np.argsort(-scores).tolist():
+            if scores[i] < best * SUGGEST_SHARE or len(found) == limit:
+                break
+            if self._doc_ids[i] not in found:
+                found.append(self._doc_ids[i])
+        return found
 
     def language(self, question: str) -> str | None:
         """ "fr" or "en" when the question's small words tell it."""

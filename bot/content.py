@@ -139,6 +139,7 @@ class ChatLexicon:
     replacements: Mapping[str, str]  # chat form -> standard form ("c koi" -> "c'est quoi")
     fillers: tuple[str, ...]  # words that say nothing about the topic ("franchement", "mdr")
     smalltalk: tuple[SmallTalk, ...]  # in order of precedence
+    actions: tuple[SmallTalk, ...] = ()  # id: a command offered as a choice when a phrase is in a message
 
 
 @dataclass(frozen=True)
@@ -348,7 +349,11 @@ def _load_chat(folder: Path) -> ChatLexicon:
         phrases = {lang: r.strings(t, f"phrases_{lang}", w) for lang in LANGUAGES}
         smalltalk.append(SmallTalk(r.get(t, "id", str, w), phrases))
     _unique(r.path, "smalltalk", [x.id for x in smalltalk])
-    return ChatLexicon(replacements, r.strings(r.data, "fillers"), tuple(smalltalk))
+    actions = []
+    for w, t in r.tables("action") if "action" in r.data else ():
+        phrases = {lang: r.strings(t, f"phrases_{lang}", w) for lang in LANGUAGES}
+        actions.append(SmallTalk(r.get(t, "command", str, w), phrases))
+    return ChatLexicon(replacements, r.strings(r.data, "fillers"), tuple(smalltalk), tuple(actions))
 
 
 def _placeholders(template: str) -> set[str]:

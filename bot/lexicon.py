@@ -44,6 +44,21 @@ class ChatNormaliser:
                     if words:
                         self._phrases.setdefault(words, []).append((rank, entry.id, lang))
         self._longest = max((len(p) for p in self._phrases), default=0)
+        self._actions = [
+            (entry.id, tuple(self.words(phrase)))
+            for entry in lexicon.actions
+            for p in entry.phrases.values()
+            for phrase in p
+        ]
+
+    def actions(self, text: str) -> list[str]:
+        """Commands whose phrases the message contains ("je veux signer" anywhere offers Sign)."""
+        words = self.words(text)
+        found: list[str] = []
+        for command, phrase in self._actions:
+            if command not in found and phrase and _contains(words, phrase):
+                found.append(command)
+        return found
 
     def replace(self, words: list[str]) -> list[str]:
         """`words` (already folded) with chat forms replaced by standard ones."""
@@ -91,3 +106,8 @@ class ChatNormaliser:
         best = min(found)
         langs = {lang for rank, _, lang in found if rank == best[0]}
         return SmallTalkMatch(best[1], langs.pop() if len(langs) == 1 else None)
+
+
+def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
+    size = len(phrase)
+    return any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1))

@@ -120,7 +120,14 @@ async def _run_command(ctx: Context, name: str) -> bool:
     return True
 
 
-async def answer_passage(ctx: Context, passage_id: str, lang: str, related: tuple[str, ...] = ()) -> None:
+def _merge(first: list[Choice], then: list[Choice]) -> list[Choice]:
+    """`first`, then the choices of `then` that run something else."""
+    return first + [c for c in then if all(c.payload != f.payload for f in first)]
+
+
+async def answer_passage(
+    ctx: Context, passage_id: str, lang: str, related: tuple[str, ...] = (), offers: list[Choice] | None = None
+) -> None:
     """Send one answer with its source and "see also" choices, or run the command the entry stands for."""
     entry = ctx.services.content.faq_entry(passage_id)
     ctx.lang = lang  # a command run for an English question answers in English
@@ -133,7 +140,7 @@ async def answer_passage(ctx: Context, passage_id: str, lang: str, related: tupl
         parts.append(ctx.services.template(lang, "answer_related"))
     if entry is not None and entry.offer is not None:
         choices.insert(0, _command_choice(ctx, entry.offer))
-    await ctx.reply(join(parts), choices)
+    await ctx.reply(join(parts), _merge(offers or [], choices))
 
 
 def _typed_commands(ctx: Context) -> dict[str, tuple[str, str | None]]:
@@ -194,15 +201,24 @@ async def answer_question(ctx: Context) -> None:
     answer = index.ask(question)
     lang = (answer.lang if answer is not None else None) or index.language(question) or ctx.lang
     ctx.lang = lang
+    # "je veux signer" anywhere in a message: the reply offers Sign, whatever else it says.
+    offers = [_command_choice(ctx, name) for name in index.normaliser.actions(question)]
     if answer is None:
-        key = "decline_not_in_petition" if index.mentions_campaign(question) else "decline_out_of_scope"
-        await ctx.say(key, main_actions(ctx))
+        if offers:
+            await ctx.say("action_offer", offers)
+            return
+        if not index.mentions_campaign(question):
+            await ctx.say("decline_out_of_scope", main_actions(ctx))
+            return
+        # About the campaign, but not answered: say so, and offer the closest entries.
+        suggestions = [Choice(clip(_title(ctx, c, lang)), f"faq:{c}:{lang}") for c in index.suggest(question)]
+        await ctx.say("decline_not_in_petition", _merge(suggestions, main_actions(ctx)[:2]))
         return
     if answer.confident:
-        await answer_passage(ctx, answer.id, lang, answer.related)
+        await answer_passage(ctx, answer.id, lang, answer.related, offers)
         return
     choices = [Choice(clip(_title(ctx, c, lang)), f"faq:{c}:{lang}") for c in answer.candidates]
-    await ctx.say("did_you_mean", choices)
+    await ctx.say("did_you_mean", _merge(offers, choices))
 
 
 async def faq_pressed(ctx: Context) -> None:
