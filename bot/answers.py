@@ -117,6 +117,7 @@ MIN_RELATIVE = 0.1  # best score over the best score each query term could earn
 RELATED_SHARE = 0.6  # "see also" entries score at least this share of the best
 CLOSE_SHARE = 0.75  # a runner-up this close to the best is a close call: the bot asks which one
 CONFIDENT_RELATIVE = 0.3  # below this share of the ceiling, the best is offered, not asserted
+SAME_LANGUAGE_SHARE = 0.9  # a language-neutral question gets the user's language unless it fits far worse
 SUGGEST_SHARE = 0.75  # suggestions after a decline score at least this share of the best
 CANDIDATES = 3  # at most this many "did you mean" choices
 
@@ -344,6 +345,12 @@ class AnswerIndex:
             del frequency[word]  # "world" is not a typo of "would"
         self.speller = Speller(frequency, commands)
         self.normaliser = normaliser or ChatNormaliser(ChatLexicon({}, (), ()), analyzer.surface)
+        # Each way of asking as the set of terms a question asked exactly so has (both stems of each word).
+        self._exact: dict[frozenset[str], str] = {}
+        for d in docs:
+            for asked in d.questions:
+                stems = (t for w in analyzer.tokens(self.words(asked)) for t in analyzer.stems(w))
+                self._exact.setdefault(frozenset(t for t in stems if t in self.vocabulary), d.id)
 
     @classmethod
     def build(
@@ -461,21 +468,31 @@ class AnswerIndex:
         total[: len(self._starts)] += best_asked
         return total
 
-    def ask(self, question: str, related: int = 3) -> Answer | None:
-        """The best passage, how sure the index is of it, and the close runners-up; None to decline."""
+    def ask(self, question: str, related: int = 3, prefer: str | None = None) -> Answer | None:
+        """The best passage, how sure the index is of it, and the close runners-up; None to decline.
+
+        `prefer`: the user's language, for a question whose words do not tell one ("Microsoft ?").
+        """
         q = self.query(question)
         if not self.in_scope(q):
             return None
         scores = self.scores(q.terms, q.ids)
         best_index = int(scores.argmax())
+        # Asked exactly as one of an entry's ways of asking: that entry, whatever else scores.
+        exact = self._exact.get(frozenset(q.terms))
+        if exact is not None:
+            best_index = self._siblings.get((exact, q.lang or prefer or "fr"), best_index)
         best_score = float(scores[best_index])
         if best_score < self.min_relative * q.ceiling:
             return None
         best = self.docs[best_index]
-        if q.lang is not None and best.lang not in (None, q.lang):
+        wanted = q.lang or prefer
+        if wanted is not None and best.lang not in (None, wanted):
             # Same entry, in the language the question was asked in: the words it shares with both
             # versions ("CNIL", "Microsoft") must not make an English question get a French answer.
-            best = self.docs[self._siblings.get((best.id, q.lang), best_index)]
+            sibling = self._siblings.get((best.id, wanted), best_index)
+            if q.lang is not None or scores[sibling] >= best_score * SAME_LANGUAGE_SHARE:
+                best = self.docs[sibling]
         near = np.flatnonzero(scores >= best_score * min(RELATED_SHARE, CLOSE_SHARE))
         ranked: list[tuple[str, float]] = []
         for i in near[np.argsort(-scores[near])].tolist():
@@ -485,7 +502,8 @@ class AnswerIndex:
         others = tuple(r for r, s in ranked if s >= best_score * RELATED_SHARE)[:related]
         close = tuple(r for r, s in ranked if s >= best_score * CLOSE_SHARE)[: CANDIDATES - 1]
         relative = best_score / q.ceiling if q.ceiling else 0.0
-        confident = not close and relative >= CONFIDENT_RELATIVE
+        # Asked exactly as one of the entry's ways of asking: no doubt left.
+        confident = exact == best.id or (not close and relative >= CONFIDENT_RELATIVE)
         if not confident and not close:
             close = others[: CANDIDATES - 1]
         return Answer(best.id, best.kind, best.lang, best_score, others, (best.id, *close), confident, relative)

@@ -23,7 +23,7 @@ from bot.sanitize import fold
 
 DICTIONARY_LANGUAGES = ("fr", "en")
 MIN_TYPO_LENGTH = 5  # "cnl" is not "cnil": short words have too many neighbours
-LONG_WORD = 8  # from this length, two edits are still one word ("souverainte", "extraterritorial")
+LONG_WORD = 7  # from this length, two edits are still one word ("souverainte", "extraterritorial")
 
 
 @functools.cache

@@ -198,7 +198,7 @@ async def answer_question(ctx: Context) -> None:
         ctx.lang = talk.lang or ctx.lang
         await ctx.say(f"smalltalk_{talk.id}", main_actions(ctx))
         return
-    answer = index.ask(question)
+    answer = index.ask(question, prefer=ctx.lang)
     lang = (answer.lang if answer is not None else None) or index.language(question) or ctx.lang
     ctx.lang = lang
     # "je veux signer" anywhere in a message: the reply offers Sign, whatever else it says.
