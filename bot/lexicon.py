@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.content import ChatLexicon
+from bot.content import ChatLexicon, Intent
 
 Surface = Callable[[str], str]  # text -> folded words separated by spaces (Analyzer.surface)
 
@@ -44,12 +44,36 @@ class ChatNormaliser:
                     if words:
                         self._phrases.setdefault(words, []).append((rank, entry.id, lang))
         self._longest = max((len(p) for p in self._phrases), default=0)
+        self._intents = [
+            Intent(
+                i.command,
+                tuple(_folded(surface, g) for g in i.groups),
+                i.run,
+                _folded(surface, i.unless),
+                i.entry,
+                i.window,
+            )
+            for i in lexicon.intents
+        ]
         self._actions = [
             (entry.id, tuple(self.words(phrase)))
             for entry in lexicon.actions
             for p in entry.phrases.values()
             for phrase in p
         ]
+
+    def intents(self, text: str) -> list[Intent]:
+        """Intents whose every word group the message has ("on est combien à avoir signé" → /compteur)."""
+        ordered = self.words(text)
+        words = set(ordered)
+        found = []
+        for intent in self._intents:
+            if not all(_has(words, g) for g in intent.groups) or _has(words, intent.unless):
+                continue
+            if intent.window and not _in_order(ordered, intent.groups, intent.window):
+                continue
+            found.append(intent)
+        return found
 
     def actions(self, text: str) -> list[str]:
         """Commands whose phrases the message contains ("je veux signer" anywhere offers Sign)."""
@@ -111,3 +135,37 @@ class ChatNormaliser:
 def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
     size = len(phrase)
     return any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1))
+
+
+def _folded(surface: Surface, words: tuple[str, ...]) -> tuple[str, ...]:
+    """Intent words as the message's words are compared: folded, a trailing `*` kept (prefix match)."""
+    return tuple(" ".join(surface(w).split()) + ("*" if w.endswith("*") else "") for w in words)
+
+
+def _has(words: set[str], group: tuple[str, ...]) -> bool:
+    """One of `group` is among `words`; "sign*" matches any word beginning with "sign"."""
+    for wanted in group:
+        if wanted.endswith("*"):
+            if any(_matches(w, wanted) for w in words):
+                return True
+        elif wanted in words:
+            return True
+    return False
+
+
+def _matches(word: str, wanted: str) -> bool:
+    return word.startswith(wanted[:-1]) if wanted.endswith("*") else word == wanted
+
+
+def _in_order(words: list[str], groups: tuple[tuple[str, ...], ...], window: int) -> bool:
+    """Each group has a word at most `window` words after the previous group's ("how do i sign")."""
+
+    def from_(group: int, start: int, limit: int) -> bool:
+        if group == len(groups):
+            return True
+        for i in range(start, min(limit, len(words))):
+            if any(_matches(words[i], w) for w in groups[group]) and from_(group + 1, i + 1, i + 1 + window):
+                return True
+        return False
+
+    return from_(0, 0, len(words))
