@@ -43,7 +43,7 @@ from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 from bot.content import ChatLexicon, Content
 from bot.lexicon import ChatNormaliser
 from bot.sanitize import fold
-from bot.spelling import MIN_TYPO_LENGTH, Speller
+from bot.spelling import MIN_TYPO_LENGTH, Speller, languages_of
 
 _WORD = re.compile(r"\w+", re.U)
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]+\b")
@@ -202,7 +202,9 @@ class Analyzer:
         self._stemmers = {"fr": Stemmer.Stemmer("french"), "en": Stemmer.Stemmer("english")}
         phrases: dict[str, str] = dict(_QUESTION_PHRASES)
         self._word_synonyms: dict[str, str] = {}
-        self._stem_synonyms: dict[str, str] = {}
+        # Stem -> synonym token, per language: the French "stocker" (stem "stock") must not make the
+        # English "stock price" a question about hosting.
+        self._stem_synonyms: dict[str, dict[str, str]] = {"fr": {}, "en": {}}
         self.synonym_words: list[str] = []  # every word of every synonym, for typo correction
         for i, group in enumerate(synonyms):
             token = f"syn{i}"
@@ -211,9 +213,10 @@ class Analyzer:
                 self.synonym_words += words
                 if len(words) == 1:
                     self._word_synonyms.setdefault(words[0], token)
-                    for stem in self._raw_stems(words[0]).values():
-                        if len(stem) >= MIN_SYNONYM_STEM:  # "don" (données) is also "donner"
-                            self._stem_synonyms.setdefault(stem, token)
+                    stems = self._raw_stems(words[0])
+                    for lang in languages_of(words[0]):
+                        if len(stems[lang]) >= MIN_SYNONYM_STEM:  # "don" (données) is also "donner"
+                            self._stem_synonyms[lang].setdefault(stems[lang], token)
                 elif words:
                     phrases[" ".join(words)] = token
         # Phrases by first word, longest first: "health data hub" before "health".
@@ -271,15 +274,19 @@ class Analyzer:
         return {"fr": fr, "en": self._stemmers["en"].stemWord(word)}
 
     @functools.lru_cache(maxsize=20_000)  # noqa: B019 - one analyzer per index, bounded cache
-    def stems(self, word: str, lang: str | None = None) -> tuple[str, ...]:
-        """Index terms of one word: in `lang`, or in both languages when None (a question)."""
+    def stems(self, word: str, lang: str | None = None, hint: str | None = None) -> tuple[str, ...]:
+        """Index terms of one word: in `lang`, or in both languages when None (a question).
+
+        `hint`: the question's language when its small words tell it; only that language's
+        synonyms apply then, while stems of both languages are still tried.
+        """
         if word.isdigit() or word in _QUESTION_TOKENS or _SYNONYM_TOKEN.fullmatch(word):
             return (word,)
         if word in self._word_synonyms:
             return (self._word_synonyms[word],)
         stems = self._raw_stems(word)
-        for stem in stems.values():
-            token = self._stem_synonyms.get(stem)
+        for stem_lang in (lang or hint,) if (lang or hint) is not None else ("fr", "en"):
+            token = self._stem_synonyms[stem_lang].get(stems[stem_lang])
             if token is not None:
                 return (token,)
         if lang is not None:
@@ -354,7 +361,7 @@ class AnswerIndex:
         n_docs = len(docs)
         self._idf = np.log(1 + (n_docs - frequency_in_docs + 0.5) / (frequency_in_docs + 0.5))
         self._unknown_idf = float(np.log(1 + (n_docs + 0.5) / 0.5))
-        self._words: dict[str, tuple[tuple[str, ...], tuple[int, ...], float]] = {}
+        self._words: dict[tuple[str, str | None], tuple[tuple[str, ...], tuple[int, ...], float]] = {}
         self._doc_ids = [d.id for d in docs]
         self._siblings = {(d.id, d.lang): i for i, d in enumerate(docs) if d.lang is not None}
         # Surface words for typo correction, with how often each occurs.
@@ -406,9 +413,9 @@ class AnswerIndex:
         ceiling = 0.0
         acronyms: set[str] | None = None
         for word in self.analyzer.tokens(fixed):
-            info = self._words.get(word)
+            info = self._words.get((word, lang))
             if info is None:
-                info = self._word_info(word)
+                info = self._word_info(word, lang)
             word_terms, word_ids, word_ceiling = info
             if word not in _QUESTION_TOKENS:
                 counted = bool(word_terms) or len(word) >= MIN_TOPIC_LENGTH or word.isdigit()
@@ -468,14 +475,14 @@ class AnswerIndex:
             by_id[doc_id] = max(by_id.get(doc_id, 0.0), float(covered[i]))
         return np.array([by_id[d] for d in self._doc_ids], dtype=np.float32) / total
 
-    def _word_info(self, word: str) -> tuple[tuple[str, ...], tuple[int, ...], float]:
+    def _word_info(self, word: str, hint: str | None) -> tuple[tuple[str, ...], tuple[int, ...], float]:
         """A query word's index terms and their ids, and the most it can add to a score (cached)."""
-        terms = tuple(s for s in self.analyzer.stems(word) if s in self.vocabulary)
+        terms = tuple(s for s in self.analyzer.stems(word, hint=hint) if s in self.vocabulary)
         ids = tuple(self.vocabulary[t] for t in terms)
         # A document matches a word in one language only: count its best stem once.
         info = (terms, ids, max((self._term_max[i] for i in ids), default=0.0))
         if len(self._words) < 20_000:
-            self._words[word] = info
+            self._words[(word, hint)] = info
         return info
 
     def _fix(self, word: str) -> str:

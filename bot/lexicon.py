@@ -102,6 +102,20 @@ class ChatNormaliser:
     def words(self, text: str) -> list[str]:
         return self.replace(self._surface(text).split())
 
+    def opens_with_smalltalk(self, text: str) -> SmallTalkMatch | None:
+        """The small talk a message begins with ("merci beaucoup, c'est super clair"), else None."""
+        words = self.words(text)
+        i = 0
+        while i < len(words) and words[i] in self.fillers and not self._phrases.get((words[i],)):
+            i += 1
+        for size in range(min(self._longest, len(words) - i), 0, -1):
+            hits = self._phrases.get(tuple(words[i : i + size]))
+            if hits:
+                best = min(hits)
+                langs = {lang for rank, _, lang in hits if rank == best[0]}
+                return SmallTalkMatch(best[1], langs.pop() if len(langs) == 1 else None)
+        return None
+
     def smalltalk(self, text: str) -> SmallTalkMatch | None:
         """The small talk a whole message is made of ("merci beaucoup !", "salut ça va"), else None.
 
@@ -132,9 +146,20 @@ class ChatNormaliser:
         return SmallTalkMatch(best[1], langs.pop() if len(langs) == 1 else None)
 
 
+# Words that turn "want to sign" into "don't want to sign" when just before it.
+_NEGATIONS = frozenset(("not", "ne", "pas", "never", "jamais", "no", "non", "sans", "without"))
+
+
+def _negated(words: list[str], start: int) -> bool:
+    return any(w in _NEGATIONS for w in words[max(0, start - 2) : start])
+
+
 def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
+    """`phrase` is in `words`, and not negated ("I don't want to sign something I don't understand")."""
     size = len(phrase)
-    return any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1))
+    return any(
+        tuple(words[i : i + size]) == phrase and not _negated(words, i) for i in range(len(words) - size + 1)
+    )
 
 
 def _folded(surface: Surface, words: tuple[str, ...]) -> tuple[str, ...]:
@@ -164,6 +189,8 @@ def _in_order(words: list[str], groups: tuple[tuple[str, ...], ...], window: int
         if group == len(groups):
             return True
         for i in range(start, min(limit, len(words))):
+            if group == 0 and _negated(words, i):
+                continue
             if any(_matches(words[i], w) for w in groups[group]) and from_(group + 1, i + 1, i + 1 + window):
                 return True
         return False

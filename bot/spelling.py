@@ -43,6 +43,28 @@ def dictionary() -> dict[str, float]:
     return zipf
 
 
+@functools.cache
+def _zipf_in(lang: str) -> dict[str, float]:
+    return {
+        fold(word): math.log10(frequency) + 9
+        for word, frequency in wordfreq.get_frequency_dict(lang, "small").items()
+        if word.isalpha() and frequency > 0
+    }
+
+
+def languages_of(word: str) -> tuple[str, ...]:
+    """The dictionary languages a folded word belongs to ("stocker": fr; "store": en; "document": both).
+
+    A word much more common in one language than the other is that language's; a word in
+    neither dictionary may be either.
+    """
+    zipf = {lang: _zipf_in(lang).get(word, 0.0) for lang in DICTIONARY_LANGUAGES}
+    best = max(zipf.values())
+    if best == 0.0:
+        return DICTIONARY_LANGUAGES
+    return tuple(lang for lang in DICTIONARY_LANGUAGES if zipf[lang] >= best - 1.5)
+
+
 def dictionary_words() -> frozenset[str]:
     """Folded words of the French and English dictionaries."""
     return frozenset(dictionary())

@@ -210,6 +210,13 @@ async def answer_question(ctx: Context) -> None:
         if await _run_command(ctx, run.command):
             return
     answer = index.ask(question, prefer=ctx.lang)
+    if (answer is None or not answer.confident) and "?" not in question:
+        # "merci beaucoup, c'est super clair 👍": thanks with a comment, not a question.
+        talk = index.normaliser.opens_with_smalltalk(question)
+        if talk is not None and talk.id == "thanks":
+            ctx.lang = talk.lang or ctx.lang
+            await ctx.say(f"smalltalk_{talk.id}", main_actions(ctx))
+            return
     lang = (answer.lang if answer is not None else None) or index.language(question) or ctx.lang
     ctx.lang = lang
     # "je veux signer" anywhere in a message: the reply offers Sign, whatever else it says.
