@@ -285,7 +285,8 @@ class Analyzer:
         if word in self._word_synonyms:
             return (self._word_synonyms[word],)
         stems = self._raw_stems(word)
-        for stem_lang in (lang or hint,) if (lang or hint) is not None else ("fr", "en"):
+        wanted = lang or hint
+        for stem_lang in (wanted,) if wanted is not None else ("fr", "en"):
             token = self._stem_synonyms[stem_lang].get(stems[stem_lang])
             if token is not None:
                 return (token,)
@@ -438,7 +439,14 @@ class AnswerIndex:
         # A corrected word is a guess: it counts less towards coverage.
         weight = 1 + BODY_WEIGHT + QUESTIONS_WEIGHT
         return QueryTerms(
-            terms, topic, known - CORRECTION_DISCOUNT * corrections, weight * ceiling, ids, lang, topic_ids, topic_weights
+            terms,
+            topic,
+            known - CORRECTION_DISCOUNT * corrections,
+            weight * ceiling,
+            ids,
+            lang,
+            topic_ids,
+            topic_weights,
         )
 
     def _weight(self, word: str, ids: tuple[int, ...], corrected: bool) -> float:

@@ -387,9 +387,7 @@ def _load_chat(folder: Path) -> ChatLexicon:
         if not isinstance(window, int) or window < 0:
             raise ContentError(r.path, f"{w}.window", "must be a whole number of words")
         intents.append(Intent(command, tuple(tuple(g) for g in groups), run or bool(entry), unless, entry, window))
-    return ChatLexicon(
-        replacements, r.strings(r.data, "fillers"), tuple(smalltalk), tuple(actions), tuple(intents)
-    )
+    return ChatLexicon(replacements, r.strings(r.data, "fillers"), tuple(smalltalk), tuple(actions), tuple(intents))
 
 
 def _placeholders(template: str) -> set[str]:

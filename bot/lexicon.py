@@ -157,9 +157,7 @@ def _negated(words: list[str], start: int) -> bool:
 def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
     """`phrase` is in `words`, and not negated ("I don't want to sign something I don't understand")."""
     size = len(phrase)
-    return any(
-        tuple(words[i : i + size]) == phrase and not _negated(words, i) for i in range(len(words) - size + 1)
-    )
+    return any(tuple(words[i : i + size]) == phrase and not _negated(words, i) for i in range(len(words) - size + 1))
 
 
 def _folded(surface: Surface, words: tuple[str, ...]) -> tuple[str, ...]:
