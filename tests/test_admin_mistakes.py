@@ -91,7 +91,9 @@ async def test_a_small_change_written_the_french_or_english_way_is_saved_at_once
     assert await saved(bot) == (value, [(value, "admin")], ["count.official"], 1)  # 19 000 is announced
 
 
-async def test_the_same_count_again_changes_nothing(bot: Bot, platform: RecordingPlatform, chat: Callable[..., Chat]) -> None:
+async def test_the_same_count_again_changes_nothing(
+    bot: Bot, platform: RecordingPlatform, chat: Callable[..., Chat]
+) -> None:
     assert "déjà de 18\u202f882 signatures : rien n'a changé" in await chat().say("/compteur_officiel 18 882")
     assert await saved(bot) == (PUBLISHED, [], [], 0)
 
@@ -178,7 +180,7 @@ async def test_a_count_of_ten_to_the_eleven_then_its_correction_keeps_later_mile
     assert sorted(d.chat.id for d in platform.delivered[2:]) == ["f1", "g1"]
     assert all("20\u202f000 signatures" in d.text for d in platform.delivered[2:])
     assert await check_milestones(bot.services) is None  # and only once
-    official, history, audit, rows = await saved(bot)
+    _, history, audit, rows = await saved(bot)
     assert audit == ["count.official", "count.official"] and [v for v, _ in history] == [1_000_000_000, 19_500]
     assert rows == 3  # 1 000 000 000 withdrawn, 19 000 and 20 000 announced
 

@@ -61,7 +61,9 @@ async def world(tmp_path: Path) -> AsyncIterator[tuple[Bot, Chat]]:
 def failures(bot: Bot) -> float:
     """Handler bugs and storage failures the router caught (the user saw "a technical problem")."""
     registry = bot.services.metrics.registry
-    return sum(registry.get_sample_value("petition_bot_errors_total", {"kind": k}) or 0.0 for k in ("handler", "storage"))
+    return sum(
+        registry.get_sample_value("petition_bot_errors_total", {"kind": k}) or 0.0 for k in ("handler", "storage")
+    )
 
 
 async def assert_whole(bot: Bot) -> None:
@@ -79,9 +81,7 @@ async def assert_whole(bot: Bot) -> None:
         changes = await one("SELECT COUNT(*) FROM count_history WHERE source = 'admin'")
         assert await one("SELECT COUNT(*) FROM audit_log WHERE action = 'count.official'") == changes
         official = await tx.fetchone("SELECT value FROM kv WHERE key = 'count.official'")
-        last = await tx.fetchone(
-            "SELECT official FROM count_history WHERE source = 'admin' ORDER BY id DESC LIMIT 1"
-        )
+        last = await tx.fetchone("SELECT official FROM count_history WHERE source = 'admin' ORDER BY id DESC LIMIT 1")
         assert (official is None) == (last is None)
         if official is not None and last is not None:
             assert int(official[0]) == int(last[0])
