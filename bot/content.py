@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.choices import ReplyWords
+
 LANGUAGES = ("fr", "en")
 # Sources that are not passages of the text: the bot's own behaviour, the published count.
 SPECIAL_SOURCES = ("bot", "count")
@@ -122,6 +124,7 @@ class Content:
     topics: tuple[Topic, ...]
     faq: tuple[FaqEntry, ...]
     messages: Mapping[str, Mapping[str, str]] = field(repr=False)
+    replies: ReplyWords = field(default_factory=ReplyWords)  # how typed answers are read (replies.toml)
 
     def template(self, lang: str, key: str) -> str:
         """A user-facing message template in the user's language (French when unknown)."""
@@ -295,6 +298,17 @@ def _load_faq(folder: Path, petition: Petition) -> tuple[tuple[Topic, ...], tupl
     return tuple(topics), tuple(entries)
 
 
+def _load_replies(folder: Path) -> ReplyWords:
+    """The yes, no and question words of `replies.toml`."""
+    r = _Reader(folder / "replies.toml")
+    yes, no, starts = (r.strings(r.data, key) for key in ("yes", "no", "question_starts"))
+    words = ReplyWords.of(yes, no, starts)
+    both = sorted(words.yes & words.no)
+    if both:
+        raise ContentError(r.path, "yes/no", f"{both[0]!r} cannot mean both yes and no")
+    return words
+
+
 def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
@@ -345,7 +359,8 @@ def load_content(folder: Path, required_messages: frozenset[str] = frozenset()) 
     petition = _load_petition(folder)
     topics, faq = _load_faq(folder, petition)
     messages = _load_messages(folder)
+    replies = _load_replies(folder)
     for key in sorted(required_messages):
         if key not in messages["fr"]:
             raise ContentError(folder / "messages", f"fr.{key}", "missing (the bot uses this message)")
-    return Content(folder, campaign, petition, topics, faq, messages)
+    return Content(folder, campaign, petition, topics, faq, messages, replies)
