@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 
 from bot.router import GROUP, PRIVATE, Routes
-from handlers import admin, fallbacks, info, privacy, questions, signing, subscriptions
+from handlers import admin, fallbacks, info, official_count, privacy, questions, signing, subscriptions
 
 
 def build_routes() -> Routes:
@@ -43,8 +43,11 @@ def build_routes() -> Routes:
     admin_command("programmer", "schedule", handler=admin.schedule_broadcast, menu="menu_schedule")
     admin_command("diffusions", "broadcasts", handler=admin.list_broadcasts, menu="menu_broadcasts")
     admin_command("annuler_diffusion", "cancel_broadcast", handler=admin.cancel_broadcast, menu="menu_cancel_broadcast")
-    admin_command("compteur_officiel", "official_count", handler=admin.set_official_count, menu="menu_official_count")
+    admin_command(
+        "compteur_officiel", "official_count", handler=official_count.set_official_count, menu="menu_official_count"
+    )
     routes.flow(admin.BROADCAST)
+    routes.flow(official_count.OFFICIAL_COUNT)
     routes.flow(signing.SIGNING)
     routes.flow(privacy.WITHDRAWAL)
     routes.flow(privacy.FORGETTING)

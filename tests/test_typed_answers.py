@@ -17,7 +17,9 @@ def last_choices(seen: str) -> list[str]:
     return [line for line in block.splitlines() if line.startswith("[")]
 
 
-async def test_a_supporter_signs_typing_words_only_and_says_oui_to_the_news(chat: Callable[..., Chat], bot: Bot) -> None:
+async def test_a_supporter_signs_typing_words_only_and_says_oui_to_the_news(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
     me = chat(id="1", name="Jeanne Dupont")
     await me.say("/signer")
     assert "sous le nom « Jeanne Dupont »" in await me.say("mon nom")
