@@ -12,8 +12,10 @@ The words are campaign content (`replies.toml`), not code.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from symspellpy.editdistance import DistanceAlgorithm, EditDistance
 
 from bot.events import Choice
 from bot.sanitize import fold
@@ -27,6 +29,9 @@ _PICTOGRAPHS = re.compile("[\u2100-\u214f\u2190-\u2bff\u2e80-\u2eff\ufe00-\ufe0f
 _NUMBER = re.compile(r"^[\[(#]?\s*(\d{1,3})\s*[.)\]]?$")
 MIN_BEGINNING_CHARS = 3  # "un" or "a" alone is too short to stand for a label
 MAX_EXTRA_WORDS = 2  # "oui merci", "non pas maintenant": a yes/no word followed by a few more
+# Typos in a label: one letter wrong, missing, extra or swapped from 4 letters on ("anuler"), two from 8 ("anonymus").
+_TYPOS = ((8, 2), (4, 1))
+_DISTANCE = EditDistance(DistanceAlgorithm.DAMERAU_OSA)
 
 
 def normalize(text: str) -> str:
@@ -41,13 +46,21 @@ class ReplyWords:
     yes: frozenset[str] = frozenset()
     no: frozenset[str] = frozenset()
     question_starts: frozenset[str] = frozenset()
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # other words for some answers
 
     @classmethod
-    def of(cls, yes: Iterable[str], no: Iterable[str], question_starts: Iterable[str]) -> ReplyWords:
+    def of(
+        cls,
+        yes: Iterable[str],
+        no: Iterable[str],
+        question_starts: Iterable[str],
+        aliases: Mapping[str, Iterable[str]] | None = None,
+    ) -> ReplyWords:
         def normalized(words: Iterable[str]) -> frozenset[str]:
             return frozenset(n for n in (normalize(w) for w in words) if n)
 
-        return cls(normalized(yes), normalized(no), normalized(question_starts))
+        groups = {name: tuple(sorted(normalized(words))) for name, words in (aliases or {}).items()}
+        return cls(normalized(yes), normalized(no), normalized(question_starts), groups)
 
     def meaning(self, typed: str) -> str | None:
         """YES, NO or None: "oui", "ok d'accord", "non merci", but not "ok ?" nor "oui et non"."""
@@ -80,7 +93,8 @@ def match_choice(
 
     In order: its number (only where numbers are shown: `numbers=True`); its label
     without emoji, case, accents or punctuation; on a question with a yes and a no
-    choice, the usual words for yes and no; the first whole words of exactly one label.
+    choice, the usual words for yes and no; the first whole words of exactly one
+    label; the same with a typo or two ("anonymus", "anuler").
     """
     typed = typed.strip()
     if not typed or not choices or typed[0] in "/!":  # a command is never an answer: /annuler cancels
@@ -94,19 +108,41 @@ def match_choice(
     if not key:
         return None
     labels = [normalize(c.label) for c in choices]
-    exact = [c for c, label in zip(choices, labels, strict=True) if label == key]
-    if len(exact) == 1:
-        return exact[0]
+    exact = _one([c for c, label in zip(choices, labels, strict=True) if label == key])
+    if exact is not None:
+        return exact
     if words is not None:
         meaning = words.meaning(typed)
-        meant = [c for c in choices if meaning is not None and c.meaning == meaning]
-        if len(meant) == 1:
-            return meant[0]
+        meant = _one([c for c in choices if meaning is not None and c.meaning == meaning])
+        if meant is not None:
+            return meant
     if len(key) < MIN_BEGINNING_CHARS:
         return None
     start = key.split()
-    beginning = [c for c, label in zip(choices, labels, strict=True) if label.split()[: len(start)] == start]
-    return beginning[0] if len(beginning) == 1 else None
+    beginning = _one([c for c, label in zip(choices, labels, strict=True) if label.split()[: len(start)] == start])
+    return beginning if beginning is not None else _with_typos(key, choices, labels)
+
+
+def _with_typos(key: str, choices: Sequence[Choice], labels: Sequence[str]) -> Choice | None:
+    """The one label (or beginning of a label, in whole words) within a typo or two of `key`."""
+    allowed = next((typos for length, typos in _TYPOS if len(key) >= length), 0)
+    if not allowed:
+        return None
+    words = len(key.split())
+    scored = []
+    for choice, label in zip(choices, labels, strict=True):
+        distance = _DISTANCE.compare(key, " ".join(label.split()[:words]), allowed)
+        if distance >= 0:
+            scored.append((distance, choice))
+    if not scored:
+        return None
+    best = min(d for d, _ in scored)
+    return _one([c for d, c in scored if d == best])
+
+
+def _one(found: Sequence[Choice]) -> Choice | None:
+    """The choice all of `found` stand for (a label and its other words press the same), or None."""
+    return found[0] if found and all(c.payload == found[0].payload for c in found) else None
 
 
 def is_yes_no(choices: Sequence[Choice]) -> bool:
@@ -116,8 +152,7 @@ def is_yes_no(choices: Sequence[Choice]) -> bool:
 
 
 def by_meaning(choices: Sequence[Choice], meaning: str) -> Choice | None:
-    found = [c for c in choices if c.meaning == meaning]
-    return found[0] if len(found) == 1 else None
+    return _one([c for c in choices if c.meaning == meaning])
 
 
 def looks_like_question(text: str, words: ReplyWords) -> bool:

@@ -343,7 +343,9 @@ def _load_replies(folder: Path) -> ReplyWords:
     """The yes, no and question words of `replies.toml`."""
     r = _Reader(folder / "replies.toml")
     yes, no, starts = (r.strings(r.data, key) for key in ("yes", "no", "question_starts"))
-    words = ReplyWords.of(yes, no, starts)
+    table = r.get(r.data, "aliases", dict)
+    aliases = {name: r.strings(table, name, "aliases") for name in table}
+    words = ReplyWords.of(yes, no, starts, aliases)
     both = sorted(words.yes & words.no)
     if both:
         raise ContentError(r.path, "yes/no", f"{both[0]!r} cannot mean both yes and no")

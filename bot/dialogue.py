@@ -45,6 +45,7 @@ class Option:
     value: str
     label: str
     meaning: str | None = None  # bot.choices.YES / NO: then "oui", "ok", "non merci", ✅, ❌ choose it
+    aliases: str | None = None  # a group of other words for it in `replies.toml` ("sign": "signer", "sign it"…)
 
 
 def _no_options(ctx: Context, d: Dialogue) -> Sequence[Option]:

@@ -254,7 +254,7 @@ class Router:
     # Dialogue steps ---------------------------------------------------------
 
     def _route_step_text(self, ctx: Context, flow: Flow, d: Dialogue, text: str) -> Handler | None:
-        """Typed text in a dialogue: an option's words, a question, the step's own text, or unclear."""
+        """Typed text in a dialogue: one of the step's answers in words, the step's own text, or anything else."""
         message = ctx.event.message_id
         if d.done is not None and message is not None and d.done.message == message:
             return lambda c: self._replay(c, flow, d)  # this very message was handled already
@@ -262,17 +262,24 @@ class Router:
         if step is None:
             return None  # the dialogue has ended: ordinary free text
         words = self.services.content.replies
-        options = [Choice(o.label, o.value, o.meaning) for o in step.options(ctx, d)]
-        chosen = match_choice(text, options, words)
+        chosen = match_choice(text, self._answers(ctx, d, step), words)
         if chosen is not None:
             return self._step_choice(ctx, flow, d, step, chosen.payload)
-        if step.questions and looks_like_question(text, words):
-            return lambda c: self._question(c, flow, d, text)
         on_text = step.on_text
-        if on_text is not None:
+        if on_text is not None and not (step.questions and looks_like_question(text, words)):
             ctx.args = text
             return lambda c: self._run_step(c, flow, d, on_text(c, d, text))
-        return lambda c: dialogue.ask(c, flow, d, again=True, lead=c.t("dialogue_unclear"))
+        # A question, or words that answer none of the choices: answered as free text, then the step again.
+        return lambda c: self._aside(c, flow, d, text)
+
+    def _answers(self, ctx: Context, d: Dialogue, step: Step) -> list[Choice]:
+        """The step's options as choices to match typed text against, with their other words from content."""
+        aliases = self.services.content.replies.aliases
+        found = []
+        for option in step.options(ctx, d):
+            found.append(Choice(option.label, option.value, option.meaning))
+            found += [Choice(word, option.value) for word in aliases.get(option.aliases or "", ())]
+        return found
 
     def _step_choice(self, ctx: Context, flow: Flow, d: Dialogue, step: Step, value: str) -> Handler:
         on_choice = step.on_choice
@@ -310,11 +317,18 @@ class Router:
                 await self.routes.expired_choice(ctx)
         log.info("dialogue input delivered again transport=%s user=%s", ctx.event.chat.transport, ctx.user_tag)
 
-    async def _question(self, ctx: Context, flow: Flow, d: Dialogue, text: str) -> None:
-        """A question in the middle of a dialogue: answered, then the step asked again, its choices last."""
+    async def _aside(self, ctx: Context, flow: Flow, d: Dialogue, text: str) -> None:
+        """Something else than an answer mid-dialogue: replied to as free text, then the step asked again.
+
+        A question gets its answer, "merci" its reply; the step's choices come last, so a
+        numbered list ends with them. If the reply itself moved the dialogue (a command word
+        typed alone, "annuler"), the step is not asked again.
+        """
         ctx.args = text
         await (self.routes.question or self.routes.free_text)(ctx)
-        await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_resume"))
+        now = await self.services.dialogues.current(ctx.owner, ctx.now)
+        if now is not None and now.nonce == d.nonce:
+            await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_resume"))
 
     def _language(self, ctx: Context, chosen: str | None) -> str:
         if chosen:

@@ -80,7 +80,7 @@ def _recipients(ctx: Context, d: Dialogue) -> str:
 
 
 def _cancel_option(ctx: Context) -> Option:
-    return Option("cancel", ctx.label("choice_cancel_broadcast"), NO)
+    return Option("cancel", ctx.label("choice_cancel_broadcast"), NO, "cancel")
 
 
 def _audience_options(ctx: Context, d: Dialogue) -> list[Option]:
@@ -136,7 +136,7 @@ def _confirm_question(ctx: Context, d: Dialogue) -> Rich:
 
 
 def _confirm_options(ctx: Context, d: Dialogue) -> list[Option]:
-    return [Option("send", ctx.label("choice_send"), YES), _cancel_option(ctx)]
+    return [Option("send", ctx.label("choice_send"), YES, "send"), _cancel_option(ctx)]
 
 
 async def _confirm_chosen(ctx: Context, d: Dialogue, value: str) -> None:

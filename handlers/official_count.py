@@ -113,7 +113,7 @@ def _options(ctx: Context, d: Dialogue) -> list[Option]:
     value = _number(ctx, int(d.data["value"]))
     return [
         Option("yes", ctx.label("choice_official_count_save", count=value), YES),
-        Option("no", ctx.label("choice_official_count_cancel"), NO),
+        Option("no", ctx.label("choice_official_count_cancel"), NO, "cancel"),
     ]
 
 

@@ -95,9 +95,9 @@ async def start_withdrawal(ctx: Context) -> None:
     )
 
 
-def _yes_no(yes_key: str, no_key: str) -> dialogue.Options:
+def _yes_no(yes_key: str, yes_words: str, no_key: str) -> dialogue.Options:
     def options(ctx: Context, d: Dialogue) -> list[Option]:
-        return [Option("yes", ctx.label(yes_key), YES), Option("no", ctx.label(no_key), NO)]
+        return [Option("yes", ctx.label(yes_key), YES, yes_words), Option("no", ctx.label(no_key), NO, "keep")]
 
     return options
 
@@ -150,7 +150,7 @@ WITHDRAWAL = dialogue.Flow.declare(
         UnsignStep.CONFIRM: dialogue.Step(
             prompt=lambda ctx, d: ctx.t("unsign_confirm", name=d.data.get("name", ""), date=d.data.get("date", "")),
             reminder=lambda ctx, d: ctx.t("unsign_reminder"),
-            options=_yes_no("choice_unsign_yes", "choice_keep"),
+            options=_yes_no("choice_unsign_yes", "withdraw", "choice_keep"),
             on_choice=_withdrawal_chosen,
             replay=_replay_withdrawal,
         )
@@ -220,7 +220,7 @@ FORGETTING = dialogue.Flow.declare(
         ForgetStep.CONFIRM: dialogue.Step(
             prompt=lambda ctx, d: ctx.t("forget_confirm"),
             reminder=lambda ctx, d: ctx.t("forget_reminder"),
-            options=_yes_no("choice_forget_yes", "choice_keep_all"),
+            options=_yes_no("choice_forget_yes", "erase", "choice_keep_all"),
             on_choice=_forget_chosen,
             replay=_replay_forget,
         )

@@ -173,12 +173,12 @@ def _name_options(ctx: Context, d: Dialogue) -> list[Option]:
         options.append(Option("display", ctx.label("choice_sign_display", name=display)))
     options.append(Option("anonymous", ctx.label("choice_sign_anonymous", initials=_anonymous_name(ctx))))
     options.append(Option("other", ctx.label("choice_sign_other")))
-    options.append(Option("cancel", ctx.label("choice_sign_cancel")))
+    options.append(Option("cancel", ctx.label("choice_sign_cancel"), aliases="cancel"))
     return options
 
 
 def _cancel_option(ctx: Context, d: Dialogue) -> list[Option]:
-    return [Option("cancel", ctx.label("choice_sign_cancel"))]
+    return [Option("cancel", ctx.label("choice_sign_cancel"), aliases="cancel")]
 
 
 async def _name_chosen(ctx: Context, d: Dialogue, value: str) -> None:
@@ -232,8 +232,8 @@ def _summary_reminder(ctx: Context, d: Dialogue) -> Rich:
 
 def _confirm_options(ctx: Context, d: Dialogue) -> list[Option]:
     return [
-        Option("yes", ctx.label("choice_sign_confirm"), YES),
-        Option("cancel", ctx.label("choice_sign_cancel"), NO),
+        Option("yes", ctx.label("choice_sign_confirm"), YES, aliases="sign"),
+        Option("cancel", ctx.label("choice_sign_cancel"), NO, aliases="cancel"),
     ]
 
 
@@ -303,7 +303,10 @@ async def _receipt(ctx: Context, signed: store.Signature) -> None:
 
 
 def _news_options(ctx: Context, d: Dialogue) -> list[Option]:
-    return [Option("on", ctx.label("choice_news_yes"), YES), Option("off", ctx.label("choice_news_no"), NO)]
+    return [
+        Option("on", ctx.label("choice_news_yes"), YES, aliases="follow"),
+        Option("off", ctx.label("choice_news_no"), NO),
+    ]
 
 
 async def _news_chosen(ctx: Context, d: Dialogue, value: str) -> None:

@@ -63,15 +63,19 @@ async def test_a_question_at_the_confirm_step_is_answered_then_the_choices_come_
     assert "votre signature est enregistrée" in await me.say("1")
 
 
-async def test_an_unclear_answer_repeats_the_question_with_its_choices(chat: Callable[..., Chat], bot: Bot) -> None:
+async def test_words_that_answer_none_of_the_choices_get_a_reply_then_the_choices_again(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
     me = chat(id="5", name="Ana")
     await me.say("/signer")
     await me.say("2")
-    seen = await me.say("bof")
-    assert "Je n'ai pas compris votre réponse." in seen
-    assert last_choices(seen) == ["[1] ✅ Je signe", "[2] Annuler"]
-    assert "Je n'ai pas compris" in await me.say("oui et non")  # both: not an answer
+    for typed in ("bof", "merci !", "oui et non"):  # "oui et non": both, so not an answer
+        seen = await me.say(typed)
+        assert "Reprenons. Pour signer sous le nom « A. »" in seen, typed
+        assert last_choices(seen) == ["[1] ✅ Je signe", "[2] Annuler"], typed
+    assert "Avec plaisir" in seen or "Reprenons" in seen
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+    assert "votre signature est enregistrée" in await me.say("signer")  # another word for "Je signe"
 
 
 async def test_the_name_step_answers_questions_and_refuses_links_commands_and_digits(
