@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,6 +35,7 @@ from storage.signatures import SignatureRepository
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 10.0  # handlers in flight get this long after SIGTERM (systemd waits 90 s)
+STOP_DEADLINE_SECONDS = 30.0  # after a stop signal the process ends within this, whatever is stuck
 
 
 @dataclass
@@ -103,13 +107,33 @@ async def run_console(settings: Settings, user: ConsoleUser) -> None:
 
 
 def _stop_on_signals() -> asyncio.Event:
-    """SIGTERM (systemd, docker) and SIGINT (Ctrl-C) ask for a clean stop instead of killing the process."""
+    """SIGTERM (systemd, docker) and SIGINT (Ctrl-C) ask for a clean stop instead of killing the process.
+
+    The clean stop is bounded too: if something is still stuck `STOP_DEADLINE_SECONDS`
+    after the signal, the process exits anyway, so a stop always stops.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def asked() -> None:
+        if not stop.is_set():
+            stop.set()
+            watchdog = threading.Timer(STOP_DEADLINE_SECONDS, _exit_now)
+            watchdog.daemon = True  # a process that ends in time is not held by it
+            watchdog.start()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(ValueError, RuntimeError):  # not the main thread: the caller stops us
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, asked)
     return stop
+
+
+def _exit_now() -> None:
+    log.error("still stopping %.0f s after the stop signal: exiting now", STOP_DEADLINE_SECONDS)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(1)
 
 
 def _restore_signals() -> None:
@@ -162,11 +186,8 @@ async def run(settings: Settings) -> None:
     stop = _stop_on_signals()
     started: list[Component] = []
     try:
-        for component in components(bot):
-            await component.start()
-            started.append(component)
-            log.info("started %s", component.name)
-        await stop.wait()
+        if await _start_until_stopped(components(bot), started, stop):
+            await stop.wait()
         log.info("stopping")
         await bot.router.drain(SHUTDOWN_GRACE_SECONDS)
     finally:
@@ -177,3 +198,27 @@ async def run(settings: Settings) -> None:
                 log.exception("could not stop %s cleanly", component.name)
         _restore_signals()
         await bot.close()
+
+
+async def _start_until_stopped(parts: list[Component], started: list[Component], stop: asyncio.Event) -> bool:
+    """Start the components in order; False when a stop signal came first (the rest is not started)."""
+
+    async def start_all() -> None:
+        for component in parts:
+            await component.start()
+            started.append(component)
+            log.info("started %s", component.name)
+
+    starting = asyncio.create_task(start_all())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if starting.done():
+        starting.result()  # a component that could not start ends the run, with its error
+        return True
+    starting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await starting
+    return False
