@@ -88,9 +88,9 @@ async def run_console(settings: Settings, user: ConsoleUser) -> None:
         bot.services.admins = bot.services.admins | {("console", user.id)}
     transport = ConsoleTransport(user)
     log.info("console chat started")
-    stop = _stop_on_signals()
+    signals = StopSignals()
     reading = asyncio.create_task(transport.run(bot.router.dispatch))
-    stopping = asyncio.create_task(stop.wait())
+    stopping = asyncio.create_task(signals.requested.wait())
     try:
         await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not reading.done():
@@ -102,30 +102,41 @@ async def run_console(settings: Settings, user: ConsoleUser) -> None:
             await reading
     finally:
         stopping.cancel()
-        _restore_signals()
+        signals.restore()
         await bot.close()
 
 
-def _stop_on_signals() -> asyncio.Event:
+class StopSignals:
     """SIGTERM (systemd, docker) and SIGINT (Ctrl-C) ask for a clean stop instead of killing the process.
 
-    The clean stop is bounded too: if something is still stuck `STOP_DEADLINE_SECONDS`
-    after the signal, the process exits anyway, so a stop always stops.
+    The clean stop is bounded too: if the process is still stopping
+    `STOP_DEADLINE_SECONDS` after the signal, it exits anyway, so a stop always stops.
+    `restore()` ends the watch once the run is over.
     """
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
 
-    def asked() -> None:
-        if not stop.is_set():
-            stop.set()
-            watchdog = threading.Timer(STOP_DEADLINE_SECONDS, _exit_now)
-            watchdog.daemon = True  # a process that ends in time is not held by it
-            watchdog.start()
+    def __init__(self) -> None:
+        self.requested = asyncio.Event()
+        self._watchdog: threading.Timer | None = None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError, RuntimeError):  # not the main thread: the caller stops us
+                loop.add_signal_handler(sig, self._asked)
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(ValueError, RuntimeError):  # not the main thread: the caller stops us
-            loop.add_signal_handler(sig, asked)
-    return stop
+    def _asked(self) -> None:
+        if self.requested.is_set():
+            return
+        self.requested.set()
+        self._watchdog = threading.Timer(STOP_DEADLINE_SECONDS, _exit_now)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def restore(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError, RuntimeError):
+                loop.remove_signal_handler(sig)
 
 
 def _exit_now() -> None:
@@ -134,13 +145,6 @@ def _exit_now() -> None:
         with contextlib.suppress(Exception):
             stream.flush()
     os._exit(1)
-
-
-def _restore_signals() -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(ValueError, RuntimeError):
-            loop.remove_signal_handler(sig)
 
 
 class Component(Protocol):
@@ -183,11 +187,11 @@ async def run(settings: Settings) -> None:
         await run_console(settings, ConsoleUser())
         return
     bot = await build_bot(settings)
-    stop = _stop_on_signals()
+    signals = StopSignals()
     started: list[Component] = []
     try:
-        if await _start_until_stopped(components(bot), started, stop):
-            await stop.wait()
+        if await _start_until_stopped(components(bot), started, signals.requested):
+            await signals.requested.wait()
         log.info("stopping")
         await bot.router.drain(SHUTDOWN_GRACE_SECONDS)
     finally:
@@ -196,7 +200,7 @@ async def run(settings: Settings) -> None:
                 await component.stop()
             except Exception:
                 log.exception("could not stop %s cleanly", component.name)
-        _restore_signals()
+        signals.restore()
         await bot.close()
 
 
