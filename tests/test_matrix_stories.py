@@ -406,3 +406,13 @@ async def test_a_crash_mid_sync_answers_again_only_the_message_in_flight(tmp_pat
         seen = [m.body for m in alice.inbox[room]]
         assert sum("votre signature est enregistrée" in b for b in seen) == 1, "the oui was not handled again"
         assert await world.bot.services.signatures.count() == 1  # type: ignore[union-attr]
+
+
+async def test_after_a_restart_a_number_still_answers_the_last_list(tmp_path: Path, synapse: Synapse) -> None:
+    async with MatrixWorld(tmp_path, synapse) as world:
+        await world.start()
+        alice = await world.user()
+        room = await alice.open_dm(world.bot_id)
+        await alice.say(room, "!signer", expect="Répondez")
+        await world.restart()
+        assert "sous le nom « A. »" in await alice.say(room, "2", expect="Je signe")
