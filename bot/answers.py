@@ -116,7 +116,7 @@ QUESTIONS_WEIGHT = 0.5  # all ways of asking together, so that words spread over
 MIN_COVERAGE = 0.5  # share of the question's topic words the content knows
 MIN_RELATIVE = 0.1  # best score over the best score each query term could earn
 RELATED_SHARE = 0.6  # "see also" entries score at least this share of the best
-CLOSE_SHARE = 0.75  # a runner-up this close to the best is a close call: the bot asks which one
+CLOSE_SHARE = 0.85  # a runner-up this close to the best is a close call: the bot asks which one
 CONFIDENT_RELATIVE = 0.3  # below this share of the ceiling, the best is offered, not asserted
 SAME_LANGUAGE_SHARE = 0.9  # a language-neutral question gets the user's language unless it fits far worse
 SUGGEST_SHARE = 0.75  # suggestions after a decline score at least this share of the best
@@ -128,7 +128,7 @@ UNSURE_COVERAGE = 0.5  # below: "no sure answer in the petition; is it one of th
 RARE_ZIPF = 3.5  # an unknown word this rare in everyday language weighs as much as the rarest content word
 COMMON_ZIPF = 6.0  # an unknown word this common weighs MIN_UNKNOWN_SHARE of that
 MIN_UNKNOWN_SHARE = 0.35
-CONFIDENT_COVERAGE = 0.7  # an answer is asserted only when its passage holds this share
+CONFIDENT_COVERAGE = 0.6  # an answer is asserted only when its passage holds this share
 
 
 @dataclass(frozen=True)
