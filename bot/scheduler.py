@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -22,6 +23,7 @@ from bot import count_source, digest, milestones, retention
 from storage.db import StorageError
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.context import Services
     from bot.outbox import Outbox
 
@@ -32,6 +34,42 @@ Job = Callable[["Services"], Awaitable[object]]
 MILESTONE_CHECK_SECONDS = 60
 OUTBOX_NUDGE_SECONDS = 30
 PURGE_TIME = dt.time(3, 30)  # local time: a quiet moment
+AT_START_UP = ("count_poll", "milestones")  # checked at start-up too, not only after a first interval
+
+
+def triggers(settings: Settings) -> dict[str, BaseTrigger]:
+    """When each job runs, in the campaign's time zone (also what `petition-bot check` lists)."""
+    zone = settings.zone
+    digest_hour, digest_minute = (int(x) for x in settings.digest_time.strip().split(":"))
+    return {
+        "count_poll": IntervalTrigger(minutes=settings.count_poll_minutes, timezone=zone),
+        "milestones": IntervalTrigger(seconds=MILESTONE_CHECK_SECONDS, timezone=zone),
+        "digest": CronTrigger(hour=digest_hour, minute=digest_minute, timezone=zone),
+        "outbox": IntervalTrigger(seconds=OUTBOX_NUDGE_SECONDS, timezone=zone),
+        "purge": CronTrigger(hour=PURGE_TIME.hour, minute=PURGE_TIME.minute, timezone=zone),
+    }
+
+
+def describe(settings: Settings, now: dt.datetime) -> list[tuple[str, str]]:
+    """Each job and when it runs if the bot starts at `now`, in words for the operator (`petition-bot check`)."""
+    found = []
+    for job_id, trigger in triggers(settings).items():
+        if isinstance(trigger, IntervalTrigger):
+            every = _duration(trigger.interval)
+            found.append((job_id, f"at start-up, then every {every}" if job_id in AT_START_UP else f"every {every}"))
+            continue
+        next_run = trigger.get_next_fire_time(None, now.astimezone(settings.zone))
+        found.append((job_id, f"daily at {next_run:%H:%M} ({settings.timezone}), next {next_run:%Y-%m-%d %H:%M}"))
+    return found
+
+
+def _duration(interval: dt.timedelta) -> str:
+    seconds = int(interval.total_seconds())
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
 
 
 class Scheduler:
@@ -50,26 +88,23 @@ class Scheduler:
     def running(self) -> bool:
         return self._scheduler is not None and bool(self._scheduler.running)
 
-    def jobs(self) -> list[tuple[str, Callable[[], Awaitable[None]], object]]:
+    def jobs(self) -> list[tuple[str, Callable[[], Awaitable[None]], BaseTrigger]]:
         """Each job's id, coroutine and trigger (listed for tests and the operations guide)."""
-        s = self._services.settings
-        zone = s.zone
-        digest_hour, digest_minute = (int(x) for x in s.digest_time.strip().split(":"))
-        return [
-            ("count_poll", self._count_poll, IntervalTrigger(minutes=s.count_poll_minutes, timezone=zone)),
-            ("milestones", self._milestones, IntervalTrigger(seconds=MILESTONE_CHECK_SECONDS, timezone=zone)),
-            ("digest", self._digest, CronTrigger(hour=digest_hour, minute=digest_minute, timezone=zone)),
-            ("outbox", self._nudge_outbox, IntervalTrigger(seconds=OUTBOX_NUDGE_SECONDS, timezone=zone)),
-            ("purge", self._purge, CronTrigger(hour=PURGE_TIME.hour, minute=PURGE_TIME.minute, timezone=zone)),
-        ]
+        funcs = {
+            "count_poll": self._count_poll,
+            "milestones": self._milestones,
+            "digest": self._digest,
+            "outbox": self._nudge_outbox,
+            "purge": self._purge,
+        }
+        return [(job_id, funcs[job_id], trigger) for job_id, trigger in triggers(self._services.settings).items()]
 
     async def start(self) -> None:
         await self._outbox.start()
         scheduler = AsyncIOScheduler(timezone=self._services.settings.zone)
         now = dt.datetime.now(self._services.settings.zone)
         for job_id, func, trigger in self.jobs():
-            # The count and milestones are checked at start-up too, not only after a first interval.
-            first = now if job_id in ("count_poll", "milestones") else None
+            first = now if job_id in AT_START_UP else None
             scheduler.add_job(
                 func,
                 trigger,
