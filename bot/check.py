@@ -486,18 +486,22 @@ async def run_check(env_file: str | Path | None) -> tuple[str, bool]:
     return report(findings), all(f.ok for f in findings)
 
 
-async def preflight(settings: Settings) -> None:
-    """What `run` verifies before starting anything; raises `PreflightError` with the first problem."""
+async def preflight(settings: Settings, platforms: bool = True) -> None:
+    """What `run` verifies before starting anything; raises `PreflightError` with the first problem.
+
+    `platforms=False` for the console chat, which starts no platform even when some are configured.
+    """
     steps: list[Finding] = [check_data_folder(settings.data_folder)]
     _raise_first(steps, settings)
-    steps += port_checks(settings)
+    if platforms or not _platforms(settings):  # the console beside platforms starts no server
+        steps += port_checks(settings)
     _raise_first(steps, settings)
-    platforms = []
-    if settings.telegram_enabled:
-        platforms.append(check_telegram(settings))
-    if settings.matrix_enabled:
-        platforms.append(check_matrix(settings))
-    steps += await asyncio.gather(*platforms)
+    checks = []
+    if platforms and settings.telegram_enabled:
+        checks.append(check_telegram(settings))
+    if platforms and settings.matrix_enabled:
+        checks.append(check_matrix(settings))
+    steps += await asyncio.gather(*checks)
     _raise_first(steps, settings)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.router import Routes
-from handlers import admin, fallbacks, info, privacy, questions, signing, subscriptions
+from handlers import admin, digest_preview, fallbacks, info, privacy, questions, signing, subscriptions
 
 
 def build_routes() -> Routes:
@@ -41,6 +41,7 @@ def build_routes() -> Routes:
     routes.command("diffusions", "broadcasts", handler=admin.list_broadcasts, menu="menu_broadcasts", admin=True)
     routes.command("annuler_diffusion", "cancel_broadcast", handler=admin.cancel_broadcast, admin=True)
     routes.command("compteur_officiel", "official_count", handler=admin.set_official_count, admin=True)
+    routes.command("point", "digest", handler=digest_preview.show_digest, menu="menu_digest", admin=True)
     routes.flow(admin.BroadcastFlow())
     routes.flow(signing.SigningFlow())
     routes.flow(privacy.WithdrawalFlow())
@@ -60,4 +61,5 @@ def build_routes() -> Routes:
     routes.choice("faq", questions.faq_pressed)
     routes.choice("lang", info.language_pressed)
     routes.choice("news", signing.news_pressed)
+    routes.choice("digest", digest_preview.send_now)
     return routes

@@ -17,6 +17,7 @@ from bot import broadcast, count_source, dialogue, formatting, milestones
 from bot.context import Context
 from bot.count_source import CountSourceError
 from bot.markup import join
+from handlers.audiences import platforms_report
 from storage import broadcasts as store
 from storage import outbox
 from storage.audit import AuditRepository
@@ -115,7 +116,8 @@ class BroadcastFlow:
         count = await broadcast.recipients(ctx.services, audience)
         if count == 0:
             await dialogue.finish(ctx, d)
-            await ctx.say("broadcast_no_recipients")
+            platforms = await platforms_report(ctx)
+            await ctx.say("broadcast_no_recipients", audience=ctx.label(f"audience_{audience}"), platforms=platforms)
             return
         moved = await dialogue.advance(ctx, d, Step.CONFIRM, {**d.data, "text": text.strip()})
         if moved is None:

@@ -68,6 +68,7 @@ from bot.events import (
     Choice,
     DeliveryError,
     Inbound,
+    Pacing,
     RateLimited,
     Reply,
     Sender,
@@ -87,6 +88,7 @@ TRANSPORT = "telegram"
 OFFSET_KEY = "telegram:update_offset"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+GROUP_PER_MINUTE = 20  # Bot API FAQ: at most 20 messages per minute to one group
 ADMIN_CACHE_SECONDS = 60.0  # a demoted admin keeps their rights this long, at most
 MAX_RATE_RETRIES = 3  # 429s in a row for one interactive reply before giving up
 DOUBLE_PRESS_SECONDS = 5.0  # a second press of the same button by the same user within this is a double press
@@ -135,6 +137,9 @@ class TelegramTransport:
         self._locks: dict[str, asyncio.Lock] = {}
         self._lock_users: collections.Counter[str] = collections.Counter()
         self._runner: web.AppRunner | None = None
+        # Bot API FAQ: about 30 messages/s overall (the configured rate leaves room for replies),
+        # about 1/s to one chat, at most 20 per minute to one group.
+        self.pacing = Pacing(self._settings.broadcast_rate_telegram, group_per_minute=GROUP_PER_MINUTE)
 
     # Component -------------------------------------------------------------
 
