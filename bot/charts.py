@@ -46,7 +46,7 @@ def draw_count_chart(
     ax = fig.add_subplot(1, 1, 1)
     # Dates in the campaign's time zone, labelled by what changes (days, or hours within a day),
     # in numbers only: month names would come out in English whatever the campaign's language.
-    locator = AutoDateLocator(tz=zone)
+    locator = AutoDateLocator(tz=zone)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(
         ConciseDateFormatter(  # type: ignore[no-untyped-call]
