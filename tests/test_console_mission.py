@@ -266,7 +266,7 @@ async def test_run_without_a_token_polls_the_page_and_announces_in_the_console(
             chunk = await process.stdout.read(4096)
             assert chunk, seen.decode()
             seen += chunk
-    process.stdin.write("/compteur\n".encode())
+    process.stdin.write(b"/compteur\n")
     process.stdin.close()
     out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
