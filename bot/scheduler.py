@@ -9,6 +9,7 @@ A job's failure is logged and the job runs again at its next time.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,7 @@ Job = Callable[["Services"], Awaitable[object]]
 
 MILESTONE_CHECK_SECONDS = 60
 OUTBOX_NUDGE_SECONDS = 30
+STOP_GRACE_SECONDS = 10.0  # jobs running at a stop get this long to finish
 PURGE_TIME = dt.time(3, 30)  # local time: a quiet moment
 AT_START_UP = ("count_poll", "milestones")  # checked at start-up too, not only after a first interval
 
@@ -82,6 +84,7 @@ class Scheduler:
         self._outbox = outbox
         self._purges: list[Job] = [purge_dialogues, purge_personal_data, *(purges or [])]
         self._scheduler: AsyncIOScheduler | None = None
+        self._in_flight: set[asyncio.Task[object]] = set()
         self.last_success: dict[str, dt.datetime] = {}
 
     @property
@@ -120,6 +123,11 @@ class Scheduler:
 
     async def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
+            # Jobs running now (the start-up poll, when the console's input ends at once) finish
+            # first: APScheduler would cancel them, and report a normal stop as their failure.
+            self._scheduler.pause()
+            if self._in_flight:
+                await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_SECONDS)
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
         await self._outbox.stop()
@@ -135,6 +143,9 @@ class Scheduler:
         return lags
 
     async def _run(self, job_id: str, job: Job) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
         try:
             outcome = await job(self._services)
             if isinstance(outcome, count_source.PollResult) and outcome.value is None:
@@ -146,6 +157,8 @@ class Scheduler:
         except Exception:
             self._services.metrics.error("job")
             log.exception("job %s failed", job_id)
+        finally:
+            self._in_flight.discard(task)
 
     async def _count_poll(self) -> None:
         await self._run("count_poll", count_source.poll_count)

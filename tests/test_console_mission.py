@@ -217,6 +217,7 @@ def _cli(tmp_path: Path, args: list[str], stdin: str, **env: str) -> str:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+    assert "ERROR" not in result.stderr and "Traceback" not in result.stderr, result.stderr
     return result.stdout
 
 
