@@ -1,7 +1,7 @@
 """The digest's chart: the count over time with milestones marked, as PNG bytes.
 
 Drawing takes tens of milliseconds of CPU, so it runs in a worker thread
-(`asyncio.to_thread`) and never stalls replies. The Agg backend needs no display,
+(`asyncio.to_thread`) and never stalls replies. The Agg canvas needs no display,
 and each chart uses its own `Figure`, never pyplot's global state, so drawing
 from a thread is safe.
 """
@@ -14,14 +14,6 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
 
 MIN_SPAN = dt.timedelta(days=1)
 
@@ -41,6 +33,12 @@ def draw_count_chart(
     labels: ChartLabels,
     zone: dt.tzinfo = dt.UTC,
 ) -> bytes:
+    # Imported when the first chart is drawn, not at start-up: matplotlib takes most of a second
+    # to import, and the console chat starts with the scheduler.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(8, 4.5), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)

@@ -29,7 +29,6 @@ from urllib.parse import urlsplit
 import httpx
 from dotenv.parser import parse_stream
 
-from bot import scheduler
 from bot.config import Settings, SettingsError, load_settings
 from bot.content import ContentError, load_content
 from bot.transports.matrix_keys import SESSION_KEY
@@ -171,9 +170,11 @@ def check_content(settings: Settings) -> list[Finding]:
 
 def check_scheduler(settings: Settings) -> list[Finding]:
     """What the scheduler will run and when, and where the published count comes from."""
+    from bot.scheduler import describe  # here: `run` imports this module, and needs the scheduler only later
+
     found = [
         Finding("scheduler", True, f"{job_id}: {when}", note=True)
-        for job_id, when in scheduler.describe(settings, dt.datetime.now(dt.UTC))
+        for job_id, when in describe(settings, dt.datetime.now(dt.UTC))
     ]
     try:
         campaign = load_content(settings.campaign_folder).campaign
