@@ -274,3 +274,17 @@ async def test_run_without_a_token_polls_the_page_and_announces_in_the_console(
     text = (seen + out).decode()
     assert f"{FROM_CAMPAIGN}, reçu dans votre conversation privée avec le bot :" in text
     assert "19\u202f500 signatures au total" in text
+
+
+async def test_the_admin_learns_where_and_when_a_crossed_milestone_is_announced(
+    console: Console, clock: FakeClock
+) -> None:
+    await console.type(":prive", until="conversation privée")
+    told = await console.type("/compteur_officiel 19 050", until="Objectif 19\u202f000 franchi")
+    assert "personne ne reçoit encore les annonces" in told and "- console (en marche)" in told
+    assert FROM_CAMPAIGN not in told
+    await console.type("/suivre", until="/nepassuivre")
+    clock.current = clock.current.replace(hour=22, minute=30)  # 23:30 in Paris: quiet hours
+    told = await console.type("/compteur_officiel 20 010", until="Objectif 20\u202f000 franchi")
+    assert "son annonce partira le 30 novembre 2026 à 08:00, à la fin des heures calmes (22:00-08:00)" in told
+    assert "vers 1 destinataire(s)" in told and FROM_CAMPAIGN not in told
