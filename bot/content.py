@@ -150,6 +150,23 @@ class ChatLexicon:
     fillers: tuple[str, ...]  # words that say nothing about the topic ("franchement", "mdr")
     smalltalk: tuple[SmallTalk, ...]  # in order of precedence
     actions: tuple[SmallTalk, ...] = ()  # id: a command offered as a choice when a phrase is in a message
+    intents: tuple[Intent, ...] = ()  # commands recognised by groups of words anywhere in a message
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A command a message asks for when each group has one of its words ("combien" + "signé" → /compteur).
+
+    `run`: the command answers the message (live figures); otherwise it is offered as a choice.
+    A word ending in `*` matches every word it begins.
+    """
+
+    command: str  # a command name, or "" when the intent stands for a FAQ entry (`entry`)
+    groups: tuple[tuple[str, ...], ...]
+    run: bool
+    unless: tuple[str, ...] = ()  # words that make the message about something else
+    entry: str = ""  # a FAQ entry answered instead of running a command ("what does it ask" → all demands)
+    window: int = 0  # when set: the groups' words appear in order, each at most this many words after the last
 
 
 @dataclass(frozen=True)
@@ -384,7 +401,24 @@ def _load_chat(folder: Path) -> ChatLexicon:
     for w, t in r.tables("action") if "action" in r.data else ():
         phrases = {lang: r.strings(t, f"phrases_{lang}", w) for lang in LANGUAGES}
         actions.append(SmallTalk(r.get(t, "command", str, w), phrases))
-    return ChatLexicon(replacements, r.strings(r.data, "fillers"), tuple(smalltalk), tuple(actions))
+    intents = []
+    for w, t in r.tables("intent") if "intent" in r.data else ():
+        groups = r.get(t, "words", list, w)
+        if not groups or not all(isinstance(g, list) and g and all(isinstance(x, str) for x in g) for g in groups):
+            raise ContentError(r.path, f"{w}.words", "must be a non-empty list of non-empty lists of words")
+        run = t.get("run", False)
+        if not isinstance(run, bool):
+            raise ContentError(r.path, f"{w}.run", "must be true or false")
+        unless = r.strings(t, "unless", w) if "unless" in t else ()
+        if ("command" in t) == ("entry" in t):
+            raise ContentError(r.path, w, "needs either `command` or `entry`")
+        command = r.get(t, "command", str, w) if "command" in t else ""
+        entry = r.get(t, "entry", str, w) if "entry" in t else ""
+        window = t.get("window", 0)
+        if not isinstance(window, int) or window < 0:
+            raise ContentError(r.path, f"{w}.window", "must be a whole number of words")
+        intents.append(Intent(command, tuple(tuple(g) for g in groups), run or bool(entry), unless, entry, window))
+    return ChatLexicon(replacements, r.strings(r.data, "fillers"), tuple(smalltalk), tuple(actions), tuple(intents))
 
 
 def _placeholders(template: str) -> set[str]:
@@ -440,4 +474,9 @@ def load_content(folder: Path, required_messages: frozenset[str] = frozenset()) 
     for key in sorted(required_messages):
         if key not in messages["fr"]:
             raise ContentError(folder / "messages", f"fr.{key}", "missing (the bot uses this message)")
-    return Content(folder, campaign, petition, topics, faq, messages, _load_chat(folder))
+    chat = _load_chat(folder)
+    entries = {e.id for e in faq}
+    for intent in chat.intents:
+        if intent.entry and intent.entry not in entries:
+            raise ContentError(folder / "chat.toml", f"intent.entry = {intent.entry!r}", "no FAQ entry has this id")
+    return Content(folder, campaign, petition, topics, faq, messages, chat)
