@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.choices import ReplyWords
+
 LANGUAGES = ("fr", "en")
 # Sources that are not passages of the text: the bot's own behaviour, the published count.
 SPECIAL_SOURCES = ("bot", "count")
@@ -178,6 +180,7 @@ class Content:
     faq: tuple[FaqEntry, ...]
     messages: Mapping[str, Mapping[str, str]] = field(repr=False)
     chat: ChatLexicon = field(default_factory=lambda: ChatLexicon({}, (), ()))
+    replies: ReplyWords = field(default_factory=ReplyWords)  # how typed answers are read (replies.toml)
 
     @property
     def placeholders(self) -> tuple[Placeholder, ...]:
@@ -384,6 +387,19 @@ def _load_faq(folder: Path, petition: Petition) -> tuple[tuple[Topic, ...], tupl
     return tuple(topics), tuple(entries)
 
 
+def _load_replies(folder: Path) -> ReplyWords:
+    """The yes, no and question words of `replies.toml`."""
+    r = _Reader(folder / "replies.toml")
+    yes, no, starts = (r.strings(r.data, key) for key in ("yes", "no", "question_starts"))
+    table = r.get(r.data, "aliases", dict)
+    aliases = {name: r.strings(table, name, "aliases") for name in table}
+    words = ReplyWords.of(yes, no, starts, aliases)
+    both = sorted(words.yes & words.no)
+    if both:
+        raise ContentError(r.path, "yes/no", f"{both[0]!r} cannot mean both yes and no")
+    return words
+
+
 def _load_chat(folder: Path) -> ChatLexicon:
     """`chat.toml`: optional; without it questions are read as written."""
     path = folder / "chat.toml"
@@ -471,6 +487,7 @@ def load_content(folder: Path, required_messages: frozenset[str] = frozenset()) 
     petition = _load_petition(folder)
     topics, faq = _load_faq(folder, petition)
     messages = _load_messages(folder)
+    replies = _load_replies(folder)
     for key in sorted(required_messages):
         if key not in messages["fr"]:
             raise ContentError(folder / "messages", f"fr.{key}", "missing (the bot uses this message)")
@@ -479,4 +496,4 @@ def load_content(folder: Path, required_messages: frozenset[str] = frozenset()) 
     for intent in chat.intents:
         if intent.entry and intent.entry not in entries:
             raise ContentError(folder / "chat.toml", f"intent.entry = {intent.entry!r}", "no FAQ entry has this id")
-    return Content(folder, campaign, petition, topics, faq, messages, chat)
+    return Content(folder, campaign, petition, topics, faq, messages, chat, replies)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 
 from bot import broadcast, digest
+from bot.choices import YES
 from bot.context import Context
-from bot.events import Choice
+from bot.router import ChoiceRoute
+from handlers.admin import private_only
 from handlers.audiences import platforms_report
 from storage.audit import AuditRepository
 from storage.broadcasts import BroadcastRepository
@@ -19,13 +21,10 @@ from storage.subscriptions import DAILY, GROUPS
 
 log = logging.getLogger(__name__)
 
-SEND_NOW = "digest:send"
-
 
 async def show_digest(ctx: Context) -> None:
     """/point: today's digest here (text and chart), then who receives it and when."""
-    if ctx.event.chat.is_group:
-        await ctx.say("admin_private_only")
+    if not await private_only(ctx):
         return
     s = ctx.services
     time = s.settings.digest_time
@@ -40,7 +39,7 @@ async def show_digest(ctx: Context) -> None:
     if groups == 0:
         await ctx.say("digest_preview_no_groups", platforms=await platforms_report(ctx))
         return
-    send = Choice(ctx.label("choice_digest_send_now"), SEND_NOW)
+    send = SEND_NOW.choice(ctx.label("choice_digest_send_now"), "send", meaning=YES)
     await ctx.say("digest_preview_groups", [send], count=groups, time=time)
 
 
@@ -58,3 +57,6 @@ async def send_now(ctx: Context) -> None:
     await AuditRepository(s.db).record(ctx.user_tag, "digest.send", f"id={broadcast_id}", ctx.now)
     log.info("admin action=digest.send user=%s", ctx.user_tag)
     await ctx.say("digest_sent_now", count=count, time=s.settings.digest_time)
+
+
+SEND_NOW = ChoiceRoute("digest", send_now)

@@ -171,7 +171,7 @@ async def test_a_newcomer_sees_milestones_broadcasts_and_the_digest_in_the_conso
     await console.type("/diffuser", until="À qui l'envoyer")
     await console.type("Les deux", until="Écrivez maintenant le message")
     preview = await console.type("Rassemblement **samedi** à 14 h !", until="[1] Envoyer")
-    assert "Envoyer ce message à 2 destinataires (Les deux), maintenant ?" in preview
+    assert "Envoyer ce message à 2 destinataires (groupes et abonnés), maintenant ?" in preview
     sent = await console.type("Envoyer", until="↻ Diffusion terminée")
     assert sent.count(FROM_CAMPAIGN) == 2 and sent.count("Rassemblement samedi à 14 h !") == 2
     assert "Diffusion n° 2 lancée vers 2 destinataires" in sent
@@ -200,7 +200,7 @@ async def test_with_nobody_to_receive_it_the_admin_is_told_why(console: Console)
     await console.type("/diffuser", until="À qui l'envoyer")
     await console.type("Les deux", until="Écrivez maintenant le message")
     seen = await console.type("Bonjour", until="diffusion abandonnée")
-    assert "Personne ne recevrait ce message pour l'instant (Les deux)" in seen
+    assert "Personne ne recevrait ce message pour l'instant (groupes et abonnés)" in seen
     assert "- console (en marche) : personnes qui suivent les nouvelles : 0 ; groupes abonnés : 0" in seen
     assert "/suivre dans une conversation privée avec moi, /abonner dans un groupe" in seen
 

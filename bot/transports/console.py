@@ -2,8 +2,11 @@
 
 One person types, one message per line, in a private chat with the bot; with
 `--group`, in one group chat too (`:prive` and `:groupe` switch between the two).
-Choices print as `[1] label`; typing the number or the label presses it. With
-piped input, every line is handled in order and the process ends at end of input.
+Choices print as `[1] label`; typing the number, the label or its first words (or
+"oui"/"non" on a yes/no question) presses it. The last list shown in each chat is
+kept in the key-value table, so after a restart "1" still presses it. With piped
+input, every line is handled in order and the process ends at end of input. The
+person at the console is the operator: no flood limit applies to them.
 
 The console is a platform like the others for the broadcast outbox: what the
 campaign sends to a console chat (milestone announcements, digests, admin
@@ -23,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.events import Chat, ChatKind, Choice, Inbound, Pacing, Reply, Sender, Sent
-from bot.markup import Rich
+from bot.events import Chat, ChatKind, Inbound, Pacing, Reply, Sender, Sent
+from bot.markup import Rich, join
 from bot.sanitize import fold
 from bot.transports.loops import stop_receiving
+from bot.transports.offers import Offer, Offers
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -37,6 +41,7 @@ MENTION = "@bot"
 TO_PRIVATE = (":prive", ":private")  # typed alone on a line: the next lines go to the private chat
 TO_GROUP = (":groupe", ":group")  # and back to the group
 IMAGES_FOLDER = "console-images"  # in the data folder
+OFFER_KEY = "console:choices:{chat}"
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -89,8 +94,9 @@ class ConsoleTransport:
         self.private = Chat(TRANSPORT, user.id, ChatKind.PRIVATE)
         self.group = Chat(TRANSPORT, user.group, ChatKind.GROUP) if user.group else None
         self.chat = self.group or self.private  # where typed lines go
+        self.words = services.content.replies  # "oui", "non merci" answer a yes/no question's numbered list too
         self._ids = itertools.count(1)
-        self._choices: tuple[Choice, ...] = ()
+        self._offers = Offers(services.kv, OFFER_KEY)
         self._stopping = False
         self._lines: asyncio.Queue[str] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -102,7 +108,17 @@ class ConsoleTransport:
     async def start(self) -> None:
         if self._receives_broadcasts:
             self._services.outbounds[TRANSPORT] = self
+        await self.send(self.chat, Reply(self._banner()))
         self._task = asyncio.create_task(self.run(self._source))
+
+    def _banner(self) -> Rich:
+        """How to talk to the bot here, and where the campaign's messages appear."""
+        parts = [self._t("console_banner", db=self._services.settings.database_path)]
+        if self._receives_broadcasts:
+            parts.append(self._t("console_banner_platform"))
+        if self.group is not None:
+            parts.append(self._t("console_banner_group", group=self.group.id))
+        return join(parts, "\n")
 
     async def ended(self) -> None:
         """Returns at end of input: the person closed the chat, so the process stops."""
@@ -121,16 +137,16 @@ class ConsoleTransport:
     async def send(self, chat: Chat, reply: Reply) -> Sent:
         message_id = str(next(self._ids))
         self._print(self._lines_of(reply))
-        if chat == self.chat:
-            self._choices = reply.choices
+        if chat == self.chat and reply.choices:
+            await self._offers.remember(chat.id, Offer(message_id, self.user.id, reply.choices))
         return Sent(chat, message_id)
 
     async def edit(self, sent: Sent, reply: Reply) -> None:
         """An edited message (a broadcast's progress) prints again, marked as an update."""
         lines = self._lines_of(reply)
         self._print([f"↻ {lines[0]}", *lines[1:]] if lines else [])
-        if sent.chat == self.chat:
-            self._choices = reply.choices
+        if sent.chat == self.chat and reply.choices:
+            await self._offers.remember(sent.chat.id, Offer(sent.message_id, self.user.id, reply.choices))
 
     async def deliver(self, chat: Chat, reply: Reply) -> Sent:
         """What the campaign sends through the outbox, marked as such and naming the chat it reached."""
@@ -170,9 +186,12 @@ class ConsoleTransport:
         self.output.write("\n".join(lines) + "\n\n")
         self.output.flush()
 
+    def _t(self, key: str, **values: object) -> Rich:
+        lang = (self.user.language or self._services.settings.default_language)[:2]
+        return self._services.template(lang, key, **values)
+
     def _say(self, key: str, **values: object) -> str:
-        lang = self.user.language or self._services.settings.default_language
-        return self._services.template(lang, key, **values).plain
+        return self._t(key, **values).plain
 
     # Input ---------------------------------------------------------------
 
@@ -181,46 +200,40 @@ class ConsoleTransport:
         text = line.rstrip("\n")
         sender = Sender(self.user.id, self.user.name, self.user.language)
         typed = text.strip()
-        choice = self._match_choice(typed)
+        offer = self._offers.cached(self.chat.id)
+        choice = offer.answer(typed, self.words) if offer is not None else None
         if choice is not None:
-            return Inbound(self.chat, sender, choice=choice.payload, addressed=True)
+            return Inbound(self.chat, sender, choice=choice.payload, addressed=True, local=True)
         addressed = not self.chat.is_group
         if self.chat.is_group and fold(typed).startswith(MENTION):
             addressed, text = True, typed[len(MENTION) :].strip()
-        return Inbound(self.chat, sender, text=text, addressed=addressed)
+        return Inbound(self.chat, sender, text=text, addressed=addressed, local=True)
 
-    def _match_choice(self, typed: str) -> Choice | None:
-        if not typed or not self._choices:
-            return None
-        if typed.isdigit() and 1 <= int(typed) <= len(self._choices):
-            return self._choices[int(typed) - 1]
-        wanted = fold(typed)
-        return next((c for c in self._choices if fold(c.label) == wanted), None)
-
-    def switch(self, typed: str) -> bool:
+    async def switch(self, typed: str) -> bool:
         """`:prive` / `:groupe` alone on a line: later lines go to that chat. False for any other line."""
         word = fold(typed.strip())
         if word in TO_PRIVATE:
-            self.chat, self._choices = self.private, ()
+            self.chat = self.private
             self._print([self._say("console_now_private")])
-            return True
-        if word in TO_GROUP:
-            if self.group is None:
-                self._print([self._say("console_no_group")])
-            else:
-                self.chat, self._choices = self.group, ()
-                self._print([self._say("console_now_group", group=self.group.id)])
-            return True
-        return False
+        elif word in TO_GROUP and self.group is None:
+            self._print([self._say("console_no_group")])
+        elif word in TO_GROUP and self.group is not None:
+            self.chat = self.group
+            self._print([self._say("console_now_group", group=self.group.id)])
+        else:
+            return False
+        await self._offers.get(self.chat.id)  # that chat's last list still answers "1"
+        return True
 
     async def handle(self, line: str) -> None:
         """One typed line, handled completely."""
-        if not self.switch(line):
+        if not await self.switch(line):
             await self._router.dispatch(self.to_inbound(line), self)
 
     async def run(self, source: TextIO | None = None) -> None:
         """Read lines until end of input or `stop_reading()`, handling each completely before the next."""
         source = source or sys.stdin
+        await self._offers.get(self.chat.id)  # the list shown before a restart still answers "1"
         loop = asyncio.get_running_loop()
         lines: asyncio.Queue[str] = asyncio.Queue()
         self._lines = lines
