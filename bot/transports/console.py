@@ -69,9 +69,9 @@ class ConsoleTransport:
     """The console platform: the `Outbound` port, a `Component` reading standard input, and the outbox's target."""
 
     name = TRANSPORT
-    # No platform behind it, so no limits to respect: a steady pace keeps a broadcast's progress
-    # readable, and nothing holds a chat back (the same console chat may get several messages at once).
-    pacing = Pacing(rate=20.0, per_chat_seconds=0.0)
+    # No platform behind it, so no limits to respect: nothing holds a chat back (the same console
+    # chat may get several messages at once), and what the campaign sends prints at once.
+    pacing = Pacing(rate=200.0, per_chat_seconds=0.0)
 
     def __init__(
         self,
