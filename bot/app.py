@@ -195,7 +195,7 @@ def components(bot: Bot, console: ConsoleUser | None = None) -> list[Component]:
         # only: it must not become the audience of announcements meant for supporters, nor run
         # a second scheduler. Otherwise it is the platform, with the scheduler and the outbox.
         beside = _platforms(services.settings)
-        found.append(ConsoleTransport(services, bot.router, console, receives_broadcasts=not beside))
+        found.append(ConsoleTransport(services, bot.router, console, kv=services.kv, receives_broadcasts=not beside))
         if beside:
             return found
     else:

@@ -121,7 +121,8 @@ async def console(tmp_path: Path, page: PetitionPage, clock: FakeClock) -> Async
     assert [type(p) for p in parts] == [ConsoleTransport, Scheduler]  # what `petition-bot console` runs
     read_fd, write_fd = os.pipe()
     screen = io.StringIO()
-    transport = ConsoleTransport(bot.services, bot.router, user, screen, source=open(read_fd, encoding="utf-8"))
+    source = open(read_fd, encoding="utf-8")
+    transport = ConsoleTransport(bot.services, bot.router, user, screen, source=source, kv=bot.services.kv)
     scheduler = parts[1]
     assert isinstance(scheduler, Scheduler)
     typing = open(write_fd, "w", encoding="utf-8")

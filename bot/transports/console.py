@@ -30,7 +30,7 @@ from bot.events import Chat, ChatKind, Inbound, Pacing, Reply, Sender, Sent
 from bot.markup import Rich, join
 from bot.sanitize import fold
 from bot.transports.loops import stop_receiving
-from bot.transports.offers import Offer, Offers
+from bot.transports.offers import KeyValues, Offer, Offers
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -81,9 +81,11 @@ class ConsoleTransport:
         output: TextIO | None = None,
         *,
         source: TextIO | None = None,
+        kv: KeyValues | None = None,
         receives_broadcasts: bool = True,
     ) -> None:
-        """`receives_broadcasts=False` beside configured platforms (trying commands on a real
+        """`kv` keeps the last choices shown across a restart (none: in memory only).
+        `receives_broadcasts=False` beside configured platforms (trying commands on a real
         database): the console must not stand in for them as the audience of announcements."""
         self._services = services
         self._router = router
@@ -96,7 +98,7 @@ class ConsoleTransport:
         self.chat = self.group or self.private  # where typed lines go
         self.words = services.content.replies  # "oui", "non merci" answer a yes/no question's numbered list too
         self._ids = itertools.count(1)
-        self._offers = Offers(services.kv, OFFER_KEY)
+        self._offers = Offers(kv, OFFER_KEY)
         self._stopping = False
         self._lines: asyncio.Queue[str] | None = None
         self._task: asyncio.Task[None] | None = None
