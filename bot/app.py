@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
+import threading
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 10.0  # handlers in flight get this long after SIGTERM (systemd waits 90 s)
 SETTLE_AT_END_SECONDS = 10.0  # at the console's end of input, what is due to it gets this long to print
+STOP_DEADLINE_SECONDS = 30.0  # after a stop signal the process ends within this, whatever is stuck
 
 
 @dataclass
@@ -102,20 +106,17 @@ async def serve(settings: Settings, console: ConsoleUser | None, clock: Clock | 
             "campaign content has %d placeholder(s) to fill in; `petition-bot check` names them",
             len(bot.services.content.placeholders),
         )
-    stop = _stop_on_signals()
+    signals = StopSignals()
     started: list[Component] = []
     try:
-        for component in components(bot, console):
-            await component.start()
-            started.append(component)
-            log.info("started %s", component.name)
-        ended = await _until_stopped(stop, started)
-        outbox = bot.services.outbox
-        if ended is not None and outbox is not None and ended.name in bot.services.outbounds:
-            # The console's input ended: what the campaign owes it now is printed before the process exits.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(SETTLE_AT_END_SECONDS):
-                    await outbox.settled(ended.name)
+        if await _start_until_stopped(components(bot, console), started, signals.requested):
+            ended = await _until_stopped(signals.requested, started)
+            outbox = bot.services.outbox
+            if ended is not None and outbox is not None and ended.name in bot.services.outbounds:
+                # The console's input ended: what the campaign owes it now is printed before the process exits.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(SETTLE_AT_END_SECONDS):
+                        await outbox.settled(ended.name)
         log.info("stopping")
         await bot.router.drain(SHUTDOWN_GRACE_SECONDS)
     finally:
@@ -124,7 +125,7 @@ async def serve(settings: Settings, console: ConsoleUser | None, clock: Clock | 
                 await component.stop()
             except Exception:
                 log.exception("could not stop %s cleanly", component.name)
-        _restore_signals()
+        signals.restore()
         await bot.close()
 
 
@@ -145,21 +146,45 @@ def _platforms(settings: Settings) -> bool:
     return settings.telegram_enabled or settings.matrix_enabled
 
 
-def _stop_on_signals() -> asyncio.Event:
-    """SIGTERM (systemd, docker) and SIGINT (Ctrl-C) ask for a clean stop instead of killing the process."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(ValueError, RuntimeError):  # not the main thread: the caller stops us
-            loop.add_signal_handler(sig, stop.set)
-    return stop
+class StopSignals:
+    """SIGTERM (systemd, docker) and SIGINT (Ctrl-C) ask for a clean stop instead of killing the process.
+
+    The clean stop is bounded too: if the process is still stopping
+    `STOP_DEADLINE_SECONDS` after the signal, it exits anyway, so a stop always stops.
+    `restore()` ends the watch once the run is over.
+    """
+
+    def __init__(self) -> None:
+        self.requested = asyncio.Event()
+        self._watchdog: threading.Timer | None = None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError, RuntimeError):  # not the main thread: the caller stops us
+                loop.add_signal_handler(sig, self._asked)
+
+    def _asked(self) -> None:
+        if self.requested.is_set():
+            return
+        self.requested.set()
+        self._watchdog = threading.Timer(STOP_DEADLINE_SECONDS, _exit_now)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def restore(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError, RuntimeError):
+                loop.remove_signal_handler(sig)
 
 
-def _restore_signals() -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(ValueError, RuntimeError):
-            loop.remove_signal_handler(sig)
+def _exit_now() -> None:
+    log.error("still stopping %.0f s after the stop signal: exiting now", STOP_DEADLINE_SECONDS)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(1)
 
 
 class Component(Protocol):
@@ -211,3 +236,27 @@ def components(bot: Bot, console: ConsoleUser | None = None) -> list[Component]:
     if services.settings.health_port is not None:
         found.append(HealthServer(services, list(found)))  # last: it reports on the others
     return found
+
+
+async def _start_until_stopped(parts: list[Component], started: list[Component], stop: asyncio.Event) -> bool:
+    """Start the components in order; False when a stop signal came first (the rest is not started)."""
+
+    async def start_all() -> None:
+        for component in parts:
+            await component.start()
+            started.append(component)
+            log.info("started %s", component.name)
+
+    starting = asyncio.create_task(start_all())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if starting.done():
+        starting.result()  # a component that could not start ends the run, with its error
+        return True
+    starting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await starting
+    return False
