@@ -21,6 +21,7 @@ from bot.content import load_content
 from bot.context import Services
 from bot.counts import Counts
 from bot.events import Reply
+from bot.markup import join
 from bot.outbox import Outbox
 from bot.pseudonyms import Pseudonymizer, load_or_create_key
 from bot.router import Router
@@ -93,6 +94,8 @@ async def run_console(settings: Settings, user: ConsoleUser) -> None:
     banner = services.template(
         lang if lang in ("fr", "en") else "fr", "console_banner", db=services.settings.database_path
     )
+    if user.group:
+        banner = join([banner, services.template(lang if lang in ("fr", "en") else "fr", "console_banner_group")], "\n")
     await transport.send(transport.chat, Reply(banner))
     log.info("console chat started")
     signals = StopSignals()
