@@ -221,6 +221,10 @@ async def answer_question(ctx: Context) -> None:
             return
     lang = (answer.lang if answer is not None else None) or index.language(question) or ctx.lang
     ctx.lang = lang
+    if index.normaliser.off_topic(question):
+        # "What's Microsoft's stock price?": campaign words, but a question the bot never answers.
+        await ctx.say("decline_out_of_scope", main_actions(ctx))
+        return
     # "je veux signer" anywhere in a message: the reply offers Sign, whatever else it says.
     offered = [*index.normaliser.actions(question), *(i.command for i in intents if not i.run and i.command)]
     offers = [_command_choice(ctx, name) for name in dict.fromkeys(offered)]

@@ -326,3 +326,8 @@ async def test_not_wanting_to_sign_is_not_offered_signing(chat: Callable[..., Ch
 async def test_an_out_of_scope_question_naming_microsoft_is_not_answered(chat: Callable[..., Chat]) -> None:
     seen = await chat().say("what's the weather for Microsoft's headquarters tomorrow?")
     assert "can't" in seen and "Source" not in seen
+
+
+async def test_a_stock_price_question_is_declined_though_it_names_microsoft(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("combien vaut l'action Microsoft aujourd'hui ?")
+    assert "Je ne sais pas répondre" in seen and "Source" not in seen and "Vous voulez dire" not in seen
