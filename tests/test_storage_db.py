@@ -10,7 +10,7 @@ from storage.kv import KeyValueRepository
 
 async def test_pragmas_are_set_on_the_real_file(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "a.sqlite3")
-    async with db.read() as tx:
+    async with db.transaction() as tx:
         assert (await tx.fetchone("PRAGMA journal_mode"))[0] == "wal"
         assert (await tx.fetchone("PRAGMA synchronous"))[0] == 1  # NORMAL
         assert (await tx.fetchone("PRAGMA foreign_keys"))[0] == 1
