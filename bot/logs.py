@@ -24,7 +24,10 @@ def _type_name(exc: type[BaseException]) -> str:
 
 
 def _chain(error: BaseException) -> list[tuple[str, traceback.StackSummary, str]]:
-    """The exception and its causes, innermost last as Python prints them: (type, frames, how linked)."""
+    """The exception and its causes, the first cause first as Python prints them.
+
+    Each is (type, frames, how it led to the next one: "cause" for `raise … from`, else "context").
+    """
     links: list[tuple[str, traceback.StackSummary, str]] = []
     seen: set[int] = set()
     current: BaseException | None = error
@@ -49,9 +52,11 @@ def _frame(f: traceback.FrameSummary) -> str:
 def stack_lines(error: BaseException) -> list[str]:
     """The traceback Python would print, without the exceptions' messages."""
     lines = ["Traceback (most recent call last; exception messages left out):"]
-    for i, (name, frames, how) in enumerate(_chain(error)):
-        if i:
-            lines.append("The above caused:" if how == "cause" else "While handling the above, another error:")
+    chain = _chain(error)
+    for i, (name, frames, _) in enumerate(chain):
+        if i:  # how the one above led to this one
+            above = chain[i - 1][2]
+            lines.append("The above caused:" if above == "cause" else "While handling the above, another error:")
         for f in frames:
             lines.append(f'  File "{f.filename}", line {f.lineno}, in {f.name}')
             if f.line:
