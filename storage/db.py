@@ -229,6 +229,12 @@ class Database:
                 await conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise _translate(exc) from None
+            except asyncio.CancelledError:
+                # The connection's thread runs the BEGIN anyway: undo it right after, or the
+                # next transaction would find this one still open.
+                with contextlib.suppress(sqlite3.Error):
+                    await conn.execute("ROLLBACK")
+                raise
             tx = Transaction(conn)
             try:
                 yield tx
