@@ -51,3 +51,12 @@ def test_settings_come_from_the_env_file(tmp_path: Path) -> None:
     settings = load_settings(env_file=env)
     assert settings.admin_ids == {("telegram", "12345"), ("matrix", "@alice:example.org")}
     assert settings.health_port is None
+
+
+def test_quiet_hours_can_be_turned_off_in_the_settings_file(tmp_path: Path) -> None:
+    """An empty value in a settings file means "the default"; `none` is how to have no quiet hours."""
+    env = tmp_path / ".env"
+    env.write_text("QUIET_HOURS=none\n", encoding="utf-8")
+    assert load_settings(env).quiet_window is None
+    env.write_text("QUIET_HOURS=\n", encoding="utf-8")
+    assert load_settings(env).quiet_window is not None
