@@ -165,8 +165,8 @@ async def test_a_handler_bug_is_logged_with_its_stack_but_not_its_message(
     logs.configure("INFO", fmt)
     try:
         router = Router(Routes(free_text=_Broken.answer), bot.services)
-        console = ConsoleTransport(ConsoleUser(str(USER_ID), USER_NAME), io.StringIO())
-        await router.dispatch(console.to_inbound(QUESTION), console)
+        console = ConsoleTransport(bot.services, router, ConsoleUser(str(USER_ID), USER_NAME), io.StringIO())
+        await console.handle(QUESTION)
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
