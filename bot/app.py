@@ -121,6 +121,7 @@ async def serve(settings: Settings, console: ConsoleUser | None, clock: Clock | 
         for component in started:
             if isinstance(component, Reading):
                 component.stop_reading()  # no new input from now on: only what is in flight finishes
+        await bot.services.db.stopping()  # and nothing new waits for a locked database
         await bot.router.drain(SHUTDOWN_GRACE_SECONDS)
     finally:
         for component in reversed(started):

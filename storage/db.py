@@ -27,6 +27,7 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
+STOPPING_BUSY_TIMEOUT_MS = 500  # once the process is stopping, a locked database is not waited for
 SCRUB_WAIT_MS = 200  # how long a truncating checkpoint waits for readers before it is retried later
 SCRUB_RETRY_FIRST_SECONDS = 0.5
 SCRUB_RETRY_MAX_SECONDS = 30.0
@@ -137,6 +138,7 @@ class Database:
         self._lock = asyncio.Lock()
         self._scrub_pending = False
         self._scrub_retry: asyncio.Task[None] | None = None
+        self._busy_ms = BUSY_TIMEOUT_MS
 
     @classmethod
     async def open(cls, path: Path, migrate: bool = True) -> Database:
@@ -210,9 +212,20 @@ class Database:
         if self._conn is not None:
             async with self._lock:
                 if self._scrub_pending:
-                    await self._scrub(BUSY_TIMEOUT_MS, retry_later=False)  # the last chance this process has
+                    await self._scrub(self._busy_ms, retry_later=False)  # the last chance this process has
                 await self._conn.close()
                 self._conn = None
+
+    async def stopping(self) -> None:
+        """The process is stopping: later statements wait at most a moment for another process's lock.
+
+        What is in flight keeps its own wait; jobs and deliveries that would start
+        now fail at once instead of each waiting the full busy timeout.
+        """
+        self._busy_ms = STOPPING_BUSY_TIMEOUT_MS
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await self._conn.execute_fetchall(f"PRAGMA busy_timeout = {self._busy_ms}")
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -287,7 +300,7 @@ class Database:
             log.warning("wal checkpoint failed: %s", _translate(exc))
         finally:
             with contextlib.suppress(sqlite3.Error):
-                await conn.execute_fetchall(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                await conn.execute_fetchall(f"PRAGMA busy_timeout = {self._busy_ms}")
         self._scrub_pending = not done
         if not done and retry_later and (self._scrub_retry is None or self._scrub_retry.done()):
             log.info("wal checkpoint postponed: a reader is busy")
