@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.app import Bot
@@ -20,7 +21,7 @@ CONTACTS_SCHEMA = (
 class Delivered:
     chat: Chat
     reply: Reply
-    at: float  # time.monotonic()
+    at: float  # the platform's monotonic clock (the test's clock when it has one)
 
     @property
     def text(self) -> str:
@@ -30,7 +31,8 @@ class Delivered:
 class RecordingPlatform:
     """An `Outbound` with the non-waiting `deliver` the real transports offer."""
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
         self.delivered: list[Delivered] = []
         self.edits: list[tuple[Sent, Reply]] = []
         self.errors: dict[str, list[Exception]] = {}  # chat id -> errors raised by the next deliveries
@@ -42,13 +44,13 @@ class RecordingPlatform:
         self.errors.setdefault(chat_id, []).extend(errors)
 
     async def deliver(self, chat: Chat, reply: Reply) -> Sent:
-        self.attempts.append((chat.id, time.monotonic()))
+        self.attempts.append((chat.id, self._monotonic()))
         if chat.id in self.always:
             raise self.always[chat.id]
         queued = self.errors.get(chat.id)
         if queued:
             raise queued.pop(0)
-        self.delivered.append(Delivered(chat, reply, time.monotonic()))
+        self.delivered.append(Delivered(chat, reply, self._monotonic()))
         return Sent(chat, str(next(self._ids)))
 
     async def send(self, chat: Chat, reply: Reply) -> Sent:
