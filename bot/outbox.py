@@ -144,9 +144,6 @@ class Outbox:
         """New deliveries are due: start sending without waiting for the next poll."""
         self._wake.set()
 
-    def pacer(self, transport: str) -> Pacer:
-        return self._lane(transport).pacer
-
     # Sending -------------------------------------------------------------------
 
     async def drain(self) -> None:

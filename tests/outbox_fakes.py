@@ -11,11 +11,6 @@ from bot.app import Bot
 from bot.events import Chat, Reply, Sent
 from storage.db import to_db_time
 
-CONTACTS_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS contacts (pseudonym TEXT PRIMARY KEY, transport TEXT NOT NULL,"
-    " chat_id TEXT NOT NULL, language TEXT NOT NULL, created_at TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1)"
-)
-
 
 @dataclass(frozen=True)
 class Delivered:
@@ -70,15 +65,9 @@ async def add_followers(bot: Bot, *followers: tuple[str, str, str]) -> None:
     """Supporters who opted in to news: (transport, chat id, language)."""
     now = to_db_time(bot.services.clock.now())
     async with bot.services.db.transaction() as tx:
-        await tx.execute(CONTACTS_SCHEMA)
         for i, (transport, chat_id, lang) in enumerate(followers):
             await tx.execute(
                 "INSERT INTO contacts (pseudonym, transport, chat_id, language, created_at, active)"
                 " VALUES (?, ?, ?, ?, ?, 1)",
                 (f"p{transport}{chat_id}{i}", transport, chat_id, lang, now),
             )
-
-
-async def ensure_contacts(bot: Bot) -> None:
-    async with bot.services.db.transaction() as tx:
-        await tx.execute(CONTACTS_SCHEMA)

@@ -17,14 +17,13 @@ from storage import broadcasts as store
 from storage.outbox import OutboxRepository
 from storage.subscriptions import BOTH, SubscriptionRepository
 from tests.conftest import FakeClock
-from tests.outbox_fakes import RecordingPlatform, add_followers, ensure_contacts
+from tests.outbox_fakes import RecordingPlatform, add_followers
 
 
 @pytest.fixture
 async def platform(bot: Bot, clock: FakeClock) -> AsyncIterator[RecordingPlatform]:
     p = RecordingPlatform(clock.monotonic)
     bot.services.outbounds["console"] = p
-    await ensure_contacts(bot)
     yield p
 
 

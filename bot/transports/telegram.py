@@ -250,7 +250,7 @@ class TelegramTransport:
     def _menu(self, commands: Iterable[Command], lang: str) -> list[BotCommand]:
         menu = []
         for command in commands:
-            if command.menu_key is None or not command.in_menu:
+            if command.menu_key is None:
                 continue
             name = command.names[1] if lang == "en" and len(command.names) > 1 else command.names[0]
             if not _COMMAND_NAME.match(name):
