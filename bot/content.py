@@ -394,7 +394,8 @@ def _load_replies(folder: Path) -> ReplyWords:
     yes, no, starts = (r.strings(r.data, key) for key in ("yes", "no", "question_starts"))
     table = r.get(r.data, "aliases", dict)
     aliases = {name: r.strings(table, name, "aliases") for name in table}
-    words = ReplyWords.of(yes, no, starts, aliases)
+    asking = r.strings(r.data, "question_words") if "question_words" in r.data else ()
+    words = ReplyWords.of(yes, no, starts, aliases, asking)
     both = sorted(words.yes & words.no)
     if both:
         raise ContentError(r.path, "yes/no", f"{both[0]!r} cannot mean both yes and no")

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot import dialogue
-from bot.choices import looks_like_question, match_choice
+from bot.choices import asks_something, looks_like_question, match_choice
 from bot.context import DIALOGUE_PREFIX, Context, Services
 from bot.dialogue import Flow, Step
 from bot.events import Choice, DeliveryError, Inbound, Outbound
@@ -259,11 +259,17 @@ class Router:
         if chosen is not None:
             return self._step_choice(ctx, flow, d, step, chosen.payload)
         on_text = step.on_text
-        if on_text is not None and not (step.questions and looks_like_question(text, words)):
+        question = looks_like_question(text, words)
+        if on_text is not None and not (step.questions and question):
             ctx.args = text
             return lambda c: self._run_step(c, flow, d, on_text(c, d, text))
-        # A question, or words that answer none of the choices: answered as free text, then the step again.
-        return lambda c: self._aside(c, flow, d, text)
+        if question or asks_something(text, words) or self.services.answers.normaliser.smalltalk(text) is not None:
+            # A question, "merci", "ok": answered as free text, then the step again.
+            return lambda c: self._aside(c, flow, d, text)
+        # Words that answer none of the choices and ask nothing: the step again, saying so. Read as a
+        # question, "Bonjour à tous, merci pour vos signatures" typed where an audience is asked for
+        # would have got an answer about signing.
+        return lambda c: self._unclear(c, flow, d)
 
     def _answers(self, ctx: Context, d: Dialogue, step: Step) -> list[Choice]:
         """The step's options as choices to match typed text against, with their other words from content."""
@@ -309,6 +315,9 @@ class Router:
             if self.routes.expired_choice is not None:
                 await self.routes.expired_choice(ctx)
         log.info("dialogue input delivered again transport=%s user=%s", ctx.event.chat.transport, ctx.user_tag)
+
+    async def _unclear(self, ctx: Context, flow: Flow, d: Dialogue) -> None:
+        await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_unclear"))
 
     async def _aside(self, ctx: Context, flow: Flow, d: Dialogue, text: str) -> None:
         """Something else than an answer mid-dialogue: replied to as free text, then the step asked again.

@@ -69,12 +69,15 @@ async def test_words_that_answer_none_of_the_choices_get_a_reply_then_the_choice
     me = chat(id="5", name="Ana")
     await me.say("/signer")
     await me.say("2")
-    for typed in ("bof", "merci !", "oui et non"):  # "oui et non": both, so not an answer
+    # "bof" and "oui et non" (both, so not an answer) ask nothing: the step again, saying it was not understood;
+    # "merci !" gets its small-talk reply first.
+    unclear = "Je n'ai pas compris votre réponse."
+    for typed, lead in (("bof", unclear), ("merci !", "Reprenons."), ("oui et non", unclear)):
         seen = await me.say(typed)
-        assert "Reprenons. Pour signer sous le nom « A. »" in seen, typed
+        assert f"{lead} Pour signer sous le nom « A. »" in seen, typed
         assert last_choices(seen) == ["[1] ✅ Je signe", "[2] Annuler"], typed
         assert "Signer" not in seen, typed  # no main menu in the middle: the step's choices only
-    assert "Avec plaisir" in seen or "Reprenons" in seen
+        assert ("Avec plaisir" in seen) == (typed == "merci !"), typed
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
     assert "votre signature est enregistrée" in await me.say("signer")  # another word for "Je signe"
 
@@ -145,3 +148,17 @@ async def test_help_lists_what_works_in_a_private_chat_in_a_group_and_for_admins
     for command in ("/diffuser", "/programmer", "/diffusions", "/annuler_diffusion", "/compteur_officiel"):
         assert command in admin
     assert all(line.split(" — ")[1][0].isupper() for line in admin.splitlines() if " — " in line)
+
+
+async def test_an_admin_typing_the_message_where_the_audience_is_asked_is_not_answered_an_faq(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    """Words that ask nothing and answer none of the choices bring the step back, saying so."""
+    bot.services.admins = bot.services.admins | {("console", "12")}
+    admin = chat(id="12", admin=True)
+    await admin.say("/diffuser")
+    seen = await admin.say("Bonjour à tous, merci pour vos signatures !")
+    assert seen.startswith("Je n'ai pas compris votre réponse.")
+    assert "Source" not in seen and "[1] Les groupes abonnés" in seen
+    seen = await admin.say("on en est à combien de signatures")  # asks something: answered, then the step again
+    assert "Prochain objectif" in seen and "Reprenons." in seen
