@@ -332,12 +332,8 @@ class Router:
     def _language(self, ctx: Context, chosen: str | None) -> str:
         if chosen:
             return chosen
-        hint = (ctx.event.sender.language or "").lower()
-        if hint.startswith("en"):
-            return "en"
-        if hint.startswith("fr"):
-            return "fr"
-        return self.services.settings.default_language
+        hint = (ctx.event.sender.language or "").lower()[:2]  # "en-GB" -> "en"
+        return hint if hint in LANGUAGES else self.services.settings.default_language
 
     async def _fail(self, ctx: Context) -> None:
         if self.routes.failure is None:

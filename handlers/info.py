@@ -137,10 +137,7 @@ async def choose_language(ctx: Context) -> None:
     """/langue [fr|en]: set directly, or offer both as choices."""
     wanted = ctx.args.strip().lower()[:2]
     if not wanted:
-        choices = [
-            LANGUAGE.choice(ctx.label("choice_french"), "fr"),
-            LANGUAGE.choice(ctx.label("choice_english"), "en"),
-        ]
+        choices = [LANGUAGE.choice(ctx.label(f"choice_language_{lang}"), lang) for lang in LANGUAGES]
         await ctx.say("language_prompt", choices)
         return
     await set_language(ctx, wanted)

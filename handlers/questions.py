@@ -252,7 +252,7 @@ async def answer_question(ctx: Context) -> None:
 async def faq_pressed(ctx: Context) -> None:
     """A FAQ question, "see also" or "did you mean" choice was pressed ("faq:<id>" or "faq:<id>:<lang>")."""
     passage_id, _, lang = ctx.args.partition(":")
-    if lang not in ("fr", "en"):
+    if lang not in LANGUAGES:
         lang = ctx.lang
     if ctx.services.content.petition.passage(passage_id) is None and ctx.services.content.faq_entry(passage_id) is None:
         await ctx.say("faq_unknown")
