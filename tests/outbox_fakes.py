@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.app import Bot
@@ -11,17 +12,12 @@ from bot.events import Chat, Reply, Sent
 from storage.db import to_db_time
 from tests.conftest import Chat as Console
 
-CONTACTS_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS contacts (pseudonym TEXT PRIMARY KEY, transport TEXT NOT NULL,"
-    " chat_id TEXT NOT NULL, language TEXT NOT NULL, created_at TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1)"
-)
-
 
 @dataclass(frozen=True)
 class Delivered:
     chat: Chat
     reply: Reply
-    at: float  # time.monotonic()
+    at: float  # the platform's monotonic clock (the test's clock when it has one)
 
     @property
     def text(self) -> str:
@@ -31,7 +27,8 @@ class Delivered:
 class RecordingPlatform:
     """An `Outbound` with the non-waiting `deliver` the real transports offer."""
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
         self.delivered: list[Delivered] = []
         self.edits: list[tuple[Sent, Reply]] = []
         self.errors: dict[str, list[Exception]] = {}  # chat id -> errors raised by the next deliveries
@@ -43,13 +40,13 @@ class RecordingPlatform:
         self.errors.setdefault(chat_id, []).extend(errors)
 
     async def deliver(self, chat: Chat, reply: Reply) -> Sent:
-        self.attempts.append((chat.id, time.monotonic()))
+        self.attempts.append((chat.id, self._monotonic()))
         if chat.id in self.always:
             raise self.always[chat.id]
         queued = self.errors.get(chat.id)
         if queued:
             raise queued.pop(0)
-        self.delivered.append(Delivered(chat, reply, time.monotonic()))
+        self.delivered.append(Delivered(chat, reply, self._monotonic()))
         return Sent(chat, str(next(self._ids)))
 
     async def send(self, chat: Chat, reply: Reply) -> Sent:
@@ -69,7 +66,6 @@ async def add_followers(bot: Bot, *followers: tuple[str, str, str]) -> None:
     """Supporters who opted in to news: (transport, chat id, language)."""
     now = to_db_time(bot.services.clock.now())
     async with bot.services.db.transaction() as tx:
-        await tx.execute(CONTACTS_SCHEMA)
         for i, (transport, chat_id, lang) in enumerate(followers):
             await tx.execute(
                 "INSERT INTO contacts (pseudonym, transport, chat_id, language, created_at, active)"
@@ -78,18 +74,12 @@ async def add_followers(bot: Bot, *followers: tuple[str, str, str]) -> None:
             )
 
 
-async def ensure_contacts(bot: Bot) -> None:
-    async with bot.services.db.transaction() as tx:
-        await tx.execute(CONTACTS_SCHEMA)
-
-
 async def admin_world(bot: Bot, subscribe: dict[str, str], *followers: tuple[str, str, str]) -> RecordingPlatform:
     """A recording platform as the outbox's audience, the console user "1" an admin, groups subscribed
     (group id -> the words after /abonner), and followers."""
     platform = RecordingPlatform()
     bot.services.outbounds["console"] = platform
     bot.services.admins = bot.services.admins | {("console", "1")}
-    await ensure_contacts(bot)
     for group, kinds in subscribe.items():
         await Console(bot, Console.user(group=group, admin=True)).say(f"/abonner {kinds}".strip())
     await add_followers(bot, *followers)

@@ -143,6 +143,8 @@ async def test_purge_dry_run_and_purge(chat: Callable[..., Chat], bot: Bot, sett
     await admin_cli.run(argparse.Namespace(admin_command="purge", dry_run=False), settings, out, later)
     assert "deleted: 2 signatures, 1 contacts" in out.getvalue()
     db = await Database.open(settings.database_path)
-    async with db.read() as tx:
-        assert (await tx.fetchone("SELECT COUNT(*) FROM signatures"))[0] == 0  # type: ignore[index]
-    await db.close()
+    try:
+        async with db.read() as tx:
+            assert (await tx.fetchone("SELECT COUNT(*) FROM signatures"))[0] == 0  # type: ignore[index]
+    finally:
+        await db.close()
