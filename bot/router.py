@@ -265,17 +265,25 @@ class Router:
         if chosen is not None:
             return self._step_choice(ctx, flow, d, step, chosen.payload)
         on_text = step.on_text
-        question = looks_like_question(text, words)
+        talk = self.services.answers.normaliser.smalltalk(text) is not None
+        question = looks_like_question(text, words) or talk or self._request(text)
         if on_text is not None and not (step.questions and question):
             ctx.args = text
             return lambda c: self._run_step(c, flow, d, on_text(c, d, text))
-        if question or asks_something(text, words) or self.services.answers.normaliser.smalltalk(text) is not None:
+        if question or asks_something(text, words):
             # A question, "merci", "ok": answered as free text, then the step again.
             return lambda c: self._aside(c, flow, d, text)
         # Words that answer none of the choices and ask nothing: the step again, saying so. Read as a
         # question, "Bonjour à tous, merci pour vos signatures" typed where an audience is asked for
         # would have got an answer about signing.
         return lambda c: self._unclear(c, flow, d)
+
+    def _request(self, text: str) -> bool:
+        """A phrase the content reads as a request ("je veux signer", "on est combien à avoir signé").
+
+        Only intents of several word groups: one word ("compteur", "tally") can be part of a name.
+        """
+        return any(len(i.groups) > 1 for i in self.services.answers.normaliser.intents(text))
 
     def _answers(self, ctx: Context, d: Dialogue, step: Step) -> list[Choice]:
         """The step's options as choices to match typed text against, with their other words from content."""

@@ -207,9 +207,20 @@ async def test_an_english_answer_names_english_commands(chat: Callable[..., Chat
 
 async def test_asking_how_to_sign_offers_a_sign_choice(chat: Callable[..., Chat]) -> None:
     me = chat()
-    seen = await me.say("jveux signer direct")
+    seen = await me.say("comment je peux signer ?")
     assert "✍️ Signer" in seen
     assert "nom" in await me.press("1")
+
+
+async def test_saying_i_want_to_sign_starts_signing(chat: Callable[..., Chat]) -> None:
+    for wish in ("jveux signer direct", "je signe", "I'd like to sign", "sign me up pls"):
+        assert "[1] Mon nom" in await chat().say(wish) or "[1] My name" in await chat().say(wish)
+
+
+async def test_not_wanting_to_sign_does_not_start_signing(chat: Callable[..., Chat]) -> None:
+    for text in ("je ne veux pas signer", "je veux signer mais c'est quoi le HDH", "I don't want to sign"):
+        seen = await chat().say(text)
+        assert "Mon nom" not in seen and "My name" not in seen
 
 
 async def test_a_command_word_typed_alone_runs_the_command(chat: Callable[..., Chat]) -> None:

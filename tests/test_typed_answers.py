@@ -98,6 +98,8 @@ async def test_the_name_step_answers_questions_and_refuses_links_commands_and_di
     digits = await me.say("12")
     assert "« 12 » n'est pas un nom : il n'y a que des chiffres" in digits
     assert last_choices(digits) == ["[1] Annuler"]  # every refusal offers the step's choices again
+    assert "Vous signez" not in await me.say("je voudrais signer svp")  # a request, not a name
+    assert "Vous signez" not in await me.say("merci")
     assert "sous le nom « Ana L. »" in await me.say("Ana L.")
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
 
