@@ -201,6 +201,12 @@ async def answer_question(ctx: Context) -> None:
         ctx.lang = talk.lang or ctx.lang
         await ctx.say(f"{SMALLTALK_PREFIX}{talk.id}", main_actions(ctx))
         return
+    if index.normaliser.off_topic(question):
+        # "What's Microsoft's stock price?", "je voudrais signer la pétition contre la réforme des
+        # retraites": campaign words, but nothing this bot answers or signs.
+        ctx.lang = index.language(question) or ctx.lang
+        await ctx.say("decline_out_of_scope", main_actions(ctx))
+        return
     intents = index.normaliser.intents(question)
     run = next((i for i in intents if i.run), None)
     if run is not None:
@@ -222,10 +228,6 @@ async def answer_question(ctx: Context) -> None:
             return
     lang = (answer.lang if answer is not None else None) or index.language(question) or ctx.lang
     ctx.lang = lang
-    if index.normaliser.off_topic(question):
-        # "What's Microsoft's stock price?": campaign words, but a question the bot never answers.
-        await ctx.say("decline_out_of_scope", main_actions(ctx))
-        return
     # "je veux signer" anywhere in a message: the reply offers Sign, whatever else it says.
     offered = [*index.normaliser.actions(question), *(i.command for i in intents if not i.run and i.command)]
     offers = [_command_choice(ctx, name) for name in dict.fromkeys(offered)]

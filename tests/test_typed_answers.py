@@ -120,6 +120,21 @@ async def test_withdrawing_with_oui_and_keeping_with_non(chat: Callable[..., Cha
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
 
 
+async def test_saying_what_one_wants_starts_it_and_asks_to_confirm(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="9", name="Paul")
+    assert "Sous quel nom voulez-vous signer" in await me.say("je veux signer")
+    await me.say("mon nom")
+    await me.say("oui")
+    await me.say("non merci")
+    assert "Voulez-vous vraiment retirer votre signature" in await me.say("je veux retirer ma signature")
+    assert "Votre signature est conservée" in await me.say("non")
+    assert "Voulez-vous vraiment effacer toutes vos données" in await me.say("supprimez toutes mes données svp")
+    await me.say("oui")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+    asked = await chat(id="10").say("comment retirer ma signature ?")  # asking how only explains
+    assert "/retirer" in asked and "Voulez-vous vraiment" not in asked
+
+
 async def test_menu_labels_typed_without_their_emoji_press_them(chat: Callable[..., Chat]) -> None:
     me = chat(id="8", name="Ana")
     await me.say("/start")
