@@ -209,7 +209,9 @@ async def answer_question(ctx: Context) -> None:
         await ctx.say("decline_out_of_scope", main_actions(ctx))
         return
     intents = index.normaliser.intents(question)
-    run = next((i for i in intents if i.run), None)
+    # "sign me up for the petition against facial recognition cameras": mostly words the campaign
+    # does not know, maybe about something else; the command is offered below, never run.
+    run = None if index.mostly_unknown(question) else next((i for i in intents if i.run), None)
     if run is not None:
         # "on est combien à avoir signé ?": live figures from the command itself, never a stored answer;
         # "elle veut quoi la pétition ?": the entry that gives all the demands.
@@ -230,7 +232,7 @@ async def answer_question(ctx: Context) -> None:
     lang = (answer.lang if answer is not None else None) or index.language(question) or ctx.lang
     ctx.lang = lang
     # "je veux signer" anywhere in a message: the reply offers Sign, whatever else it says.
-    offered = [*index.normaliser.actions(question), *(i.command for i in intents if not i.run and i.command)]
+    offered = [*index.normaliser.actions(question), *(i.command for i in intents if i.command)]
     offers = [_command_choice(ctx, name) for name in dict.fromkeys(offered)]
     if answer is None:
         if offers:

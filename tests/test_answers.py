@@ -218,7 +218,13 @@ async def test_saying_i_want_to_sign_starts_signing(chat: Callable[..., Chat]) -
 
 
 async def test_not_wanting_to_sign_does_not_start_signing(chat: Callable[..., Chat]) -> None:
-    for text in ("je ne veux pas signer", "je veux signer mais c'est quoi le HDH", "I don't want to sign"):
+    for text in (
+        "je ne veux pas signer",
+        "je veux signer mais c'est quoi le HDH",
+        "I don't want to sign",
+        "Je voudrais signer la pétition contre la réforme des retraites",
+        "Can you also sign me up for the petition against facial recognition cameras at the Olympics?",
+    ):
         seen = await chat().say(text)
         assert "Mon nom" not in seen and "My name" not in seen
 
@@ -296,8 +302,8 @@ async def test_the_held_out_realistic_questions_reach_the_target() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Three more blind sets, used to find failure classes (not held out): today's figures are the floor."""
-    for name in ("realistic_dev.toml", "realistic_dev2.toml", "realistic_dev3.toml"):
+    """Four more blind sets, used to find failure classes (not held out): today's figures are the floor."""
+    for name in ("realistic_dev.toml", "realistic_dev2.toml", "realistic_dev3.toml", "realistic_dev4.toml"):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
