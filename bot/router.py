@@ -265,7 +265,9 @@ class Router:
         if chosen is not None:
             return self._step_choice(ctx, flow, d, step, chosen.payload)
         on_text = step.on_text
-        talk = self.services.answers.normaliser.smalltalk(text) is not None
+        normaliser = self.services.answers.normaliser
+        # "merci", "ok": small talk; emoji alone are a nod elsewhere, but typed for a name they are a name to refuse.
+        talk = normaliser.smalltalk(text) is not None and bool(normaliser.words(text))
         question = looks_like_question(text, words) or talk or self._request(text)
         if on_text is not None and not (step.questions and question):
             ctx.args = text
