@@ -166,6 +166,9 @@ class ConsoleTransport:
     async def is_chat_admin(self, chat: Chat, user_id: str) -> bool:
         return self.user.admin and user_id == self.user.id
 
+    def chat_link(self, start: str | None = None) -> str | None:
+        return None  # the console's chats are in this terminal: nothing to link to
+
     def _lines_of(self, reply: Reply) -> list[str]:
         lines = [render(reply.text)] if reply.text else []
         if reply.image is not None:

@@ -674,6 +674,9 @@ class MatrixTransport:
         if only and reply.choices:
             await self._remember_offer(sent.chat.id, sent.message_id, reply.choices)
 
+    def chat_link(self, start: str | None = None) -> str | None:
+        return None  # a private chat on Matrix starts with an invitation from the person, not a link
+
     async def is_chat_admin(self, chat: Chat, user_id: str) -> bool:
         """Power level 50 or more (moderators and admins) in a group; in a private chat, its one user."""
         room = self.client.rooms.get(chat.id)

@@ -17,6 +17,11 @@ TRANSPORT = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 
 
+def deep_link(username: str, start: str | None = None) -> str:
+    """Telegram's link to a private chat with a bot; `start` (at most 64 of A-Z a-z 0-9 _ -) reaches its /start."""
+    return f"https://t.me/{username}" + (f"?start={start}" if start else "")
+
+
 def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
     """One button per row: labels are sentences (FAQ questions), too long to sit side by side."""
     if not choices:
