@@ -94,7 +94,7 @@ from bot.markup import Rich, join
 from bot.router import Router
 from bot.transports.handled import HandledMarks
 from bot.transports.loops import stop_receiving
-from bot.transports.matrix_keys import HANDLED_KEY, OFFER_KEY, SESSION_KEY, SYNC_KEY
+from bot.transports.matrix_platform import HANDLED_KEY, NAME, OFFER_KEY, SESSION_KEY, SYNC_KEY
 from bot.transports.matrix_render import (
     chunks,
     message_content,
@@ -109,7 +109,7 @@ from storage.db import StorageError
 
 log = logging.getLogger(__name__)
 
-TRANSPORT = "matrix"
+TRANSPORT = NAME
 SYNC_TIMEOUT_MS = 30_000
 FIRST_SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 0}}}
 TIMELINE_LIMIT = 100  # events per room in one sync response; more are fetched page by page
@@ -161,7 +161,7 @@ class MatrixTransport:
         self._stopping = False
         self._clock = services.clock
         self._gate = RateGate(TRANSPORT, services.clock, services.metrics)
-        self._offers = Offers(services.kv, OFFER_KEY.replace("{room}", "{chat}"))
+        self._offers = Offers(services.kv, OFFER_KEY)
         self._handled = HandledMarks(services.kv, HANDLED_KEY.format(user=self.user_id))
         self._own_events: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._kinds: dict[str, ChatKind] = {}

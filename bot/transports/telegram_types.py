@@ -11,9 +11,10 @@ from telegram import User as TgUser
 from telegram.error import RetryAfter
 
 from bot.events import Chat, ChatKind, Choice, Sender
+from bot.transports.telegram_platform import NAME
 from bot.transports.telegram_render import checked_callback_data
 
-TRANSPORT = "telegram"
+TRANSPORT = NAME
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 
 
