@@ -32,6 +32,7 @@ from storage.contacts import ContactRepository
 from storage.db import Database
 from storage.dialogues import DialogueRepository
 from storage.kv import KeyValueRepository
+from storage.offers import OfferRepository
 from storage.preferences import PreferenceRepository
 from storage.signatures import SignatureRepository
 
@@ -86,6 +87,7 @@ async def build_bot(
             admins=settings.admin_ids | more_admins,
             signatures=signatures,
             contacts=ContactRepository(db),
+            offers=OfferRepository(db),
         )
         services.chat_events = SubscriptionChatEvents(services)
         services.outbox = Outbox(services)
@@ -240,7 +242,9 @@ def components(bot: Bot, console: ConsoleUser | None = None) -> list[Component]:
         # only: it must not become the audience of announcements meant for supporters, nor run
         # a second scheduler. Otherwise it is the platform, with the scheduler and the outbox.
         beside = bool(configured(PLATFORMS, services.settings))
-        found.append(ConsoleTransport(services, bot.router, console, kv=services.kv, receives_broadcasts=not beside))
+        found.append(
+            ConsoleTransport(services, bot.router, console, offers=services.offers, receives_broadcasts=not beside)
+        )
         if beside:
             return found
     else:

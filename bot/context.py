@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from storage.db import Database
     from storage.dialogues import Dialogue, DialogueRepository
     from storage.kv import KeyValueRepository
+    from storage.offers import OfferRepository
     from storage.preferences import PreferenceRepository
     from storage.signatures import SignatureRepository
 
@@ -57,6 +58,7 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)  # counters for /metrics (counts only, no ids)
     signatures: SignatureRepository | None = None  # the signing feature's repositories, built in build_bot
     contacts: ContactRepository | None = None
+    offers: OfferRepository | None = None  # the last choices shown where choices are numbered
 
     def commands_include(self, name: str) -> bool:
         return any(name in command.names for command in self.commands)

@@ -27,7 +27,6 @@ TITLE = "Matrix"
 # Where the transport keeps its state in the key-value table.
 SESSION_KEY = "matrix:session:{user}"  # the token and device of a password login
 SYNC_KEY = "matrix:next_batch:{user}"
-OFFER_KEY = "matrix:choices:{chat}"  # the last choices shown in a room
 HANDLED_KEY = "matrix:handled:{user}"
 
 
