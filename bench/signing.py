@@ -155,9 +155,9 @@ async def count_read(folder: Path, rows: int, repeat: int = 2_000) -> tuple[floa
     bare_ms = (time.perf_counter() - started) * 1000 / repeat
     sync.close()
 
-    from storage.db import Database
+    from storage.db import SqliteDatabase
 
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     repo = SignatureRepository(db)
     total = await repo.count()
     assert total >= rows, total

@@ -25,7 +25,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import load_content
 from storage.contacts import ContactRepository
-from storage.db import Database
+from storage.db import Database, open_database
 from storage.signatures import SignatureRepository, SignedName
 from storage.subscriptions import GROUPS, SubscriptionRepository
 
@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 @asynccontextmanager
 async def _database(settings: Settings) -> AsyncIterator[Database]:
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings.database_path, settings.postgres_url)
     try:
         yield db
     finally:
@@ -62,6 +62,9 @@ async def run(
     """Run one admin command; returns the process exit code."""
     out = out or sys.stdout
     command = args.admin_command
+    if command == "backup" and settings.postgres_url:
+        print(pg_dump_advice(settings.postgres_url, args.path), file=sys.stderr)
+        return 2
     if command == "backup" and args.path.exists():
         print(f"petition-bot: {args.path} already exists; choose a new file", file=sys.stderr)
         return 2
@@ -119,6 +122,17 @@ async def _export(db: Database, settings: Settings, fmt: str, output: Path | Non
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
         f.write(text)
     print(f"export written to {output}", file=out)
+
+
+def pg_dump_advice(url: str, path: Path) -> str:
+    """`admin backup` copies SQLite files; a PostgreSQL database is backed up by its own tool."""
+    from storage.postgres import describe
+
+    return (
+        "petition-bot: the database is PostgreSQL (DATABASE_URL): back it up with pg_dump, e.g.\n"
+        f"  pg_dump --format=custom --file={path} '{describe(url)}'\n"
+        "(the password from ~/.pgpass or PGPASSWORD; see docs/OPERATIONS.md, backups)"
+    )
 
 
 def _print_purge(report: retention.PurgeReport, out: TextIO) -> None:

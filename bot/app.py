@@ -23,7 +23,7 @@ from bot.router import Router
 from bot.transports.console import ConsoleTransport, ConsoleUser
 from handlers import build_routes
 from storage.contacts import ContactRepository
-from storage.db import Database
+from storage.db import open_database
 from storage.dialogues import DialogueRepository
 from storage.kv import KeyValueRepository
 from storage.preferences import PreferenceRepository
@@ -46,7 +46,7 @@ class Bot:
 async def build_bot(settings: Settings, clock: Clock | None = None) -> Bot:
     """Load content, open and migrate the database, build the index and the router."""
     content = load_content(settings.campaign_folder)
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings.database_path, settings.postgres_url)
     try:
         secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
         pseudonyms = Pseudonymizer(load_or_create_key(secret, settings.data_folder))

@@ -1,7 +1,11 @@
-"""The one SQLite connection, its pragmas, the transaction helper and migrations.
+"""The storage interface the repositories use, and its SQLite backend (the default).
 
-All SQLite-specific behaviour lives here so the repositories stay portable SQL.
-One connection serialised by an asyncio lock keeps the transports and the
+Repositories see only `Database` (`transaction()`, `read()`) and `Transaction`
+(`execute`, `executemany`, `fetchone`, `fetchall`), with portable SQL and `?`
+placeholders. `open_database` picks the backend: SQLite here, or PostgreSQL
+(`storage/postgres.py`) when `DATABASE_URL` is set.
+
+SQLite: one connection serialised by an asyncio lock keeps the transports and the
 scheduler from interleaving statements; `BEGIN IMMEDIATE` takes the write lock up
 front so a transaction never fails half-way on a lock upgrade.
 """
@@ -17,13 +21,19 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiosqlite
+
+if TYPE_CHECKING:
+    from storage.lease import Lease
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
+# Rows claimed by one instance are skipped by the others (PostgreSQL); SQLite has no row locks
+# and needs none: `BEGIN IMMEDIATE` already holds the whole database, so the clause is dropped.
+ROW_LOCKS = " FOR UPDATE SKIP LOCKED"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -63,7 +73,67 @@ def from_db_time(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
 
 
-class Transaction:
+class Row(Protocol):
+    """A result row: columns by name (`row["name"]`), as both backends give them."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+class Transaction(Protocol):
+    """Statements inside one transaction (or one read), with `?` placeholders."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; returns the number of rows changed."""
+        ...
+
+    async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Row]: ...
+
+
+class Database(Protocol):
+    """What the repositories and the process need from a backend; one repository method = one transaction."""
+
+    @property
+    def backend(self) -> str:
+        """ "sqlite" or "postgresql", for operators' messages (never for branching in repositories)."""
+        ...
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        """One atomic unit of work: committed on success, rolled back on any error."""
+        ...
+
+    def read(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        """Reads only."""
+        ...
+
+    def lease(self, name: str) -> Lease:
+        """The lock that elects one leader among the instances sharing this database."""
+        ...
+
+    async def connect(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def migrate(self) -> list[str]: ...
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy into a new file, safe while the bot runs (SQLite only: PostgreSQL has pg_dump)."""
+        ...
+
+
+async def open_database(path: Path, url: str = "", migrate: bool = True) -> Database:
+    """PostgreSQL when `url` (DATABASE_URL) is set, else the SQLite file at `path`."""
+    if url:
+        from storage.postgres import PostgresDatabase  # psycopg is imported only for PostgreSQL
+
+        return await PostgresDatabase.open(url, migrate=migrate)
+    return await SqliteDatabase.open(path, migrate=migrate)
+
+
+class SqliteTransaction:
     """Statements inside one `BEGIN IMMEDIATE … COMMIT`.
 
     Each statement costs exactly one hop to aiosqlite's thread (execute-and-fetch
@@ -82,15 +152,17 @@ class Transaction:
         await self._conn.executemany(sql, params)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        rows = await self._conn.execute_fetchall(sql, params)
+        rows = await self._conn.execute_fetchall(sql.replace(ROW_LOCKS, ""), params)
         return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
+        return list(await self._conn.execute_fetchall(sql.replace(ROW_LOCKS, ""), params))
 
 
-class Database:
+class SqliteDatabase:
     """Owns the connection; repositories borrow it through `transaction()` and `read()`."""
+
+    backend = "sqlite"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -98,7 +170,7 @@ class Database:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path, migrate: bool = True) -> Database:
+    async def open(cls, path: Path, migrate: bool = True) -> SqliteDatabase:
         db = cls(path)
         await db.connect()
         if migrate:
@@ -146,7 +218,7 @@ class Database:
             except sqlite3.Error as exc:
                 raise _translate(exc) from None
             try:
-                yield Transaction(conn)
+                yield SqliteTransaction(conn)
                 await conn.execute("COMMIT")
             except BaseException as exc:
                 with contextlib.suppress(sqlite3.Error):
@@ -155,12 +227,18 @@ class Database:
                     raise _translate(exc) from None
                 raise
 
+    def lease(self, name: str) -> Lease:
+        """One SQLite file serves one process: it always leads."""
+        from storage.lease import HeldLease
+
+        return HeldLease()
+
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[Transaction]:
         """Reads that need no write lock, serialised with writers on the one connection."""
         async with self._lock:
             try:
-                yield Transaction(self.conn)
+                yield SqliteTransaction(self.conn)
             except sqlite3.Error as exc:
                 raise _translate(exc) from None
 

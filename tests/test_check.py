@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.transports.matrix_keys import SESSION_KEY
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.kv import KeyValueRepository
 from tests.ops_helpers import (
     MATRIX_TOKEN,
@@ -117,7 +117,7 @@ async def test_once_logged_in_with_a_password_the_stored_session_is_enough(
 ) -> None:
     settings = good_settings(tmp_path, telegram, matrix, MATRIX_ACCESS_TOKEN="", MATRIX_DEVICE_ID="")
     db_path = tmp_path / "data" / "petition.sqlite3"
-    db = await Database.open(db_path)
+    db = await SqliteDatabase.open(db_path)
     session = {"homeserver": matrix.url, "device_id": "STORED", "access_token": MATRIX_TOKEN}
     await KeyValueRepository(db).set(SESSION_KEY.format(user=MATRIX_USER), json.dumps(session))
     await db.close()

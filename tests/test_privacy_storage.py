@@ -34,6 +34,7 @@ def raw_bytes(bot: Bot) -> bytes:
     return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
+@pytest.mark.sqlite_only
 async def test_the_raw_database_holds_no_platform_id_of_a_signer_without_news(
     chat: Callable[..., Chat], bot: Bot
 ) -> None:
@@ -116,6 +117,10 @@ async def test_the_counter_moves_only_with_real_inserts_and_deletes(bot: Bot) ->
     assert await repo.withdraw("p1", now) is None
     assert await repo.count() == 1
     assert [(d.signed, d.withdrawn) for d in await repo.per_day()] == [(2, 1)]
+
+
+@pytest.mark.sqlite_only
+async def test_reading_the_count_is_a_key_lookup(bot: Bot) -> None:
     async with bot.services.db.read() as tx:
         plan = await tx.fetchall("EXPLAIN QUERY PLAN SELECT value FROM counters WHERE name = ?", ("signatures",))
     assert all("SCAN" not in str(r["detail"]) for r in plan)  # a key lookup, never a table scan

@@ -3,6 +3,8 @@
 import sqlite3
 from collections.abc import Callable
 
+import pytest
+
 from bot.app import Bot
 from bot.transports.telegram_render import to_html
 from storage.db import StorageFull
@@ -89,6 +91,7 @@ async def test_withdrawal_by_someone_who_never_signed(chat: Callable[..., Chat],
     assert await rows(bot, "SELECT COUNT(*) FROM daily_counts") == [(0,)]
 
 
+@pytest.mark.sqlite_only
 async def test_a_database_locked_by_another_process_fails_cleanly_then_works(
     chat: Callable[..., Chat], bot: Bot
 ) -> None:
@@ -133,6 +136,7 @@ async def _fill(bot: Bot) -> int:
     return filled
 
 
+@pytest.mark.sqlite_only
 async def test_a_full_disk_during_signing_leaves_nothing_half_written(chat: Callable[..., Chat], bot: Bot) -> None:
     me = chat(id="10", name="Ana")
     await me.say("/signer")
