@@ -212,7 +212,7 @@ async def check_database(settings: Settings) -> Finding:
     url = settings.postgres_url
     path = describe_database(settings)
     try:
-        db = await open_database(settings.database_path, url)
+        db = await open_database(settings.database_path, url, migrate=False)
     except StorageError as exc:
         if url:  # the message already names DATABASE_URL without its password
             return Finding(
