@@ -129,22 +129,35 @@ class Component(Protocol):
 
 
 def components(bot: Bot) -> list[Component]:
-    """What `run` starts, in start order (stopped in reverse): transports first, then jobs."""
+    """What `run` starts, in start order (stopped in reverse): the leadership, transports, jobs, health.
+
+    Parts that must run in one instance only (`leader_only`: the scheduler and its
+    outbox, Telegram polling, the Matrix sync) run while this instance holds the lease.
+    """
     # Imported here, not at the top: the platform libraries and matplotlib take most of a
     # second to import, and the console chat needs none of them.
     from bot.health import HealthServer
+    from bot.leadership import LEASE_NAME, Leadership
     from bot.scheduler import Scheduler
     from bot.transports.matrix import MatrixTransport
     from bot.transports.telegram import TelegramTransport
 
-    found: list[Component] = []
+    # First: it decides whether this instance leads, which the leader-only parts below ask.
+    leadership = Leadership(bot.services.db.lease(LEASE_NAME))
+    platforms: list[Component] = []
     # Each platform adds itself here when configured (Telegram, Matrix), then the scheduler.
     if bot.services.settings.telegram_enabled:
-        found.append(TelegramTransport(bot.services, bot.router))
+        platforms.append(TelegramTransport(bot.services, bot.router))
     if bot.services.settings.matrix_enabled:
-        found.append(MatrixTransport(bot.services, bot.router))
+        platforms.append(MatrixTransport(bot.services, bot.router))
+    # Broadcast audiences cover every platform served, even one whose receiver runs on the leader.
+    bot.services.platforms = {p.name for p in platforms}
+    jobs: list[Component] = []
     if bot.services.outbox is not None:
-        found.append(Scheduler(bot.services, bot.services.outbox))
+        jobs.append(Scheduler(bot.services, bot.services.outbox))
+    found: list[Component] = [leadership]
+    for part in platforms + jobs:
+        found.append(leadership.only(part) if getattr(part, "leader_only", False) else part)
     if bot.services.settings.health_port is not None:
         found.append(HealthServer(bot.services, list(found)))  # last: it reports on the others
     return found

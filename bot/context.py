@@ -51,6 +51,7 @@ class Services:
     counts: Counts
     admins: frozenset[tuple[str, str]] = frozenset()
     outbounds: dict[str, Outbound] = field(default_factory=dict)  # transport name -> its port, for jobs
+    platforms: set[str] = field(default_factory=set)  # every platform served, here or by the leader
     bot_links: dict[str, str] = field(default_factory=dict)  # transport -> link to a private chat
     commands: list[Command] = field(default_factory=list)  # set by the router, for /aide and menus
     chat_events: ChatEvents | None = None  # told by transports when a chat is gone or migrated

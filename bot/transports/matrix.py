@@ -150,6 +150,7 @@ class MatrixTransport:
     """The Matrix transport: the `Outbound` port for the core and a `Component` of the process."""
 
     name = TRANSPORT
+    leader_only = True  # one sync per account: only the leader instance runs it (bot/leadership.py)
 
     def __init__(
         self,

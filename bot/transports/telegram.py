@@ -208,6 +208,11 @@ class TelegramTransport:
             self._api = None
 
     @property
+    def leader_only(self) -> bool:
+        """Webhook calls may reach any instance; long polling must be done by one only (the leader)."""
+        return self._settings.telegram_mode != "webhook"
+
+    @property
     def api(self) -> Bot:
         if self._api is None:
             raise RuntimeError("the Telegram transport is not started")
