@@ -40,8 +40,10 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 
-from bot.content import Content
+from bot.content import ChatLexicon, Content
+from bot.lexicon import ChatNormaliser
 from bot.sanitize import fold
+from bot.spelling import MIN_TYPO_LENGTH, Speller
 
 _WORD = re.compile(r"\w+", re.U)
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]+\b")
@@ -101,7 +103,6 @@ talk talking speak speaking heard hear
 _STOPWORDS = frozenset(
     fold(w) for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN, *_EXTRA_FRENCH.split(), *_EXTRA_ENGLISH.split())
 )
-MIN_TYPO_LENGTH = 5
 CORRECTION_DISCOUNT = 0.25
 MIN_SYNONYM_STEM = 4
 MIN_TOPIC_LENGTH = 4
@@ -114,6 +115,11 @@ QUESTIONS_WEIGHT = 0.5  # all ways of asking together, so that words spread over
 MIN_COVERAGE = 0.5  # share of the question's topic words the content knows
 MIN_RELATIVE = 0.1  # best score over the best score each query term could earn
 RELATED_SHARE = 0.6  # "see also" entries score at least this share of the best
+CLOSE_SHARE = 0.75  # a runner-up this close to the best is a close call: the bot asks which one
+CONFIDENT_RELATIVE = 0.3  # below this share of the ceiling, the best is offered, not asserted
+SAME_LANGUAGE_SHARE = 0.9  # a language-neutral question gets the user's language unless it fits far worse
+SUGGEST_SHARE = 0.75  # suggestions after a decline score at least this share of the best
+CANDIDATES = 3  # at most this many "did you mean" choices
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,10 @@ class Answer:
     kind: str
     lang: str | None
     score: float
-    related: tuple[str, ...]
+    related: tuple[str, ...]  # "see also" entries
+    candidates: tuple[str, ...] = ()  # when not confident: the best and its close runners-up
+    confident: bool = True  # else the bot asks "did you mean" with `candidates`
+    relative: float = 1.0  # score over the most the question's terms could earn
 
 
 def documents(content: Content) -> list[Document]:
@@ -147,7 +156,7 @@ def documents(content: Content) -> list[Document]:
     docs += [Document(x.id, "demand", None, (), x.text) for x in p.demands]
     for c in p.chronology:
         docs.append(Document(c.id, "chronology", "fr", (), f"{c.date} {c.text}"))
-        docs.append(Document(c.id, "chronology", "en", (), f"{c.sort_key[:4]} {c.text_en}"))
+        docs.append(Document(c.id, "chronology", "en", (), f"{c.date_in('en')} {c.text_en}"))
     return docs
 
 
@@ -173,7 +182,8 @@ class Analyzer:
     words are tokens shared by both languages.
     """
 
-    def __init__(self, synonyms: Iterable[Iterable[str]]) -> None:
+    def __init__(self, synonyms: Iterable[Iterable[str]], fillers: Iterable[str] = ()) -> None:
+        self._ignored = _STOPWORDS | {fold(f) for f in fillers}
         self._stemmers = {"fr": Stemmer.Stemmer("french"), "en": Stemmer.Stemmer("english")}
         phrases: dict[str, str] = dict(_QUESTION_PHRASES)
         self._word_synonyms: dict[str, str] = {}
@@ -235,7 +245,7 @@ class Analyzer:
             if w in _QUESTION_TOKENS:
                 if questions:
                     out.append(w)
-            elif w not in _STOPWORDS and (len(w) > 1 or w.isdigit()):
+            elif w not in self._ignored and (len(w) > 1 or w.isdigit()):
                 out.append(w)
         return out
 
@@ -283,6 +293,8 @@ class AnswerIndex:
         analyzer: Analyzer,
         min_coverage: float = MIN_COVERAGE,
         min_relative: float = MIN_RELATIVE,
+        commands: Iterable[str] = (),
+        normaliser: ChatNormaliser | None = None,
     ) -> None:
         self.docs = docs
         self.analyzer = analyzer
@@ -329,23 +341,36 @@ class AnswerIndex:
             for text in (*d.questions, d.text):
                 frequency.update(analyzer.surface(text).split())
         frequency.update(analyzer.synonym_words)
-        for word in [w for w in frequency if len(w) < MIN_TYPO_LENGTH - 1 or w in _STOPWORDS]:
+        for word in [w for w in frequency if w in _STOPWORDS]:
             del frequency[word]  # "world" is not a typo of "would"
-        self._frequency = frequency
-        self._deletions: dict[str, list[str]] = {}
-        for word in frequency:
-            for variant in _deletions(word):
-                self._deletions.setdefault(variant, []).append(word)
-        self._fixed: dict[str, str] = {}
+        self.speller = Speller(frequency, commands)
+        self.normaliser = normaliser or ChatNormaliser(ChatLexicon({}, (), ()), analyzer.surface)
+        # Each way of asking as the set of terms a question asked exactly so has (both stems of each word).
+        self._exact: dict[frozenset[str], str] = {}
+        for d in docs:
+            for asked in d.questions:
+                stems = (t for w in analyzer.tokens(self.words(asked)) for t in analyzer.stems(w))
+                self._exact.setdefault(frozenset(t for t in stems if t in self.vocabulary), d.id)
 
     @classmethod
     def build(
-        cls, content: Content, min_coverage: float = MIN_COVERAGE, min_relative: float = MIN_RELATIVE
+        cls,
+        content: Content,
+        min_coverage: float = MIN_COVERAGE,
+        min_relative: float = MIN_RELATIVE,
+        commands: Iterable[str] = (),
     ) -> AnswerIndex:
-        return cls(documents(content), Analyzer(content.campaign.synonyms), min_coverage, min_relative)
+        """`commands`: command names, never the target of a typo correction."""
+        analyzer = Analyzer(content.campaign.synonyms, content.chat.fillers)
+        normaliser = ChatNormaliser(content.chat, analyzer.surface)
+        return cls(documents(content), analyzer, min_coverage, min_relative, commands, normaliser)
+
+    def words(self, question: str) -> list[str]:
+        """The question's folded words, chat forms replaced by standard ones."""
+        return self.normaliser.replace(self.analyzer.surface(question).split())
 
     def query(self, question: str) -> QueryTerms:
-        surface = self.analyzer.surface(question).split()
+        surface = self.words(question)
         lang = _language(surface)
         fixed = [self._fix(w) for w in surface]
         corrections = sum(a != b for a, b in zip(surface, fixed, strict=True))
@@ -390,20 +415,10 @@ class AnswerIndex:
         return info
 
     def _fix(self, word: str) -> str:
-        """The word, or the content word it is most likely a typo of."""
-        fixed = self._fixed.get(word)
-        if fixed is None:
-            fixed = word
-            if (
-                len(word) >= MIN_TYPO_LENGTH
-                and word not in self._frequency
-                and word not in _STOPWORDS
-                and not any(s in self.vocabulary for s in self.analyzer.stems(word))
-            ):
-                fixed = self._correct(word) or word
-            if len(self._fixed) < 20_000:
-                self._fixed[word] = fixed
-        return fixed
+        """The word, or the content word it is most likely a typo of (see bot/spelling.py)."""
+        if len(word) < MIN_TYPO_LENGTH or word in _STOPWORDS:
+            return word
+        return self.speller.correct(word)
 
     def in_scope(self, q: QueryTerms) -> bool:
         """Enough of the question is known: one known word next to as many unknown ones is a coin toss."""
@@ -412,19 +427,33 @@ class AnswerIndex:
         coverage = q.known_words / max(q.topic_words, 1)
         return coverage > self.min_coverage or (coverage == self.min_coverage and q.known_words >= 2)
 
+    def suggest(self, question: str, limit: int = CANDIDATES) -> list[str]:
+        """For a question the index declines: the passages closest to its known words, best first."""
+        q = self.query(question)
+        if not q.terms:
+            return []
+        scores = self.scores(q.terms, q.ids)
+        best = float(scores.max())
+        if best <= 0:
+            return []
+        found: list[str] = []
+        for i in np.argsort(-scores).tolist():
+            if scores[i] < best * SUGGEST_SHARE or len(found) == limit:
+                break
+            if self._doc_ids[i] not in found:
+                found.append(self._doc_ids[i])
+        return found
+
+    def language(self, question: str) -> str | None:
+        """ "fr" or "en" when the question's small words tell it."""
+        return _language(self.words(question))
+
+    def mentions_campaign(self, question: str) -> bool:
+        """Some word of the question is a word of the content (after typo correction)."""
+        return self.query(question).known_words > 0
+
     def query_terms(self, question: str) -> list[str]:
         return self.query(question).terms
-
-    def _correct(self, word: str) -> str | None:
-        """The most frequent content word one insertion, deletion, substitution or transposition away."""
-        candidates: set[str] = set(self._deletions.get(word, ()))  # the user left a letter out
-        for variant in _deletions(word):
-            if variant in self._frequency:  # the user typed one letter too many
-                candidates.add(variant)
-            candidates.update(c for c in self._deletions.get(variant, ()) if _one_edit(word, c))
-        if not candidates:
-            return None
-        return max(sorted(candidates), key=lambda c: self._frequency[c])
 
     def scores(self, terms: Sequence[str], ids: Sequence[int] | None = None) -> np.ndarray:
         """One score per document: best way of asking, plus shares of the body and of all ways of asking."""
@@ -439,29 +468,45 @@ class AnswerIndex:
         total[: len(self._starts)] += best_asked
         return total
 
-    def ask(self, question: str, related: int = 3) -> Answer | None:
+    def ask(self, question: str, related: int = 3, prefer: str | None = None) -> Answer | None:
+        """The best passage, how sure the index is of it, and the close runners-up; None to decline.
+
+        `prefer`: the user's language, for a question whose words do not tell one ("Microsoft ?").
+        """
         q = self.query(question)
         if not self.in_scope(q):
             return None
         scores = self.scores(q.terms, q.ids)
         best_index = int(scores.argmax())
+        # Asked exactly as one of an entry's ways of asking: that entry, whatever else scores.
+        exact = self._exact.get(frozenset(q.terms))
+        if exact is not None:
+            best_index = self._siblings.get((exact, q.lang or prefer or "fr"), best_index)
         best_score = float(scores[best_index])
         if best_score < self.min_relative * q.ceiling:
             return None
         best = self.docs[best_index]
-        if q.lang is not None and best.lang not in (None, q.lang):
+        wanted = q.lang or prefer
+        if wanted is not None and best.lang not in (None, wanted):
             # Same entry, in the language the question was asked in: the words it shares with both
             # versions ("CNIL", "Microsoft") must not make an English question get a French answer.
-            best = self.docs[self._siblings.get((best.id, q.lang), best_index)]
-        near = np.flatnonzero(scores >= best_score * RELATED_SHARE)
-        others: list[str] = []
+            sibling = self._siblings.get((best.id, wanted), best_index)
+            if q.lang is not None or scores[sibling] >= best_score * SAME_LANGUAGE_SHARE:
+                best = self.docs[sibling]
+        near = np.flatnonzero(scores >= best_score * min(RELATED_SHARE, CLOSE_SHARE))
+        ranked: list[tuple[str, float]] = []
         for i in near[np.argsort(-scores[near])].tolist():
             doc_id = self._doc_ids[i]
-            if doc_id != best.id and doc_id not in others:
-                others.append(doc_id)
-                if len(others) == related:
-                    break
-        return Answer(best.id, best.kind, best.lang, best_score, tuple(others))
+            if doc_id != best.id and all(doc_id != r for r, _ in ranked):
+                ranked.append((doc_id, float(scores[i])))
+        others = tuple(r for r, s in ranked if s >= best_score * RELATED_SHARE)[:related]
+        close = tuple(r for r, s in ranked if s >= best_score * CLOSE_SHARE)[: CANDIDATES - 1]
+        relative = best_score / q.ceiling if q.ceiling else 0.0
+        # Asked exactly as one of the entry's ways of asking: no doubt left.
+        confident = exact == best.id or (not close and relative >= CONFIDENT_RELATIVE)
+        if not confident and not close:
+            close = others[: CANDIDATES - 1]
+        return Answer(best.id, best.kind, best.lang, best_score, others, (best.id, *close), confident, relative)
 
 
 # Small words that tell the question's language; words of both languages ("a", "on") tell nothing.
@@ -480,17 +525,3 @@ def _language(words: list[str]) -> str | None:
     if english > french:
         return "en"
     return None
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """Same length and one substitution or one adjacent transposition (other edits are found by deletion)."""
-    if len(a) != len(b):
-        return False
-    diff = [i for i in range(len(a)) if a[i] != b[i]]
-    if len(diff) == 1:
-        return True
-    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
-
-
-def _deletions(term: str) -> set[str]:
-    return {term[:i] + term[i + 1 :] for i in range(len(term))}

@@ -52,13 +52,14 @@ async def build_bot(settings: Settings, clock: Clock | None = None) -> Bot:
         pseudonyms = Pseudonymizer(load_or_create_key(secret, settings.data_folder))
         kv = KeyValueRepository(db)
         signatures = SignatureRepository(db, settings.zone)
+        routes = build_routes()
         services = Services(
             settings=settings,
             content=content,
             db=db,
             clock=clock or SystemClock(),
             pseudonyms=pseudonyms,
-            answers=AnswerIndex.build(content),
+            answers=AnswerIndex.build(content, commands=(n for c in routes.commands for n in c.names)),
             kv=kv,
             dialogues=DialogueRepository(db),
             preferences=PreferenceRepository(db),
@@ -69,7 +70,7 @@ async def build_bot(settings: Settings, clock: Clock | None = None) -> Bot:
         )
         services.chat_events = SubscriptionChatEvents(services)
         services.outbox = Outbox(services)
-        router = Router(build_routes(), services)
+        router = Router(routes, services)
     except BaseException:
         await db.close()
         raise

@@ -53,6 +53,13 @@ class ChronologyEntry:
     sort_key: str  # ISO-like, for ordering ("2023-11")
     text: str
     text_en: str
+    dates: Mapping[str, str] = field(default_factory=dict)  # language -> date as shown ("November 2023")
+
+    def date_in(self, lang: str) -> str:
+        return self.dates.get(lang, self.date)
+
+    def text_in(self, lang: str) -> str:
+        return {"fr": self.text, "en": self.text_en}.get(lang, self.text)
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class Petition:
     chronology_title: str
     chronology: tuple[ChronologyEntry, ...]
     summary_en: str
+    chronology_titles: Mapping[str, str] = field(default_factory=dict)  # language -> title
 
     def passage(self, passage_id: str) -> str | None:
         """The human-readable name of a cited passage ("§3", "demande 1", "chronologie 2019")."""
@@ -90,6 +98,8 @@ class FaqEntry:
     question: Mapping[str, str]
     paraphrases: Mapping[str, tuple[str, ...]]
     answer: Mapping[str, str]
+    command: str | None = None  # answered by running this command (live figures, the full text...)
+    offer: str | None = None  # the answer ends with a choice running this command (e.g. "signer")
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,24 @@ class Campaign:
 
 
 @dataclass(frozen=True)
+class SmallTalk:
+    """Messages that are not questions ("bonjour", "merci", "what can you do"): phrases per language."""
+
+    id: str
+    phrases: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class ChatLexicon:
+    """How people write in chats, for question answering (`chat.toml`): data, so a campaign extends it."""
+
+    replacements: Mapping[str, str]  # chat form -> standard form ("c koi" -> "c'est quoi")
+    fillers: tuple[str, ...]  # words that say nothing about the topic ("franchement", "mdr")
+    smalltalk: tuple[SmallTalk, ...]  # in order of precedence
+    actions: tuple[SmallTalk, ...] = ()  # id: a command offered as a choice when a phrase is in a message
+
+
+@dataclass(frozen=True)
 class Content:
     folder: Path
     campaign: Campaign
@@ -122,6 +150,7 @@ class Content:
     topics: tuple[Topic, ...]
     faq: tuple[FaqEntry, ...]
     messages: Mapping[str, Mapping[str, str]] = field(repr=False)
+    chat: ChatLexicon = field(default_factory=lambda: ChatLexicon({}, (), ()))
 
     def template(self, lang: str, key: str) -> str:
         """A user-facing message template in the user's language (French when unknown)."""
@@ -241,6 +270,10 @@ def _load_petition(folder: Path) -> Petition:
             sort_key=r.get(t, "sort_key", str, w),
             text=r.get(t, "text", str, w),
             text_en=r.get(t, "text_en", str, w),
+            dates={
+                "fr": r.get(t, "date", str, w),
+                "en": r.get(t, "date_en", str, w) if "date_en" in t else r.get(t, "date", str, w),
+            },
         )
         for w, t in r.tables("chronology")
     )
@@ -259,6 +292,12 @@ def _load_petition(folder: Path) -> Petition:
         chronology_title=r.get(p, "chronology_title", str, "petition"),
         chronology=chronology,
         summary_en=r.get(p, "summary_en", str, "petition"),
+        chronology_titles={
+            "fr": r.get(p, "chronology_title", str, "petition"),
+            "en": r.get(p, "chronology_title_en", str, "petition")
+            if "chronology_title_en" in p
+            else r.get(p, "chronology_title", str, "petition"),
+        },
     )
 
 
@@ -289,10 +328,32 @@ def _load_faq(folder: Path, petition: Petition) -> tuple[tuple[Topic, ...], tupl
                 question={lang: r.get(t, f"question_{lang}", str, w) for lang in LANGUAGES},
                 paraphrases={lang: r.strings(t, f"paraphrases_{lang}", w) for lang in LANGUAGES},
                 answer={lang: r.get(t, f"answer_{lang}", str, w) for lang in LANGUAGES},
+                command=r.get(t, "command", str, w) if "command" in t else None,
+                offer=r.get(t, "offer", str, w) if "offer" in t else None,
             )
         )
     _unique(r.path, "faq", [e.id for e in entries])
     return tuple(topics), tuple(entries)
+
+
+def _load_chat(folder: Path) -> ChatLexicon:
+    """`chat.toml`: optional; without it questions are read as written."""
+    path = folder / "chat.toml"
+    if not path.exists():
+        return ChatLexicon({}, (), ())
+    r = _Reader(path)
+    table = r.get(r.data, "replacements", dict)
+    replacements = {key: r.get(table, key, str, "replacements") for key in table}
+    smalltalk = []
+    for w, t in r.tables("smalltalk"):
+        phrases = {lang: r.strings(t, f"phrases_{lang}", w) for lang in LANGUAGES}
+        smalltalk.append(SmallTalk(r.get(t, "id", str, w), phrases))
+    _unique(r.path, "smalltalk", [x.id for x in smalltalk])
+    actions = []
+    for w, t in r.tables("action") if "action" in r.data else ():
+        phrases = {lang: r.strings(t, f"phrases_{lang}", w) for lang in LANGUAGES}
+        actions.append(SmallTalk(r.get(t, "command", str, w), phrases))
+    return ChatLexicon(replacements, r.strings(r.data, "fillers"), tuple(smalltalk), tuple(actions))
 
 
 def _placeholders(template: str) -> set[str]:
@@ -348,4 +409,4 @@ def load_content(folder: Path, required_messages: frozenset[str] = frozenset()) 
     for key in sorted(required_messages):
         if key not in messages["fr"]:
             raise ContentError(folder / "messages", f"fr.{key}", "missing (the bot uses this message)")
-    return Content(folder, campaign, petition, topics, faq, messages)
+    return Content(folder, campaign, petition, topics, faq, messages, _load_chat(folder))

@@ -74,8 +74,9 @@ async def show_timeline(ctx: Context) -> None:
     """/chronologie: the dated facts of the petition, oldest first."""
     p = ctx.services.content.petition
     entries = sorted(p.chronology, key=lambda e: e.sort_key)
-    lines = [ctx.t("timeline_entry", date=e.date, text=e.text_en if ctx.lang == "en" else e.text) for e in entries]
-    await ctx.reply(join([ctx.t("timeline_title", title=p.chronology_title), join(lines, "\n\n")]))
+    lines = [ctx.t("timeline_entry", date=e.date_in(ctx.lang), text=e.text_in(ctx.lang)) for e in entries]
+    title = p.chronology_titles.get(ctx.lang, p.chronology_title)
+    await ctx.reply(join([ctx.t("timeline_title", title=title), join(lines, "\n\n")]))
 
 
 async def show_faq(ctx: Context) -> None:

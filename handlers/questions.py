@@ -1,4 +1,14 @@
-"""Free-text questions, answered only from the campaign content, with the passage they come from."""
+"""Free text: what a supporter types, answered from the campaign content only.
+
+In order: a command word or menu label typed alone ("compteur", "la pétition")
+runs that command; small talk ("bonjour", "merci", "tu sers à quoi ?") gets a
+short friendly reply; anything else is a question for the answer index, in three
+tiers: a confident match is answered with its source and "see also" choices, a
+close call asks "Vous voulez dire : …" with the candidates as choices, and an
+unknown question gets a short decline with the main actions. A FAQ entry may
+stand for a command (`command`: "how many signed" runs /compteur, so the figures
+are live) or end with an action (`offer`: "how do I sign" offers a Sign choice).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +16,15 @@ from bot.context import Context
 from bot.events import Choice
 from bot.markup import Rich, join, parse, plain
 from bot.router import MAX_QUESTION_CHARS
-from handlers.info import command_list
+from handlers.info import main_menu
+
+# The few main actions offered after small talk or a decline, never the whole command list.
+MAIN_ACTIONS = ("cmd:signer", "cmd:petition", "cmd:compteur", "cmd:faq")
+LABEL_LIMIT = 60  # characters of a choice label ("see also", "did you mean")
 
 
 def _title(ctx: Context, passage_id: str, lang: str) -> str:
-    """A short label for a passage, used on "see also" choices."""
+    """A short label for a passage, used on "see also" and "did you mean" choices."""
     content = ctx.services.content
     entry = content.faq_entry(passage_id)
     if entry is not None:
@@ -18,7 +32,7 @@ def _title(ctx: Context, passage_id: str, lang: str) -> str:
     p = content.petition
     for c in p.chronology:
         if c.id == passage_id:
-            return f"{c.date} : {c.text_en if lang == 'en' else c.text}"
+            return f"{c.date_in(lang)} : {c.text_in(lang)}"
     for d in p.demands:
         if d.id == passage_id:
             return d.short_en if lang == "en" else d.short_fr
@@ -28,8 +42,14 @@ def _title(ctx: Context, passage_id: str, lang: str) -> str:
     return passage_id
 
 
-def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def clip(text: str, limit: int = LABEL_LIMIT) -> str:
+    """`text` cut at a word boundary to fit `limit` characters, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def source_of(ctx: Context, passage_id: str, lang: str) -> Rich:
@@ -48,7 +68,7 @@ def source_of(ctx: Context, passage_id: str, lang: str) -> Rich:
             return s.template(lang, "source_demand", number=d.number)
     for c in p.chronology:
         if c.id == passage_id:
-            return s.template(lang, "source_chronology", date=c.date)
+            return s.template(lang, "source_chronology", date=c.date_in(lang))
     return plain(passage_id)
 
 
@@ -60,7 +80,7 @@ def passage_text(ctx: Context, passage_id: str, lang: str) -> Rich:
         return parse(entry.answer[lang])
     for c in content.petition.chronology:
         if c.id == passage_id:
-            return _dated(ctx, c.date, c.text_en if lang == "en" else c.text, lang)
+            return ctx.services.template(lang, "timeline_entry", date=c.date_in(lang), text=c.text_in(lang))
     for d in content.petition.demands:
         if d.id == passage_id:
             return parse(f"{d.number}/ {d.text}")
@@ -68,29 +88,101 @@ def passage_text(ctx: Context, passage_id: str, lang: str) -> Rich:
     return parse(text) if text else plain(passage_id)
 
 
-def _dated(ctx: Context, date: str, text: str, lang: str) -> Rich:
-    return ctx.services.template(lang, "timeline_entry", date=date, text=text)
-
-
 def sources_line(ctx: Context, passage_id: str, lang: str) -> Rich:
+    """ "Source : …", each source named once (two chronology entries may share a date)."""
     entry = ctx.services.content.faq_entry(passage_id)
     sources = entry.sources if entry is not None else (passage_id,)
-    names = join((source_of(ctx, s, lang) for s in sources), " ; " if lang == "fr" else "; ")
-    return ctx.services.template(lang, "answer_source", source=names)
+    names: list[Rich] = []
+    for source in sources:
+        name = source_of(ctx, source, lang)
+        if all(name.plain != n.plain for n in names):
+            names.append(name)
+    separator = ctx.services.template(lang, "answer_sources_separator").plain
+    return ctx.services.template(lang, "answer_source", source=join(names, separator))
 
 
-async def answer_passage(ctx: Context, passage_id: str, lang: str, related: tuple[str, ...] = ()) -> None:
-    """Send one answer with its source and "see also" choices."""
+def _command_choice(ctx: Context, name: str) -> Choice:
+    """The main-menu choice that runs command `name` (its label in the user's language)."""
+    payload = f"cmd:{name}"
+    return next((c for c in main_menu(ctx) if c.payload == payload), Choice(f"/{name}", payload))
+
+
+def main_actions(ctx: Context) -> list[Choice]:
+    return [c for c in main_menu(ctx) if c.payload in MAIN_ACTIONS and ctx.services.commands_include(c.payload[4:])]
+
+
+async def _run_command(ctx: Context, name: str) -> bool:
+    command = next((c for c in ctx.services.commands if name in c.names and not c.admin), None)
+    if command is None:
+        return False
+    ctx.args = ""
+    await command.handler(ctx)
+    return True
+
+
+def _merge(first: list[Choice], then: list[Choice]) -> list[Choice]:
+    """`first`, then the choices of `then` that run something else."""
+    return first + [c for c in then if all(c.payload != f.payload for f in first)]
+
+
+async def answer_passage(
+    ctx: Context, passage_id: str, lang: str, related: tuple[str, ...] = (), offers: list[Choice] | None = None
+) -> None:
+    """Send one answer with its source and "see also" choices, or run the command the entry stands for."""
+    entry = ctx.services.content.faq_entry(passage_id)
+    ctx.lang = lang  # a command run for an English question answers in English
+    if entry is not None and entry.command is not None and await _run_command(ctx, entry.command):
+        return
     parts = [passage_text(ctx, passage_id, lang), sources_line(ctx, passage_id, lang)]
     # The choice carries the answer's language: a "see also" pressed after an English answer stays English.
-    choices = [Choice(_clip(_title(ctx, r, lang)), f"faq:{r}:{lang}") for r in related]
+    choices = [Choice(clip(_title(ctx, r, lang)), f"faq:{r}:{lang}") for r in related]
     if choices:
         parts.append(ctx.services.template(lang, "answer_related"))
-    await ctx.reply(join(parts), choices)
+    if entry is not None and entry.offer is not None:
+        choices.insert(0, _command_choice(ctx, entry.offer))
+    await ctx.reply(join(parts), _merge(offers or [], choices))
+
+
+def _typed_commands(ctx: Context) -> dict[str, tuple[str, str | None]]:
+    """Folded command names and main-menu labels (without their emoji) -> (command, language)."""
+    s = ctx.services
+    surface = s.answers.analyzer.surface
+    typed: dict[str, tuple[str, str | None]] = {}
+    for command in s.commands:
+        if command.admin or command.menu_key is None:
+            continue
+        for i, name in enumerate(command.names):
+            lang = None if len(set(command.names)) == 1 else ("fr", "en")[min(i, 1)]
+            typed.setdefault(surface(name), (command.names[0], lang))
+    for lang in ("fr", "en"):
+        original = ctx.lang
+        ctx.lang = lang
+        menu = main_menu(ctx)
+        ctx.lang = original
+        for choice in menu:
+            key = surface(choice.label)
+            name = choice.payload.partition(":")[2]
+            previous = typed.get(key)
+            typed[key] = (name, None if previous is not None and previous[1] != lang else lang)
+    return typed
+
+
+async def _typed_command(ctx: Context, text: str) -> bool:
+    """A message that is just a command word or a menu label ("compteur", "la pétition") runs it."""
+    words = ctx.services.answers.analyzer.surface(text).split()
+    while len(words) > 1 and words[0] in ("le", "la", "les", "the", "ma", "my"):
+        words = words[1:]
+    found = _typed_commands(ctx).get(" ".join(words))
+    if found is None:
+        return False
+    name, lang = found
+    if lang is not None:
+        ctx.lang = lang
+    return await _run_command(ctx, name)
 
 
 async def answer_question(ctx: Context) -> None:
-    """Free text: the best passage for the question, or an honest "I don't know"."""
+    """Free text (`ctx.args`): a command word, small talk, or a question answered in three tiers."""
     question = ctx.args.strip()
     if not question:
         await ctx.say("empty_message")
@@ -98,17 +190,39 @@ async def answer_question(ctx: Context) -> None:
     if len(question) > MAX_QUESTION_CHARS:
         await ctx.say("question_too_long", length=len(question), limit=MAX_QUESTION_CHARS)
         return
-    answer = ctx.services.answers.ask(question)
-    if answer is None:
-        await ctx.say("dont_know", commands=command_list(ctx))
+    if await _typed_command(ctx, question):
         return
-    # Answer in the language the question was asked in, when the match tells it.
-    lang = answer.lang or ctx.lang
-    await answer_passage(ctx, answer.id, lang, answer.related)
+    index = ctx.services.answers
+    talk = index.normaliser.smalltalk(question)
+    if talk is not None:
+        ctx.lang = talk.lang or ctx.lang
+        await ctx.say(f"smalltalk_{talk.id}", main_actions(ctx))
+        return
+    answer = index.ask(question, prefer=ctx.lang)
+    lang = (answer.lang if answer is not None else None) or index.language(question) or ctx.lang
+    ctx.lang = lang
+    # "je veux signer" anywhere in a message: the reply offers Sign, whatever else it says.
+    offers = [_command_choice(ctx, name) for name in index.normaliser.actions(question)]
+    if answer is None:
+        if offers:
+            await ctx.say("action_offer", offers)
+            return
+        if not index.mentions_campaign(question):
+            await ctx.say("decline_out_of_scope", main_actions(ctx))
+            return
+        # About the campaign, but not answered: say so, and offer the closest entries.
+        suggestions = [Choice(clip(_title(ctx, c, lang)), f"faq:{c}:{lang}") for c in index.suggest(question)]
+        await ctx.say("decline_not_in_petition", _merge(suggestions, main_actions(ctx)[:2]))
+        return
+    if answer.confident:
+        await answer_passage(ctx, answer.id, lang, answer.related, offers)
+        return
+    choices = [Choice(clip(_title(ctx, c, lang)), f"faq:{c}:{lang}") for c in answer.candidates]
+    await ctx.say("did_you_mean", _merge(offers, choices))
 
 
 async def faq_pressed(ctx: Context) -> None:
-    """A FAQ question or a "see also" choice was pressed ("faq:<id>" or "faq:<id>:<lang>")."""
+    """A FAQ question, "see also" or "did you mean" choice was pressed ("faq:<id>" or "faq:<id>:<lang>")."""
     passage_id, _, lang = ctx.args.partition(":")
     if lang not in ("fr", "en"):
         lang = ctx.lang

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bench.realistic import evaluate, load
 from bot.answers import AnswerIndex
 from bot.content import Content, load_content
 from tests.conftest import Chat
@@ -117,7 +118,7 @@ async def test_who_hosts_the_data_is_answered_with_microsoft_and_its_source(chat
 
 
 async def test_an_english_question_is_answered_in_english(chat: Callable[..., Chat]) -> None:
-    seen = await chat().say("when did the CNIL decide?")
+    seen = await chat().say("when was the CNIL decision published?")
     assert "published on 31 January 2024" in seen
     assert "Source: petition text, paragraph 2" in seen
     assert "Selon" not in seen
@@ -128,11 +129,12 @@ async def test_a_question_with_typos_is_understood(chat: Callable[..., Chat]) ->
     assert "Microsoft" in seen and "Source :" in seen
 
 
-async def test_an_out_of_scope_question_gets_i_dont_know_and_the_commands(chat: Callable[..., Chat]) -> None:
+async def test_an_out_of_scope_question_gets_a_short_decline_and_the_main_actions(chat: Callable[..., Chat]) -> None:
     seen = await chat().say("Quel temps fera-t-il demain à Lyon ?")
-    assert "Je ne sais pas répondre" in seen
-    assert "/aide" in seen and "/faq" in seen
-    assert "Source" not in seen
+    assert "Je ne sais pas répondre à cela" in seen
+    assert "✍️ Signer" in seen and "📜 La pétition" in seen and "🔢 Compteur" in seen
+    assert "/oublier" not in seen and "/mesdonnees" not in seen  # not the whole command list
+    assert "Source" not in seen and "Microsoft" not in seen
 
 
 async def test_a_see_also_choice_answers_that_entry(chat: Callable[..., Chat], content: Content) -> None:
@@ -154,3 +156,128 @@ async def test_a_see_also_choice_after_an_english_answer_answers_in_english(chat
     answer = await me.press(1)
     assert "Source: " in answer
     assert "Source :" not in answer
+
+
+# ------------------------------------------------------------------ tiers, chat language, intents
+
+
+async def test_an_sms_question_is_answered(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("c koi le hdh")
+    assert "plateforme HDH" in seen and "Source :" in seen
+
+
+async def test_filler_words_do_not_hide_a_question(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("franchement jsuis perdu mdr, ki heberge nos donnees de sante direct ?")
+    assert "Microsoft" in seen and "Source :" in seen
+
+
+async def test_a_greeting_gets_a_friendly_reply_with_the_main_actions(chat: Callable[..., Chat]) -> None:
+    me = chat()
+    for text in ("bonjour", "merci !", "😀"):
+        seen = await me.say(text)
+        assert "Je ne sais pas" not in seen and "ne dit rien" not in seen
+        assert "✍️ Signer" in seen
+    assert "Hello!" in await me.say("hi there")
+
+
+async def test_how_many_signed_gives_the_live_count(chat: Callable[..., Chat]) -> None:
+    me = chat()
+    assert "Prochain objectif" in await me.say("combien de personnes ont signé ?")
+    await me.say("/signer")
+    await me.say("Camille")
+    await me.press(1)
+    seen = await me.say("on en est à combien de signatures stp")
+    assert "18\u202f883 signatures au total" in seen, seen
+
+
+async def test_a_close_call_asks_did_you_mean_and_a_press_answers(chat: Callable[..., Chat]) -> None:
+    me = chat()
+    seen = await me.say("Microsoft ?")
+    assert "Vous voulez dire :" in seen and "[1] " in seen
+    assert "Source" not in seen
+    answer = await me.press(1)
+    assert "Source :" in answer
+
+
+async def test_an_english_answer_names_english_commands(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("how do I delete my data?")
+    assert "/forget" in seen and "/oublier" not in seen and "/retirer" not in seen
+
+
+async def test_asking_how_to_sign_offers_a_sign_choice(chat: Callable[..., Chat]) -> None:
+    me = chat()
+    seen = await me.say("jveux signer direct")
+    assert "✍️ Signer" in seen
+    assert "nom" in await me.press("1")
+
+
+async def test_a_command_word_typed_alone_runs_the_command(chat: Callable[..., Chat]) -> None:
+    me = chat()
+    assert "Prochain objectif" in await me.say("Compteur")
+    assert "SORTONS NOS DONNÉES" in await me.say("la pétition")
+    assert "Petite chronologie des faits" in await me.say("chronologie")
+
+
+async def test_the_english_timeline_is_english(chat: Callable[..., Chat]) -> None:
+    seen = await chat(language="en").say("/timeline")
+    assert "A short timeline of the facts" in seen and "November 2023" in seen
+    assert "Novembre" not in seen and "Décembre" not in seen
+
+
+async def test_a_word_of_the_dictionary_is_never_corrected_towards_a_command(index: AnswerIndex) -> None:
+    assert index.speller.correct("light") == "light"
+    assert index.speller.correct("oublie") == "oublie"
+    assert index.speller.correct("microsft") == "microsoft"
+
+
+async def test_sources_are_listed_once_and_labels_cut_at_a_word(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("Qu'a promis le ministre de la Santé en 2020 ?")
+    assert seen.count("« 2020 »") <= 1
+    for line in seen.splitlines():
+        if line.startswith("[") and line.endswith("…"):
+            assert line[-2] != " "
+
+
+# ------------------------------------------------------------------ content and the realistic sets
+
+
+def test_each_paraphrase_belongs_to_one_entry_and_retrieves_it(content: Content, index: AnswerIndex) -> None:
+    """A way of asking shared by two entries, or answered by another entry, sends people to the wrong answer."""
+    owner: dict[str, str] = {}
+    wrong = []
+    for entry in content.faq:
+        for lang in ("fr", "en"):
+            for asked in (entry.question[lang], *entry.paraphrases[lang]):
+                key = " ".join(index.words(asked))
+                assert owner.setdefault(key, entry.id) == entry.id, f"{asked!r}: {owner[key]} and {entry.id}"
+                answer = index.ask(asked)
+                if answer is None or answer.id != entry.id:
+                    wrong.append(f"{entry.id}: {asked!r} -> {answer.id if answer else None}")
+    assert wrong == []
+
+
+def test_the_realistic_sets_are_realistic() -> None:
+    for name in ("realistic_tune.toml", "realistic_holdout.toml"):
+        questions = load(name)
+        assert len(questions) >= 100
+        assert sum(q["lang"] == "en" for q in questions) >= 0.3 * len(questions)
+        assert sum(q["expect"] == "decline" for q in questions) >= 0.15 * len(questions)
+
+
+async def test_the_held_out_realistic_questions_do_not_regress() -> None:
+    """Questions nobody tuned on, judged on the bot's real replies (bench/realistic.py); floor of today's figure."""
+    report = await evaluate(load("realistic_holdout.toml"))
+    assert report.accuracy >= 0.72, "\n".join(report.lines())
+    declines = [v for v in report.verdicts if v.question["expect"] == "decline"]
+    assert all(v.outcome != "wrong-confident" or v.question["expect"] != "smalltalk" for v in report.verdicts)
+    assert declines
+
+
+@pytest.mark.xfail(reason="issue 10 target not reached: held-out accuracy is about 76% (see the lead's report)")
+async def test_the_held_out_realistic_questions_reach_the_target() -> None:
+    """Issue 10's target: 90% right directly or with one press; French and English each 85%; every decline."""
+    report = await evaluate(load("realistic_holdout.toml"))
+    summary = "\n".join(report.lines())
+    assert report.accuracy >= 0.90, summary
+    assert report.accuracy_of("fr") >= 0.85 and report.accuracy_of("en") >= 0.85, summary
+    assert all(v.right for v in report.verdicts if v.question["expect"] in ("decline", "smalltalk")), summary

@@ -23,8 +23,11 @@ async def test_control_and_invisible_characters_are_ignored(chat: Callable[..., 
 
 
 async def test_html_and_markdown_in_a_question_are_not_echoed_as_markup(chat: Callable[..., Chat]) -> None:
-    seen = await chat().say("<b>**qui</b>** héberge [les données](javascript:alert(1)) de santé ?")
+    me = chat()
+    seen = await me.say("<b>**qui</b>** héberge [les données](javascript:alert(1)) de santé ?")
     assert "javascript" not in seen
+    if "Vous voulez dire" in seen:  # the unknown words make it a close call: the first choice answers
+        seen = await me.press(1)
     assert "Microsoft" in seen
 
 
