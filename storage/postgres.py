@@ -65,10 +65,11 @@ def placeholders(sql: str) -> str:
     return "'".join(parts)
 
 
-_IDENTITY = re.compile(r"^(\s+\w+\s+)INTEGER\s+PRIMARY\s+KEY\b", re.M)
-_INTEGER = re.compile(r"^(\s+\w+\s+)INTEGER\b", re.M)
-_TEXT = re.compile(r"^(\s+\w+\s+)TEXT\b", re.M)
-_BLOB = re.compile(r"^(\s+\w+\s+)BLOB\b", re.M)
+_COLUMN = r"(^\s+\w+\s+|\bADD\s+COLUMN\s+\w+\s+)"  # a column definition: one per line, or ALTER TABLE's
+_IDENTITY = re.compile(_COLUMN + r"INTEGER\s+PRIMARY\s+KEY\b", re.M | re.I)
+_INTEGER = re.compile(_COLUMN + r"INTEGER\b", re.M | re.I)
+_TEXT = re.compile(_COLUMN + r"TEXT\b", re.M | re.I)
+_BLOB = re.compile(_COLUMN + r"BLOB\b", re.M | re.I)
 
 
 def migration_ddl(statement: str) -> str:
@@ -297,6 +298,13 @@ class PostgresDatabase:
             applied.append(name)
             log.info("migration applied: %s", name)
         return applied
+
+
+async def reset_identity_in(tx: Transaction, table: str) -> None:
+    """After rows were copied in with their ids, the next id the database assigns follows them."""
+    await tx.execute(
+        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}"  # noqa: S608
+    )
 
 
 async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
