@@ -44,6 +44,7 @@ async def purge(db: Database, campaign: Campaign, now: dt.datetime, dry_run: boo
         return PurgeReport(when, True, True, rows)
     async with db.transaction() as tx:
         rows = await erase_personal_in(tx)
+    await db.wipe_erased()
     log.info(
         "retention purge signatures=%d contacts=%d dialogues=%d preferences=%d deliveries=%d",
         rows.signatures,

@@ -196,6 +196,8 @@ class ForgetFlow(_ConfirmedRight):
                         await forget_private_deliveries_in(tx, transport, chat_id)
                     contact = await forget_contact_in(tx, ctx.user_key)
                     language = await forget_preferences(tx, ctx.user_key)
+            if finished:
+                await ctx.services.db.wipe_erased()
         except StorageError as exc:
             log.warning("erasure not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
             await ctx.say("rights_failed")

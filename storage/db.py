@@ -123,6 +123,10 @@ class Database(Protocol):
         """A consistent copy into a new file, safe while the bot runs (SQLite only: PostgreSQL has pg_dump)."""
         ...
 
+    async def wipe_erased(self) -> None:
+        """After an erasure (/oublier, the retention purge): the deleted rows leave the database's tables."""
+        ...
+
 
 async def open_database(path: Path, url: str = "", migrate: bool = True) -> Database:
     """PostgreSQL when `url` (DATABASE_URL) is set, else the SQLite file at `path`."""
@@ -226,6 +230,10 @@ class SqliteDatabase:
                 if isinstance(exc, sqlite3.Error):
                     raise _translate(exc) from None
                 raise
+
+    async def wipe_erased(self) -> None:
+        """Nothing to do: `secure_delete` overwrote the deleted rows in the transaction itself."""
+        return None
 
     def lease(self, name: str) -> Lease:
         """One SQLite file serves one process: it always leads."""
