@@ -234,8 +234,7 @@ class PostgresDatabase:
                 "connect_timeout": CONNECT_TIMEOUT_SECONDS,
                 **KEEPALIVE,
             },
-            configure=_configure,
-            check=AsyncConnectionPool.check_connection,
+            configure=_configure,  # no `check` on each borrow: one round trip more per transaction
         )
         try:
             await pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
