@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from storage.count_history import CountHistoryRepository
+from bot.arguments import ArgumentError, parse_count
+from bot.counts import set_official_in, totals_in
+from storage.count_history import add_in
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -26,7 +28,6 @@ TIMEOUT_SECONDS = 10.0
 MAX_PAGE_BYTES = 2_000_000
 MAX_DROP = 0.10  # a published count never falls by more than 10 %: a misread page
 MAX_RISE = 2.0  # nor doubles between two polls (a "10×" value is a parsing accident)
-_GROUPED = re.compile(r"^\d{1,3}(?:[ .,\u00a0\u202f']\d{3})+$")
 
 
 class CountSourceError(Exception):
@@ -34,13 +35,12 @@ class CountSourceError(Exception):
 
 
 def parse_number(text: str) -> int:
-    """ "18 882", "18.882", "18,882", "18\u202f882" or "18882" → 18882; anything else is refused."""
-    cleaned = text.strip().strip(".,").strip()
-    if cleaned.isdigit():
-        return int(cleaned)
-    if _GROUPED.match(cleaned):
-        return int(re.sub(r"\D", "", cleaned))
-    raise CountSourceError("the matched text is not a whole number")
+    """ "18 882", "18.882", "18,882", "18\u202f882" or "18882" → 18882 (ASCII digits); anything else is refused."""
+    try:
+        # The page's pattern may catch the punctuation or space that follows the number.
+        return parse_count(text.strip().strip(".,").strip())
+    except ArgumentError:
+        raise CountSourceError("the matched text is not a whole number in range") from None
 
 
 def extract_count(page: str, pattern: str) -> int:
@@ -106,12 +106,15 @@ async def poll_count(services: Services, wait_seconds: float = TIMEOUT_SECONDS) 
 
 
 async def set_official_count(services: Services, value: int, source: str) -> None:
-    """Store the official count and keep the change in the history (for the digest's chart)."""
+    """Store the official count and its point in the history (for the digest's chart), together."""
     now = services.clock.now()
-    await services.counts.set_official(value, now)
-    await record_count(services, source)
+    async with services.db.transaction() as tx:
+        await set_official_in(tx, value, now)
+        totals = await totals_in(tx, services.content)
+        await add_in(tx, now, totals.official, totals.bot, source)
 
 
 async def record_count(services: Services, source: str) -> bool:
-    totals = await services.counts.totals()
-    return await CountHistoryRepository(services.db).add(services.clock.now(), totals.official, totals.bot, source)
+    async with services.db.transaction() as tx:
+        totals = await totals_in(tx, services.content)
+        return await add_in(tx, services.clock.now(), totals.official, totals.bot, source)

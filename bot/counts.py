@@ -7,7 +7,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.content import Campaign, Content
+from storage import kv
+from storage.db import Transaction
 from storage.kv import KeyValueRepository
+from storage.signatures import count_in
 
 OFFICIAL_KEY = "count.official"
 OFFICIAL_AT_KEY = "count.official_at"
@@ -47,14 +50,30 @@ class Counts:
     async def totals(self) -> Totals:
         official = await self._kv.get(OFFICIAL_KEY)
         official_at = await self._kv.get(OFFICIAL_AT_KEY)
-        petition = self._content.petition
         bot = await self._bot_signatures() if self._bot_signatures else 0
-        return Totals(
-            official=int(official) if official else petition.published_count,
-            official_at=dt.date.fromisoformat(official_at[:10]) if official_at else petition.published_count_date,
-            bot=bot,
-        )
+        return _totals(self._content, official, official_at, bot)
 
     async def set_official(self, value: int, at: dt.datetime) -> None:
-        await self._kv.set(OFFICIAL_KEY, str(value))
-        await self._kv.set(OFFICIAL_AT_KEY, at.isoformat())
+        async with self._kv.db.transaction() as tx:
+            await set_official_in(tx, value, at)
+
+
+def _totals(content: Content, official: str | None, official_at: str | None, bot: int) -> Totals:
+    petition = content.petition
+    return Totals(
+        official=int(official) if official else petition.published_count,
+        official_at=dt.date.fromisoformat(official_at[:10]) if official_at else petition.published_count_date,
+        bot=bot,
+    )
+
+
+async def totals_in(tx: Transaction, content: Content) -> Totals:
+    """The totals as the caller's transaction sees them (to change the count and record it together)."""
+    official = await kv.get_in(tx, OFFICIAL_KEY)
+    official_at = await kv.get_in(tx, OFFICIAL_AT_KEY)
+    return _totals(content, official, official_at, await count_in(tx))
+
+
+async def set_official_in(tx: Transaction, value: int, at: dt.datetime) -> None:
+    await kv.set_in(tx, OFFICIAL_KEY, str(value), at)
+    await kv.set_in(tx, OFFICIAL_AT_KEY, at.isoformat(), at)

@@ -10,9 +10,8 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
-from bot import broadcast, charts
+from bot import broadcast, charts, milestones
 from bot.counts import next_goal
-from bot.milestones import milestones_up_to
 from storage import broadcasts as store
 from storage.count_history import CountHistoryRepository
 from storage.subscriptions import DAILY, GROUPS
@@ -39,7 +38,7 @@ async def send_digest(services: Services) -> int | None:
     campaign = services.content.campaign
     points = [(p.recorded_at, p.total) for p in since] + [(now, totals.total)]
     goal = next_goal(campaign, totals.total)
-    marks = [*milestones_up_to(campaign, goal)]
+    marks = milestones.between(campaign, min(total for _, total in points) * 9 // 10, goal)
     lang = services.settings.default_language
     labels = charts.ChartLabels(
         title=services.template(lang, "chart_title").plain,

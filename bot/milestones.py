@@ -1,24 +1,33 @@
-"""Milestone announcements: each milestone announced once, ever.
+"""Milestone announcements: each milestone announced once, ever, and never more than the highest crossed.
 
-The milestone's row is inserted in the same transaction that enqueues its
-announcement, with the milestone as primary key: a restart, a second instance of
-the job or a count that dips and rises again can never announce it twice. When
-several milestones are crossed at once, the highest is announced and the lower
-ones are recorded as passed. During quiet hours the deliveries are queued for the
-end of the quiet window.
+What to announce is computed, not stored step by step: the highest milestone the
+total has reached (from the campaign's list, then every `step_after`), compared
+with the highest milestone announced so far. Crossing several at once announces
+the highest once; a count that dips and rises again announces nothing. The
+milestone's row is written in the transaction that enqueues its announcement, with
+a compare-and-set, so a restart or a second instance can never announce it twice.
+
+The one exception is an admin's correction: when `/compteur_officiel` sets the
+count below milestones already announced, those are withdrawn (what was not sent
+yet is cancelled) and each is announced again when the count really reaches it.
+During quiet hours the deliveries are queued for the end of the quiet window.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 import zoneinfo
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot import broadcast
 from bot.content import Campaign
 from bot.counts import next_goal
 from storage import broadcasts as store
+from storage import outbox
+from storage.db import Transaction
 from storage.subscriptions import BOTH, MILESTONES
 
 if TYPE_CHECKING:
@@ -31,15 +40,80 @@ class _AlreadyAnnounced(Exception):
     """Another instance recorded this milestone first: this transaction must leave no trace."""
 
 
-def milestones_up_to(campaign: Campaign, total: int) -> list[int]:
-    """Every milestone at or below `total`: the campaign's list, then every `step_after` beyond it."""
-    found = [m for m in campaign.milestones if m <= total]
+# Arithmetic on the campaign's milestones: constant time whatever the count ------------
+
+
+def reached(campaign: Campaign, total: int) -> int | None:
+    """The highest milestone at or below `total`, or None below the first one."""
+    listed = campaign.milestones
+    index = bisect.bisect_right(listed, total)
+    if index == 0:
+        return None
+    last, step = listed[-1], campaign.milestone_step_after
+    if index == len(listed) and step > 0:
+        return last + (total - last) // step * step
+    return listed[index - 1]
+
+
+def count_up_to(campaign: Campaign, total: int) -> int:
+    """How many milestones are at or below `total`."""
+    listed = bisect.bisect_right(campaign.milestones, total)
     last, step = campaign.milestones[-1], campaign.milestone_step_after
-    value = last + step
-    while step > 0 and value <= total:
+    return listed + ((total - last) // step if step > 0 and total > last else 0)
+
+
+def crossed_between(campaign: Campaign, a: int, b: int) -> int:
+    """How many milestones a change of the total from `a` to `b` (either way) crosses."""
+    low, high = sorted((a, b))
+    return count_up_to(campaign, high) - count_up_to(campaign, low)
+
+
+def between(campaign: Campaign, low: int, high: int, limit: int = 12) -> list[int]:
+    """Milestones in [low, high], at most `limit` of them (the highest), for a chart."""
+    found: list[int] = []
+    value = reached(campaign, high)
+    while value is not None and value >= low and len(found) < limit:
         found.append(value)
-        value += step
-    return found
+        value = reached(campaign, value - 1)
+    return sorted(found)
+
+
+# What a change of the count would do ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What setting the total to a new value would announce or withdraw."""
+
+    announce: int | None  # the milestone that would be announced
+    withdraw: tuple[int, ...]  # announced milestones above the new total
+    crossed: int  # milestones between the old and the new total
+
+
+async def effect_in(tx: Transaction, campaign: Campaign, old_total: int, new_total: int) -> Effect:
+    withdraw = tuple(m.milestone for m in await store.announced_above_in(tx, new_total))
+    top = await store.highest_announced_in(tx, at_most=new_total)  # what stays announced
+    target = reached(campaign, new_total)
+    announce = target if target is not None and (top is None or target > top) else None
+    return Effect(announce, withdraw, crossed_between(campaign, old_total, new_total))
+
+
+async def withdraw_above_in(tx: Transaction, total: int, now: dt.datetime) -> list[store.MilestoneRecord]:
+    """An admin's correction: milestones announced above the corrected total are withdrawn.
+
+    Their deliveries not yet sent are cancelled, and each milestone will be
+    announced again when the count really reaches it.
+    """
+    withdrawn = []
+    for record in await store.announced_above_in(tx, total):
+        if await store.withdraw_milestone_in(tx, record.milestone, now):
+            withdrawn.append(record)
+            if record.broadcast_id is not None and await store.cancel_in(tx, record.broadcast_id, now):
+                await outbox.cancel_in(tx, record.broadcast_id, now)
+    return withdrawn
+
+
+# Quiet hours -----------------------------------------------------------------------------
 
 
 def after_quiet_hours(
@@ -64,37 +138,38 @@ def after_quiet_hours(
     return dt.datetime.combine(end_day, end, tzinfo=zone).astimezone(dt.UTC)
 
 
+# The job ---------------------------------------------------------------------------------
+
+
 async def check_milestones(services: Services) -> int | None:
-    """Announce the highest newly crossed milestone, if any; returns it."""
+    """Announce the highest milestone reached, if it is above every milestone announced; returns it."""
     if not (services.outbounds or services.platforms):
         # No platform is running (the console): announcing now would reach nobody and
         # still mark the milestone as announced, so it waits for a run with platforms.
         return None
     totals = await services.counts.totals()
-    crossed = milestones_up_to(services.content.campaign, totals.total)
-    if not crossed:
+    target = reached(services.content.campaign, totals.total)
+    if target is None:
         return None
-    now = services.clock.now()
+    async with services.db.read() as tx:
+        top = await store.highest_announced_in(tx)
+    if top is not None and target <= top:
+        return None  # the usual case, every minute: no write lock taken
     try:
-        return await _announce(services, crossed, totals.total, now)
+        return await _announce(services, target, totals.total, services.clock.now())
     except _AlreadyAnnounced:
         log.info("milestone already announced by another run")
         return None
 
 
-async def _announce(services: Services, crossed: list[int], total: int, now: dt.datetime) -> int | None:
+async def _announce(services: Services, milestone: int, total: int, now: dt.datetime) -> int | None:
     campaign = services.content.campaign
     async with services.db.transaction() as tx:
-        recorded = await store.recorded_milestones_in(tx)
-        new = [m for m in crossed if m not in recorded]
-        if not new:
+        top = await store.highest_announced_in(tx)
+        if top is not None and milestone <= top:
             return None
-        highest = max(new)
-        if any(m > highest for m in recorded):
-            # The count went down and up again below a milestone already announced.
-            for m in new:
-                await store.record_milestone_in(tx, m, store.PASSED, total, None, now)
-            return None
+        previous = await store.milestone_in(tx, milestone)
+        times = 1 if previous is None else previous.announcements + 1
         send_at = after_quiet_hours(now, services.settings.zone, services.settings.quiet_window)
         created = await broadcast.enqueue(
             tx,
@@ -104,13 +179,9 @@ async def _announce(services: Services, crossed: list[int], total: int, now: dt.
                 audience=BOTH,
                 body={
                     "key": "milestone_reached",
-                    "numbers": {
-                        "milestone": highest,
-                        "total": total,
-                        "next_goal": next_goal(campaign, highest),
-                    },
+                    "numbers": {"milestone": milestone, "total": total, "next_goal": next_goal(campaign, milestone)},
                 },
-                dedup_key=f"milestone:{highest}",
+                dedup_key=f"milestone:{milestone}" if times == 1 else f"milestone:{milestone}:{times}",
                 created_by="scheduler",
                 created_at=now,
                 send_at=send_at,
@@ -119,12 +190,9 @@ async def _announce(services: Services, crossed: list[int], total: int, now: dt.
             group_kind=MILESTONES,
         )
         broadcast_id = created[0] if created else None
-        if not await store.record_milestone_in(tx, highest, store.ANNOUNCED, total, broadcast_id, now):
+        if not await store.record_announcement_in(tx, milestone, total, broadcast_id, now, previous):
             raise _AlreadyAnnounced  # another instance got there first: roll everything back
-        for m in new:
-            if m != highest:
-                await store.record_milestone_in(tx, m, store.PASSED, total, None, now)
-    log.info("milestone %d announced deliveries=%d deferred=%s", highest, created[1] if created else 0, send_at > now)
+    log.info("milestone %d announced deliveries=%d deferred=%s", milestone, created[1] if created else 0, send_at > now)
     if services.outbox is not None:
         services.outbox.wake()
-    return highest
+    return milestone

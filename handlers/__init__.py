@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.router import Routes
-from handlers import admin, fallbacks, info, privacy, questions, signing, subscriptions
+from handlers import admin, fallbacks, info, official_count, privacy, questions, signing, subscriptions
 
 
 def build_routes() -> Routes:
@@ -40,8 +40,9 @@ def build_routes() -> Routes:
     routes.command("programmer", "schedule", handler=admin.schedule_broadcast, menu="menu_schedule", admin=True)
     routes.command("diffusions", "broadcasts", handler=admin.list_broadcasts, menu="menu_broadcasts", admin=True)
     routes.command("annuler_diffusion", "cancel_broadcast", handler=admin.cancel_broadcast, admin=True)
-    routes.command("compteur_officiel", "official_count", handler=admin.set_official_count, admin=True)
+    routes.command("compteur_officiel", "official_count", handler=official_count.set_official_count, admin=True)
     routes.flow(admin.BroadcastFlow())
+    routes.flow(official_count.OfficialCountFlow())
     routes.flow(signing.SigningFlow())
     routes.flow(privacy.WithdrawalFlow())
     routes.flow(privacy.ForgetFlow())

@@ -1,10 +1,11 @@
-"""Admin commands: broadcasts (now or scheduled), their list and cancellation, the official count.
+"""Admin commands: broadcasts (now or scheduled), their list and cancellation (the official count: official_count.py).
 
 Declared with `admin=True`, so anyone not in ADMINS gets the unknown-command answer.
 A broadcast is a dialogue: audience → text → a preview exactly as recipients will
 see it, with their number → **Envoyer**. Confirming finishes the dialogue and
 creates the broadcast in one transaction, keyed by the step's nonce: a second
-press finds the dialogue gone and creates nothing. Every action is audited.
+press finds the dialogue gone and creates nothing. Every action is audited in the
+transaction that performs it.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ import datetime as dt
 import enum
 import logging
 
-from bot import broadcast, count_source, dialogue, formatting, milestones
+from bot import arguments, broadcast, dialogue, formatting
 from bot.context import Context
-from bot.count_source import CountSourceError
 from bot.markup import join
 from storage import broadcasts as store
 from storage import outbox
-from storage.audit import AuditRepository
+from storage.audit import record_in
 from storage.broadcasts import BroadcastRepository
 from storage.dialogues import Dialogue, finish_in
 from storage.outbox import OutboxRepository
@@ -37,12 +37,8 @@ class Step(enum.Enum):
     CONFIRM = "broadcast.confirm"
 
 
-async def audit(ctx: Context, action: str, detail: str = "") -> None:
-    await AuditRepository(ctx.services.db).record(ctx.user_tag, action, detail, ctx.now)
-    log.info("admin action=%s user=%s", action, ctx.user_tag)
-
-
-async def _private_only(ctx: Context) -> bool:
+async def private_only(ctx: Context) -> bool:
+    """Admin commands act on every group: typed in a group by mistake, they do nothing."""
     if ctx.event.chat.is_group:
         await ctx.say("admin_private_only")
         return False
@@ -51,24 +47,25 @@ async def _private_only(ctx: Context) -> bool:
 
 async def start_broadcast(ctx: Context) -> None:
     """/diffuser: the admin picks the audience, writes the text, sees the preview, then sends."""
-    if await _private_only(ctx):
+    if await private_only(ctx):
         await _open(ctx, None)
 
 
 async def schedule_broadcast(ctx: Context) -> None:
     """/programmer AAAA-MM-JJ HH:MM: the same as /diffuser, sent at that local time."""
-    if not await _private_only(ctx):
+    if not await private_only(ctx):
         return
     zone = ctx.services.settings.zone
     try:
-        local = dt.datetime.strptime(ctx.args.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=zone)
-    except ValueError:
-        await ctx.say("schedule_unparsable")
+        send_at = arguments.parse_schedule(ctx.args, zone, ctx.now)
+    except arguments.ArgumentError as problem:
+        values = {
+            name: formatting.date_time(value, ctx.lang) if isinstance(value, dt.datetime) else value
+            for name, value in problem.values.items()
+        }
+        await ctx.say(problem.key, (), zone=zone.key, **values)
         return
-    if local <= ctx.now:
-        await ctx.say("schedule_past", when=formatting.date_time(local, ctx.lang))
-        return
-    await _open(ctx, local.astimezone(dt.UTC))
+    await _open(ctx, send_at)
 
 
 async def _open(ctx: Context, send_at: dt.datetime | None) -> None:
@@ -142,6 +139,8 @@ async def _confirm(ctx: Context, d: Dialogue) -> None:
     s = ctx.services
     send_at = dt.datetime.fromisoformat(d.data["send_at"]) if d.data.get("send_at") else ctx.now
     audience = str(d.data["audience"])
+    later = send_at > ctx.now
+    action = "broadcast.schedule" if later else "broadcast.send"
     async with s.db.transaction() as tx:
         if not await finish_in(tx, ctx.owner, d.nonce):
             created = None  # pressed twice: the first press already sent it
@@ -162,13 +161,14 @@ async def _confirm(ctx: Context, d: Dialogue) -> None:
                 ),
                 send_at,
             )
+            if created is not None:
+                await record_in(tx, ctx.user_tag, action, f"id={created[0]} audience={audience}", ctx.now)
     ctx.dialogue = None
     if created is None:
         await ctx.say("expired_choice")
         return
     broadcast_id, count = created
-    later = send_at > ctx.now
-    await audit(ctx, "broadcast.schedule" if later else "broadcast.send", f"id={broadcast_id} audience={audience}")
+    log.info("admin action=%s user=%s", action, ctx.user_tag)
     if later:
         when = formatting.date_time(send_at.astimezone(s.settings.zone), ctx.lang)
         sent = await ctx.say("broadcast_scheduled", id=broadcast_id, when=when, count=count)
@@ -181,7 +181,7 @@ async def _confirm(ctx: Context, d: Dialogue) -> None:
 
 async def list_broadcasts(ctx: Context) -> None:
     """/diffusions: recent and scheduled broadcasts with their progress."""
-    if not await _private_only(ctx):
+    if not await private_only(ctx):
         return
     s = ctx.services
     recent = await BroadcastRepository(s.db).recent(RECENT)
@@ -212,14 +212,14 @@ async def list_broadcasts(ctx: Context) -> None:
 
 async def cancel_broadcast(ctx: Context) -> None:
     """/annuler_diffusion N: deliveries not yet sent are cancelled."""
-    if not await _private_only(ctx):
+    if not await private_only(ctx):
         return
     s = ctx.services
-    arg = ctx.args.strip().lstrip("#")
-    if not arg.isdigit():
-        await ctx.say("cancel_broadcast_usage")
+    try:
+        broadcast_id = arguments.parse_broadcast_id(ctx.args)
+    except arguments.ArgumentError as problem:
+        await ctx.say(problem.key, (), **problem.values)
         return
-    broadcast_id = int(arg)
     b = await BroadcastRepository(s.db).get(broadcast_id)
     if b is None:
         await ctx.say("cancel_broadcast_unknown", id=broadcast_id)
@@ -227,28 +227,12 @@ async def cancel_broadcast(ctx: Context) -> None:
     async with s.db.transaction() as tx:
         stopped = await store.cancel_in(tx, broadcast_id, ctx.now)
         cancelled = await outbox.cancel_in(tx, broadcast_id, ctx.now) if stopped else 0
+        if stopped:
+            await record_in(tx, ctx.user_tag, "broadcast.cancel", f"id={broadcast_id} cancelled={cancelled}", ctx.now)
     if not stopped:
         await ctx.say("cancel_broadcast_not_active", id=broadcast_id)
         return
     if s.outbox is not None:
         s.outbox.forget(broadcast_id)
-    await audit(ctx, "broadcast.cancel", f"id={broadcast_id} cancelled={cancelled}")
+    log.info("admin action=broadcast.cancel user=%s", ctx.user_tag)
     await ctx.say("cancel_broadcast_done", id=broadcast_id, count=formatting.number(cancelled, ctx.lang))
-
-
-async def set_official_count(ctx: Context) -> None:
-    """/compteur_officiel N: the admin sets the petition's published count by hand."""
-    if not await _private_only(ctx):
-        return
-    try:
-        value = count_source.parse_number(ctx.args)
-    except CountSourceError:
-        await ctx.say("official_count_usage")
-        return
-    if value <= 0:
-        await ctx.say("official_count_usage")
-        return
-    await count_source.set_official_count(ctx.services, value, "admin")
-    await audit(ctx, "count.official", f"value={value}")
-    await ctx.say("official_count_set", count=formatting.number(value, ctx.lang))
-    await milestones.check_milestones(ctx.services)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, Transaction, from_db_time, to_db_time
 
 
 @dataclass(frozen=True)
@@ -16,16 +16,21 @@ class AuditEntry:
     detail: str
 
 
+async def record_in(tx: Transaction, who: str, action: str, detail: str, at: dt.datetime) -> None:
+    """The audit row goes in the transaction of the action it records: both are saved, or neither."""
+    await tx.execute(
+        "INSERT INTO audit_log (recorded_at, who, action, detail) VALUES (?, ?, ?, ?)",
+        (to_db_time(at), who, action, detail),
+    )
+
+
 class AuditRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def record(self, who: str, action: str, detail: str, at: dt.datetime) -> None:
         async with self._db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO audit_log (recorded_at, who, action, detail) VALUES (?, ?, ?, ?)",
-                (to_db_time(at), who, action, detail),
-            )
+            await record_in(tx, who, action, detail, at)
 
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         async with self._db.read() as tx:

@@ -19,8 +19,10 @@ ACTIVE = "active"
 DONE = "done"
 CANCELLED = "cancelled"
 
+# Milestone statuses. Rows are only ever written for announced milestones (never one per
+# milestone skipped); "passed" rows of older versions are deleted by migration 0004.
 ANNOUNCED = "announced"
-PASSED = "passed"
+WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -147,29 +149,76 @@ class BroadcastRepository:
 @dataclass(frozen=True)
 class MilestoneRecord:
     milestone: int
-    status: str
+    status: str  # announced, or withdrawn by an admin's correction of the count
     total: int
     broadcast_id: int | None
+    announcements: int  # how many times it was announced (more than once only after a withdrawal)
 
 
-async def recorded_milestones_in(tx: Transaction) -> dict[int, MilestoneRecord]:
-    rows = await tx.fetchall("SELECT milestone, status, total, broadcast_id FROM milestones")
-    return {
-        int(r["milestone"]): MilestoneRecord(int(r["milestone"]), str(r["status"]), int(r["total"]), r["broadcast_id"])
-        for r in rows
-    }
-
-
-async def record_milestone_in(
-    tx: Transaction, milestone: int, status: str, total: int, broadcast_id: int | None, now: dt.datetime
-) -> bool:
-    """False when the milestone was already recorded (by an earlier run or another instance)."""
-    row = await tx.fetchone(
-        "INSERT INTO milestones (milestone, status, total, broadcast_id, recorded_at) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (milestone) DO NOTHING RETURNING milestone",
-        (milestone, status, total, broadcast_id, to_db_time(now)),
+def _milestone(r: Any) -> MilestoneRecord:
+    return MilestoneRecord(
+        int(r["milestone"]), str(r["status"]), int(r["total"]), r["broadcast_id"], int(r["announcements"])
     )
-    return row is not None
+
+
+async def highest_announced_in(tx: Transaction, at_most: int | None = None) -> int | None:
+    """The high-water mark: a milestone at or below it is never announced again."""
+    if at_most is None:
+        row = await tx.fetchone("SELECT MAX(milestone) AS m FROM milestones WHERE status = ?", (ANNOUNCED,))
+    else:
+        row = await tx.fetchone(
+            "SELECT MAX(milestone) AS m FROM milestones WHERE status = ? AND milestone <= ?", (ANNOUNCED, at_most)
+        )
+    return None if row is None or row["m"] is None else int(row["m"])
+
+
+async def milestone_in(tx: Transaction, milestone: int) -> MilestoneRecord | None:
+    row = await tx.fetchone(
+        "SELECT milestone, status, total, broadcast_id, announcements FROM milestones WHERE milestone = ?",
+        (milestone,),
+    )
+    return None if row is None else _milestone(row)
+
+
+async def announced_above_in(tx: Transaction, total: int) -> list[MilestoneRecord]:
+    rows = await tx.fetchall(
+        "SELECT milestone, status, total, broadcast_id, announcements FROM milestones"
+        " WHERE status = ? AND milestone > ? ORDER BY milestone",
+        (ANNOUNCED, total),
+    )
+    return [_milestone(r) for r in rows]
+
+
+async def record_announcement_in(
+    tx: Transaction,
+    milestone: int,
+    total: int,
+    broadcast_id: int | None,
+    now: dt.datetime,
+    previous: MilestoneRecord | None,
+) -> bool:
+    """Mark the milestone announced; False when another run got there first (compare-and-set on `previous`)."""
+    if previous is None:
+        row = await tx.fetchone(
+            "INSERT INTO milestones (milestone, status, total, broadcast_id, recorded_at, announcements)"
+            " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (milestone) DO NOTHING RETURNING milestone",
+            (milestone, ANNOUNCED, total, broadcast_id, to_db_time(now)),
+        )
+        return row is not None
+    changed = await tx.execute(
+        "UPDATE milestones SET status = ?, total = ?, broadcast_id = ?, recorded_at = ?,"
+        " announcements = announcements + 1 WHERE milestone = ? AND status = ? AND announcements = ?",
+        (ANNOUNCED, total, broadcast_id, to_db_time(now), milestone, WITHDRAWN, previous.announcements),
+    )
+    return changed > 0
+
+
+async def withdraw_milestone_in(tx: Transaction, milestone: int, now: dt.datetime) -> bool:
+    changed = await tx.execute(
+        "UPDATE milestones SET status = ?, recorded_at = ? WHERE milestone = ? AND status = ?",
+        (WITHDRAWN, to_db_time(now), milestone, ANNOUNCED),
+    )
+    return changed > 0
 
 
 class MilestoneRepository:
@@ -178,4 +227,9 @@ class MilestoneRepository:
 
     async def recorded(self) -> dict[int, MilestoneRecord]:
         async with self._db.read() as tx:
-            return await recorded_milestones_in(tx)
+            rows = await tx.fetchall("SELECT milestone, status, total, broadcast_id, announcements FROM milestones")
+        return {int(r["milestone"]): _milestone(r) for r in rows}
+
+    async def highest_announced(self) -> int | None:
+        async with self._db.read() as tx:
+            return await highest_announced_in(tx)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, Transaction, from_db_time, to_db_time
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,18 @@ def _point(row: Any) -> CountPoint:
     )
 
 
+async def add_in(tx: Transaction, at: dt.datetime, official: int, bot: int, source: str) -> bool:
+    """Record a point unless it repeats the last one, inside the caller's transaction; True when recorded."""
+    last = await tx.fetchone("SELECT official, bot FROM count_history ORDER BY recorded_at DESC, id DESC LIMIT 1")
+    if last is not None and int(last["official"]) == official and int(last["bot"]) == bot:
+        return False
+    await tx.execute(
+        "INSERT INTO count_history (recorded_at, official, bot, source) VALUES (?, ?, ?, ?)",
+        (to_db_time(at), official, bot, source),
+    )
+    return True
+
+
 class CountHistoryRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -37,16 +49,7 @@ class CountHistoryRepository:
     async def add(self, at: dt.datetime, official: int, bot: int, source: str) -> bool:
         """Record a point unless it repeats the last one; True when recorded."""
         async with self._db.transaction() as tx:
-            last = await tx.fetchone(
-                "SELECT official, bot FROM count_history ORDER BY recorded_at DESC, id DESC LIMIT 1"
-            )
-            if last is not None and int(last["official"]) == official and int(last["bot"]) == bot:
-                return False
-            await tx.execute(
-                "INSERT INTO count_history (recorded_at, official, bot, source) VALUES (?, ?, ?, ?)",
-                (to_db_time(at), official, bot, source),
-            )
-        return True
+            return await add_in(tx, at, official, bot, source)
 
     async def since(self, start: dt.datetime) -> list[CountPoint]:
         async with self._db.read() as tx:

@@ -191,7 +191,8 @@ async def test_an_admin_sets_the_official_count_and_a_milestone_is_announced(
     assert [(p.official, p.source) for p in history] == [(19_050, "admin")]
     await outbox(bot).drain()
     assert sorted(d.chat.id for d in platform.delivered) == ["f1", "g1", "g2"]  # g2 chose milestones; f1 follows
-    assert "Indiquez le nombre" in await admin.say("/compteur_officiel beaucoup")
+    assert "« beaucoup » n'est pas un nombre entier" in await admin.say("/compteur_officiel beaucoup")
+    assert "Indiquez le nombre" in await admin.say("/compteur_officiel")
     assert [a.action for a in await AuditRepository(bot.services.db).recent()] == ["count.official"]
 
 

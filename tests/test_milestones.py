@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import Bot, build_bot
 from bot.config import Settings
-from bot.milestones import after_quiet_hours, check_milestones, milestones_up_to
+from bot.milestones import after_quiet_hours, between, check_milestones, count_up_to, reached
 from storage.broadcasts import MilestoneRepository
 from tests.conftest import Chat, FakeClock
 from tests.outbox_fakes import RecordingPlatform, add_followers, ensure_contacts
@@ -82,7 +82,7 @@ async def test_two_milestones_crossed_at_once_announce_the_highest_only(world) -
     assert len(platform.delivered) == 4
     assert all("20\u202f000 signatures" in d.text or "20,000" in d.text for d in platform.delivered)
     recorded = await MilestoneRepository(bot.services.db).recorded()
-    assert {m: r.status for m, r in recorded.items()} == {19_000: "passed", 20_000: "announced"}
+    assert {m: r.status for m, r in recorded.items()} == {20_000: "announced"}  # no row for the one skipped
 
 
 async def test_a_count_going_down_and_up_again_does_not_repeat(world) -> None:  # type: ignore[no-untyped-def]
@@ -137,9 +137,13 @@ def test_quiet_windows_across_midnight_end_in_the_morning() -> None:
 
 async def test_milestones_continue_past_the_list(bot: Bot) -> None:
     campaign = bot.services.content.campaign
-    assert milestones_up_to(campaign, 18_999) == []
-    assert milestones_up_to(campaign, 25_000) == [19_000, 20_000, 25_000]
-    assert milestones_up_to(campaign, 200_000)[-2:] == [150_000, 200_000]
+    assert reached(campaign, 18_999) is None
+    assert reached(campaign, 25_000) == 25_000
+    assert reached(campaign, 199_999) == 150_000
+    assert reached(campaign, 10**11) == 100_000 + (10**11 - 100_000) // 50_000 * 50_000  # arithmetic, no list
+    assert count_up_to(campaign, 25_000) == 3 and count_up_to(campaign, 200_000) == 10
+    assert between(campaign, 18_000, 30_000) == [19_000, 20_000, 25_000, 30_000]
+    assert len(between(campaign, 0, 10**11)) == 12  # a chart's marks stay few
 
 
 async def test_without_any_running_platform_nothing_is_marked_announced(bot: Bot) -> None:

@@ -1,0 +1,169 @@
+"""/compteur_officiel N: an admin sets the petition's published count by hand, with a safety net.
+
+One mistyped digit must not reach every group as an announcement. A change of more
+than 10 %, one that crosses more than one milestone, or one that would withdraw an
+announced milestone is shown first (old and new count, what would be announced or
+withdrawn) and waits for the admin's confirmation: a one-step dialogue whose
+confirmation closes it in the transaction that writes. The count, its history
+point, the audit row and any withdrawal are written together, or not at all.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+
+from bot import arguments, dialogue, formatting, milestones
+from bot.context import Context
+from bot.counts import Totals, set_official_in, totals_in
+from bot.events import Choice
+from bot.markup import Rich, join
+from handlers.admin import private_only
+from storage import broadcasts as store
+from storage.audit import record_in
+from storage.count_history import add_in
+from storage.dialogues import Dialogue, finish_in
+
+log = logging.getLogger(__name__)
+
+FLOW = "official_count"
+MAX_UNCONFIRMED_CHANGE = 0.10  # a larger change is shown and confirmed first
+
+
+class Step(enum.Enum):
+    CONFIRM = "official_count.confirm"
+
+
+def _number(ctx: Context, value: int) -> str:
+    return formatting.number(value, ctx.lang)
+
+
+async def set_official_count(ctx: Context) -> None:
+    """/compteur_officiel N: a small change is saved at once; a large one is shown and confirmed first."""
+    if not await private_only(ctx):
+        return
+    try:
+        value = arguments.parse_count(ctx.args)
+    except arguments.ArgumentError as problem:
+        limit = problem.values.get("limit")
+        values = {**problem.values, "limit": _number(ctx, limit)} if isinstance(limit, int) else problem.values
+        await ctx.say(f"official_{problem.key}", (), **values)
+        return
+    s = ctx.services
+    async with s.db.read() as tx:
+        totals = await totals_in(tx, s.content)
+        effect = await milestones.effect_in(tx, s.content.campaign, totals.total, totals.bot + value)
+    # A new value replaces a confirmation still waiting: its button must not save the old one.
+    pending = await s.dialogues.current(ctx.owner, ctx.now)
+    waiting = pending if pending is not None and pending.name == FLOW else None
+    if value == totals.official and not effect.withdraw:
+        if waiting is not None:
+            await dialogue.finish(ctx, waiting)
+        await ctx.say("official_count_unchanged", count=_number(ctx, value))
+        return
+    if not _needs_confirmation(totals.official, value, effect):
+        await _save(ctx, value, totals.official, superseded=waiting)
+        return
+    d = await dialogue.start(ctx, FLOW, Step.CONFIRM, {"value": value, "from": totals.official})
+    await ctx.reply(_preview(ctx, totals, value, effect), _choices(ctx, d, value))
+
+
+def _needs_confirmation(old: int, new: int, effect: milestones.Effect) -> bool:
+    return abs(new - old) > MAX_UNCONFIRMED_CHANGE * old or effect.crossed > 1 or bool(effect.withdraw)
+
+
+def _preview(ctx: Context, totals: Totals, value: int, effect: milestones.Effect) -> Rich:
+    """What the change would do, in the words the admin will see in groups."""
+    old = totals.official
+    if old == 0:
+        change = ctx.label("official_count_change_new")
+    else:
+        percent = _number(ctx, round(abs(value - old) * 100 / old))
+        change = ctx.label("official_count_change_up" if value > old else "official_count_change_down", percent=percent)
+    effects: list[Rich] = []
+    if effect.withdraw:
+        shown = ", ".join(_number(ctx, m) for m in effect.withdraw)
+        effects.append(ctx.t("official_count_effect_withdraw", milestones=shown))
+    if effect.announce is not None:
+        effects.append(ctx.t("official_count_effect_announce", milestone=_number(ctx, effect.announce)))
+        if effect.crossed > 1 and value > old:
+            effects.append(ctx.t("official_count_effect_crossed", crossed=_number(ctx, effect.crossed)))
+    if not effects:
+        effects.append(ctx.t("official_count_effect_none"))
+    return ctx.t(
+        "official_count_confirm",
+        old=_number(ctx, old),
+        new=_number(ctx, value),
+        change=change,
+        effects=join(effects, "\n"),
+    )
+
+
+def _choices(ctx: Context, d: Dialogue, value: int) -> list[Choice]:
+    return [
+        ctx.step_choice(d, "yes", ctx.label("choice_official_count_save", count=_number(ctx, value))),
+        ctx.step_choice(d, "no", ctx.label("choice_official_count_cancel")),
+    ]
+
+
+class OfficialCountFlow:
+    """The confirmation of a large change: **Enregistrer N** or **Annuler**."""
+
+    name = FLOW
+
+    async def on_choice(self, ctx: Context, d: Dialogue, value: str) -> None:
+        if value == "yes":
+            await _save(ctx, int(d.data["value"]), int(d.data["from"]), d)
+            return
+        if value == "no" and await dialogue.finish(ctx, d):
+            totals = await ctx.services.counts.totals()
+            await ctx.say("official_count_cancelled", count=_number(ctx, totals.official))
+            return
+        await ctx.say("expired_choice")
+
+    async def on_text(self, ctx: Context, d: Dialogue, text: str) -> None:
+        """Words instead of a press: the question again, with its choices."""
+        value = int(d.data["value"])
+        await ctx.say("official_count_press_choice", _choices(ctx, d, value), count=_number(ctx, value))
+
+
+async def _save(
+    ctx: Context, value: int, expected: int, confirmed: Dialogue | None = None, superseded: Dialogue | None = None
+) -> None:
+    """Count, history point, audit row and withdrawals in one transaction; then the milestone check."""
+    s = ctx.services
+    now = ctx.now
+    withdrawn: list[store.MilestoneRecord] = []
+    current: int | None = None
+    async with s.db.transaction() as tx:
+        if superseded is not None:
+            await finish_in(tx, ctx.owner, superseded.nonce)
+        # A confirmation counts once: only the press that closes the dialogue writes.
+        if confirmed is None or await finish_in(tx, ctx.owner, confirmed.nonce):
+            totals = await totals_in(tx, s.content)
+            current = totals.official
+            if current == expected:
+                await set_official_in(tx, value, now)
+                await add_in(tx, now, value, totals.bot, "admin")
+                withdrawn = await milestones.withdraw_above_in(tx, totals.bot + value, now)
+                marks = [m.milestone for m in withdrawn]
+                detail = f"value={value} was={expected}" + (f" withdrawn={marks}" if marks else "")
+                await record_in(tx, ctx.user_tag, "count.official", detail, now)
+    if confirmed is not None or superseded is not None:
+        ctx.dialogue = None
+    if current is None:
+        await ctx.say("expired_choice")
+        return
+    if current != expected:
+        await ctx.say("official_count_changed_meanwhile", count=_number(ctx, current))
+        return
+    log.info("admin action=count.official user=%s withdrawn=%d", ctx.user_tag, len(withdrawn))
+    parts = [ctx.t("official_count_set", count=_number(ctx, value))]
+    if withdrawn:
+        for record in withdrawn:
+            if s.outbox is not None and record.broadcast_id is not None:
+                s.outbox.forget(record.broadcast_id)  # claimed deliveries of it are not sent either
+        shown = ", ".join(_number(ctx, m.milestone) for m in withdrawn)
+        parts.append(ctx.t("official_count_withdrawn", milestones=shown))
+    await ctx.reply(join(parts))
+    await milestones.check_milestones(s)
