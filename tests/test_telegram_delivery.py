@@ -266,7 +266,7 @@ async def test_an_unreachable_api_at_start_up_is_a_transient_error(tmp_path: Pat
 async def test_run_starts_telegram_when_the_token_is_set(world: TelegramWorld) -> None:
     assert world.bot is not None
     names = [c.name for c in components(world.bot)]
-    assert names[0] == "telegram", "transports start first, jobs after"
+    assert names[:3] == ["leadership", "telegram", "scheduler"], "the lease first, then transports, jobs after"
 
 
 def test_visible_text_of_the_stand_in_is_strict_like_telegram() -> None:
