@@ -35,7 +35,8 @@ from bot.sanitize import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
-DECLINES = ("decline_out_of_scope", "decline_not_in_petition")
+# Replies that assert no campaign fact; the last two offer the closest entries as choices.
+DECLINES = ("decline_out_of_scope", "decline_not_in_petition", "answer_unsure")
 TRANSPORT = "bench"
 
 

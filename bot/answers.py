@@ -43,7 +43,7 @@ from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 from bot.content import ChatLexicon, Content
 from bot.lexicon import ChatNormaliser
 from bot.sanitize import fold
-from bot.spelling import MIN_TYPO_LENGTH, Speller
+from bot.spelling import MIN_TYPO_LENGTH, Speller, languages_of
 
 _WORD = re.compile(r"\w+", re.U)
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]+\b")
@@ -120,6 +120,13 @@ CONFIDENT_RELATIVE = 0.3  # below this share of the ceiling, the best is offered
 SAME_LANGUAGE_SHARE = 0.9  # a language-neutral question gets the user's language unless it fits far worse
 SUGGEST_SHARE = 0.75  # suggestions after a decline score at least this share of the best
 CANDIDATES = 3  # at most this many "did you mean" choices
+# Tiers by the IDF-weighted share of the question's topic words the best passage holds (`coverage`).
+DECLINE_COVERAGE = 0.25  # below: decline
+UNSURE_COVERAGE = 0.5  # below: "no sure answer in the petition; is it one of these?"
+RARE_ZIPF = 3.5  # an unknown word this rare in everyday language weighs as much as the rarest content word
+COMMON_ZIPF = 6.0  # an unknown word this common weighs MIN_UNKNOWN_SHARE of that
+MIN_UNKNOWN_SHARE = 0.35
+CONFIDENT_COVERAGE = 0.7  # an answer is asserted only when its passage holds this share
 
 
 @dataclass(frozen=True)
@@ -141,8 +148,13 @@ class Answer:
     score: float
     related: tuple[str, ...]  # "see also" entries
     candidates: tuple[str, ...] = ()  # when not confident: the best and its close runners-up
-    confident: bool = True  # else the bot asks "did you mean" with `candidates`
+    tier: str = "answer"  # "answer", "did_you_mean" (close call), or "unsure" (the passages miss part of it)
     relative: float = 1.0  # score over the most the question's terms could earn
+    coverage: float = 1.0  # the weighted share of the question's topic words the passage holds
+
+    @property
+    def confident(self) -> bool:
+        return self.tier == "answer"
 
 
 def documents(content: Content) -> list[Document]:
@@ -170,6 +182,9 @@ class QueryTerms:
     ceiling: float  # the most any document could score: each word matched at its best
     ids: list[int] = field(default_factory=list)  # `terms` as bm25s token ids
     lang: str | None = None  # the question's language, when its small words tell it
+    # Each topic word's term ids (empty when the content does not know it) and its weight (IDF).
+    topic_ids: list[tuple[int, ...]] = field(default_factory=list)
+    topic_weights: list[float] = field(default_factory=list)
 
 
 class Analyzer:
@@ -187,7 +202,9 @@ class Analyzer:
         self._stemmers = {"fr": Stemmer.Stemmer("french"), "en": Stemmer.Stemmer("english")}
         phrases: dict[str, str] = dict(_QUESTION_PHRASES)
         self._word_synonyms: dict[str, str] = {}
-        self._stem_synonyms: dict[str, str] = {}
+        # Stem -> synonym token, per language: the French "stocker" (stem "stock") must not make the
+        # English "stock price" a question about hosting.
+        self._stem_synonyms: dict[str, dict[str, str]] = {"fr": {}, "en": {}}
         self.synonym_words: list[str] = []  # every word of every synonym, for typo correction
         for i, group in enumerate(synonyms):
             token = f"syn{i}"
@@ -196,9 +213,10 @@ class Analyzer:
                 self.synonym_words += words
                 if len(words) == 1:
                     self._word_synonyms.setdefault(words[0], token)
-                    for stem in self._raw_stems(words[0]).values():
-                        if len(stem) >= MIN_SYNONYM_STEM:  # "don" (données) is also "donner"
-                            self._stem_synonyms.setdefault(stem, token)
+                    stems = self._raw_stems(words[0])
+                    for lang in languages_of(words[0]):
+                        if len(stems[lang]) >= MIN_SYNONYM_STEM:  # "don" (données) is also "donner"
+                            self._stem_synonyms[lang].setdefault(stems[lang], token)
                 elif words:
                     phrases[" ".join(words)] = token
         # Phrases by first word, longest first: "health data hub" before "health".
@@ -256,15 +274,20 @@ class Analyzer:
         return {"fr": fr, "en": self._stemmers["en"].stemWord(word)}
 
     @functools.lru_cache(maxsize=20_000)  # noqa: B019 - one analyzer per index, bounded cache
-    def stems(self, word: str, lang: str | None = None) -> tuple[str, ...]:
-        """Index terms of one word: in `lang`, or in both languages when None (a question)."""
+    def stems(self, word: str, lang: str | None = None, hint: str | None = None) -> tuple[str, ...]:
+        """Index terms of one word: in `lang`, or in both languages when None (a question).
+
+        `hint`: the question's language when its small words tell it; only that language's
+        synonyms apply then, while stems of both languages are still tried.
+        """
         if word.isdigit() or word in _QUESTION_TOKENS or _SYNONYM_TOKEN.fullmatch(word):
             return (word,)
         if word in self._word_synonyms:
             return (self._word_synonyms[word],)
         stems = self._raw_stems(word)
-        for stem in stems.values():
-            token = self._stem_synonyms.get(stem)
+        wanted = lang or hint
+        for stem_lang in (wanted,) if wanted is not None else ("fr", "en"):
+            token = self._stem_synonyms[stem_lang].get(stems[stem_lang])
             if token is not None:
                 return (token,)
         if lang is not None:
@@ -332,7 +355,14 @@ class AnswerIndex:
             dense[:, self._question_units : self._body_end] * BODY_WEIGHT
             + dense[:, self._body_end :] * QUESTIONS_WEIGHT
         )
-        self._words: dict[str, tuple[tuple[str, ...], tuple[int, ...], float]] = {}
+        # Which terms each document contains (body or any way of asking), and each term's IDF over documents.
+        self._present = self._per_document > 0
+        self._present[:, : len(self._starts)] |= np.maximum.reduceat(self._per_question > 0, self._starts, axis=1)
+        frequency_in_docs = self._present.sum(axis=1)
+        n_docs = len(docs)
+        self._idf = np.log(1 + (n_docs - frequency_in_docs + 0.5) / (frequency_in_docs + 0.5))
+        self._unknown_idf = float(np.log(1 + (n_docs + 0.5) / 0.5))
+        self._words: dict[tuple[str, str | None], tuple[tuple[str, ...], tuple[int, ...], float]] = {}
         self._doc_ids = [d.id for d in docs]
         self._siblings = {(d.id, d.lang): i for i, d in enumerate(docs) if d.lang is not None}
         # Surface words for typo correction, with how often each occurs.
@@ -374,44 +404,93 @@ class AnswerIndex:
         lang = _language(surface)
         fixed = [self._fix(w) for w in surface]
         corrections = sum(a != b for a, b in zip(surface, fixed, strict=True))
+        corrected = {b for a, b in zip(surface, fixed, strict=True) if a != b}
+        seen: set[str] = set()
+        topic_ids: list[tuple[int, ...]] = []
+        topic_weights: list[float] = []
         terms: list[str] = []
         ids: list[int] = []
         topic = known = 0
         ceiling = 0.0
         acronyms: set[str] | None = None
         for word in self.analyzer.tokens(fixed):
-            info = self._words.get(word)
+            info = self._words.get((word, lang))
             if info is None:
-                info = self._word_info(word)
+                info = self._word_info(word, lang)
             word_terms, word_ids, word_ceiling = info
             if word not in _QUESTION_TOKENS:
-                if word_terms:
-                    topic += 1
-                    known += 1
-                elif len(word) >= MIN_TOPIC_LENGTH or word.isdigit():
-                    topic += 1
-                else:
+                counted = bool(word_terms) or len(word) >= MIN_TOPIC_LENGTH or word.isdigit()
+                if not counted:
                     # An unknown word of one to three letters ("wat", "pls") is more likely noise than
                     # a topic, unless written as an acronym ("PSG").
                     if acronyms is None:
                         acronyms = {fold(a) for a in _ACRONYM.findall(question)}
-                    topic += word in acronyms
+                    counted = word in acronyms
+                if counted and word not in seen:
+                    seen.add(word)
+                    topic += 1
+                    known += bool(word_terms)
+                    topic_ids.append(word_ids)
+                    topic_weights.append(self._weight(word, word_ids, corrected=word in corrected))
             if word_terms and word_terms[0] not in terms:
                 ceiling += word_ceiling
                 terms += word_terms
                 ids += word_ids
         # A corrected word is a guess: it counts less towards coverage.
         weight = 1 + BODY_WEIGHT + QUESTIONS_WEIGHT
-        return QueryTerms(terms, topic, known - CORRECTION_DISCOUNT * corrections, weight * ceiling, ids, lang)
+        return QueryTerms(
+            terms,
+            topic,
+            known - CORRECTION_DISCOUNT * corrections,
+            weight * ceiling,
+            ids,
+            lang,
+            topic_ids,
+            topic_weights,
+        )
 
-    def _word_info(self, word: str) -> tuple[tuple[str, ...], tuple[int, ...], float]:
+    def _weight(self, word: str, ids: tuple[int, ...], corrected: bool) -> float:
+        """How much a topic word tells: its IDF over the documents.
+
+        A word the content lacks tells the most when it is rare in everyday language
+        ("horoscope", "elections"), less when it is an everyday word ("want", "urgent"),
+        which a question about the campaign may well contain.
+        """
+        if ids:
+            weight = max(float(self._idf[i]) for i in ids)
+        else:
+            everyday = min(1.0, max(0.0, (self.speller.zipf(word) - RARE_ZIPF) / (COMMON_ZIPF - RARE_ZIPF)))
+            weight = self._unknown_idf * (1 - (1 - MIN_UNKNOWN_SHARE) * everyday)
+        return weight * (1 - CORRECTION_DISCOUNT) if corrected else weight
+
+    def coverage(self, q: QueryTerms) -> np.ndarray:
+        """Per document, the IDF-weighted share of the question's topic words it contains.
+
+        The question "Microsoft's stock price today" shares "Microsoft" with the content
+        but its distinctive words ("stock", "price") are nowhere: no document covers it,
+        so the bot declines instead of answering about Microsoft.
+        """
+        total = sum(q.topic_weights)
+        covered = np.zeros(len(self.docs), dtype=np.float32)
+        if total <= 0:
+            return covered
+        for ids, weight in zip(q.topic_ids, q.topic_weights, strict=True):
+            if ids:
+                covered += weight * self._present[list(ids)].any(axis=0)
+        # A FAQ entry is one answer in two languages: it covers what either version covers.
+        by_id: dict[str, float] = {}
+        for i, doc_id in enumerate(self._doc_ids):
+            by_id[doc_id] = max(by_id.get(doc_id, 0.0), float(covered[i]))
+        return np.array([by_id[d] for d in self._doc_ids], dtype=np.float32) / total
+
+    def _word_info(self, word: str, hint: str | None) -> tuple[tuple[str, ...], tuple[int, ...], float]:
         """A query word's index terms and their ids, and the most it can add to a score (cached)."""
-        terms = tuple(s for s in self.analyzer.stems(word) if s in self.vocabulary)
+        terms = tuple(s for s in self.analyzer.stems(word, hint=hint) if s in self.vocabulary)
         ids = tuple(self.vocabulary[t] for t in terms)
         # A document matches a word in one language only: count its best stem once.
         info = (terms, ids, max((self._term_max[i] for i in ids), default=0.0))
         if len(self._words) < 20_000:
-            self._words[word] = info
+            self._words[(word, hint)] = info
         return info
 
     def _fix(self, word: str) -> str:
@@ -502,11 +581,24 @@ class AnswerIndex:
         others = tuple(r for r, s in ranked if s >= best_score * RELATED_SHARE)[:related]
         close = tuple(r for r, s in ranked if s >= best_score * CLOSE_SHARE)[: CANDIDATES - 1]
         relative = best_score / q.ceiling if q.ceiling else 0.0
-        # Asked exactly as one of the entry's ways of asking: no doubt left.
-        confident = exact == best.id or (not close and relative >= CONFIDENT_RELATIVE)
-        if not confident and not close:
+        covered = self.coverage(q)
+        share = float(covered[best_index])
+        if exact == best.id:
+            tier = "answer"  # asked exactly as one of the entry's ways of asking: no doubt left
+        elif share < DECLINE_COVERAGE:
+            return None  # the best passage misses what the question is about
+        elif share < UNSURE_COVERAGE:
+            tier = "unsure"
+        elif not close and relative >= CONFIDENT_RELATIVE and share >= CONFIDENT_COVERAGE:
+            tier = "answer"
+        else:
+            tier = "did_you_mean"
+        if tier != "answer" and not close:
             close = others[: CANDIDATES - 1]
-        return Answer(best.id, best.kind, best.lang, best_score, others, (best.id, *close), confident, relative)
+        if tier == "did_you_mean":
+            first = {doc_id: i for i, doc_id in reversed(list(enumerate(self._doc_ids)))}
+            close = tuple(c for c in close if covered[first[c]] >= UNSURE_COVERAGE)
+        return Answer(best.id, best.kind, best.lang, best_score, others, (best.id, *close), tier, relative, share)
 
 
 # Small words that tell the question's language; words of both languages ("a", "on") tell nothing.

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
 from bot.counts import Counts
+from bot.events import Reply
 from bot.outbox import Outbox
 from bot.pseudonyms import Pseudonymizer, load_or_create_key
 from bot.router import Router
@@ -82,7 +83,13 @@ async def run_console(settings: Settings, user: ConsoleUser) -> None:
     bot = await build_bot(settings)
     if user.admin:
         bot.services.admins = bot.services.admins | {("console", user.id)}
-    transport = ConsoleTransport(user)
+    services = bot.services
+    transport = ConsoleTransport(user, words=services.content.replies, kv=services.kv)
+    lang = (user.language or services.settings.default_language)[:2]
+    banner = services.template(
+        lang if lang in ("fr", "en") else "fr", "console_banner", db=services.settings.database_path
+    )
+    await transport.send(transport.chat, Reply(banner))
     log.info("console chat started")
     stop = _stop_on_signals()
     reading = asyncio.create_task(transport.run(bot.router.dispatch))

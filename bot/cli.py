@@ -50,7 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         return _fail(str(exc))
     level = settings.log_level
-    if args.command == "console" and level == "INFO":
+    chatting = args.command == "console" or (
+        args.command == "run" and not (settings.telegram_enabled or settings.matrix_enabled)
+    )
+    if chatting and level == "INFO":
         level = "WARNING"  # the console is a chat: routine log lines would interleave with replies
     logs.configure(level, settings.log_format)
     try:

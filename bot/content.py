@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.choices import ReplyWords
+
 LANGUAGES = ("fr", "en")
 # Sources that are not passages of the text: the bot's own behaviour, the published count.
 SPECIAL_SOURCES = ("bot", "count")
@@ -140,6 +142,23 @@ class ChatLexicon:
     fillers: tuple[str, ...]  # words that say nothing about the topic ("franchement", "mdr")
     smalltalk: tuple[SmallTalk, ...]  # in order of precedence
     actions: tuple[SmallTalk, ...] = ()  # id: a command offered as a choice when a phrase is in a message
+    intents: tuple[Intent, ...] = ()  # commands recognised by groups of words anywhere in a message
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A command a message asks for when each group has one of its words ("combien" + "signé" → /compteur).
+
+    `run`: the command answers the message (live figures); otherwise it is offered as a choice.
+    A word ending in `*` matches every word it begins.
+    """
+
+    command: str  # a command name, or "" when the intent stands for a FAQ entry (`entry`)
+    groups: tuple[tuple[str, ...], ...]
+    run: bool
+    unless: tuple[str, ...] = ()  # words that make the message about something else
+    entry: str = ""  # a FAQ entry answered instead of running a command ("what does it ask" → all demands)
+    window: int = 0  # when set: the groups' words appear in order, each at most this many words after the last
 
 
 @dataclass(frozen=True)
@@ -151,6 +170,7 @@ class Content:
     faq: tuple[FaqEntry, ...]
     messages: Mapping[str, Mapping[str, str]] = field(repr=False)
     chat: ChatLexicon = field(default_factory=lambda: ChatLexicon({}, (), ()))
+    replies: ReplyWords = field(default_factory=ReplyWords)  # how typed answers are read (replies.toml)
 
     def template(self, lang: str, key: str) -> str:
         """A user-facing message template in the user's language (French when unknown)."""
@@ -336,6 +356,19 @@ def _load_faq(folder: Path, petition: Petition) -> tuple[tuple[Topic, ...], tupl
     return tuple(topics), tuple(entries)
 
 
+def _load_replies(folder: Path) -> ReplyWords:
+    """The yes, no and question words of `replies.toml`."""
+    r = _Reader(folder / "replies.toml")
+    yes, no, starts = (r.strings(r.data, key) for key in ("yes", "no", "question_starts"))
+    table = r.get(r.data, "aliases", dict)
+    aliases = {name: r.strings(table, name, "aliases") for name in table}
+    words = ReplyWords.of(yes, no, starts, aliases)
+    both = sorted(words.yes & words.no)
+    if both:
+        raise ContentError(r.path, "yes/no", f"{both[0]!r} cannot mean both yes and no")
+    return words
+
+
 def _load_chat(folder: Path) -> ChatLexicon:
     """`chat.toml`: optional; without it questions are read as written."""
     path = folder / "chat.toml"
@@ -353,7 +386,24 @@ def _load_chat(folder: Path) -> ChatLexicon:
     for w, t in r.tables("action") if "action" in r.data else ():
         phrases = {lang: r.strings(t, f"phrases_{lang}", w) for lang in LANGUAGES}
         actions.append(SmallTalk(r.get(t, "command", str, w), phrases))
-    return ChatLexicon(replacements, r.strings(r.data, "fillers"), tuple(smalltalk), tuple(actions))
+    intents = []
+    for w, t in r.tables("intent") if "intent" in r.data else ():
+        groups = r.get(t, "words", list, w)
+        if not groups or not all(isinstance(g, list) and g and all(isinstance(x, str) for x in g) for g in groups):
+            raise ContentError(r.path, f"{w}.words", "must be a non-empty list of non-empty lists of words")
+        run = t.get("run", False)
+        if not isinstance(run, bool):
+            raise ContentError(r.path, f"{w}.run", "must be true or false")
+        unless = r.strings(t, "unless", w) if "unless" in t else ()
+        if ("command" in t) == ("entry" in t):
+            raise ContentError(r.path, w, "needs either `command` or `entry`")
+        command = r.get(t, "command", str, w) if "command" in t else ""
+        entry = r.get(t, "entry", str, w) if "entry" in t else ""
+        window = t.get("window", 0)
+        if not isinstance(window, int) or window < 0:
+            raise ContentError(r.path, f"{w}.window", "must be a whole number of words")
+        intents.append(Intent(command, tuple(tuple(g) for g in groups), run or bool(entry), unless, entry, window))
+    return ChatLexicon(replacements, r.strings(r.data, "fillers"), tuple(smalltalk), tuple(actions), tuple(intents))
 
 
 def _placeholders(template: str) -> set[str]:
@@ -406,7 +456,13 @@ def load_content(folder: Path, required_messages: frozenset[str] = frozenset()) 
     petition = _load_petition(folder)
     topics, faq = _load_faq(folder, petition)
     messages = _load_messages(folder)
+    replies = _load_replies(folder)
     for key in sorted(required_messages):
         if key not in messages["fr"]:
             raise ContentError(folder / "messages", f"fr.{key}", "missing (the bot uses this message)")
-    return Content(folder, campaign, petition, topics, faq, messages, _load_chat(folder))
+    chat = _load_chat(folder)
+    entries = {e.id for e in faq}
+    for intent in chat.intents:
+        if intent.entry and intent.entry not in entries:
+            raise ContentError(folder / "chat.toml", f"intent.entry = {intent.entry!r}", "no FAQ entry has this id")
+    return Content(folder, campaign, petition, topics, faq, messages, chat, replies)

@@ -77,6 +77,7 @@ class Context:
     owner: str  # the sender's pseudonym in this chat: the key of dialogue state
     dialogue: Dialogue | None = None
     args: str = ""  # text after a command name
+    chosen: str | None = None  # the option value a dialogue step is handling (pressed or typed)
     sent: list[Sent] = field(default_factory=list)
 
     @property
@@ -115,7 +116,3 @@ class Context:
 
     async def say(self, key: str, choices: tuple[Choice, ...] | list[Choice] = (), **values: object) -> Sent:
         return await self.reply(self.t(key, **values), choices)
-
-    def step_choice(self, dialogue: Dialogue, value: str, label: str) -> Choice:
-        """A choice valid only while `dialogue` is at its current step."""
-        return Choice(label=label, payload=f"{DIALOGUE_PREFIX}:{dialogue.nonce}:{value}")

@@ -1,54 +1,157 @@
-"""Dialogues as explicit state machines whose state lives in storage.
+"""Dialogues as explicit state machines whose state lives in storage, declared as step tables.
 
-A flow declares its steps as an enum and handles a pressed choice or typed text
-for the step the user is at. Every transition is a compare-and-set on the step's
-nonce, so a button pressed twice, from two devices or after a restart moves the
-dialogue at most once.
+A flow is a name and a table from each step to what the step does: its question
+(`prompt`), the answers it offers (`options`), what a chosen answer or typed text
+does, and how to say again what completing it said (`replay`). The router looks
+the step up and does the rest in one place: typed words are matched against the
+options, a question typed mid-dialogue is answered and the step asked again with
+its choices, a stale press is answered "expired", and a press or message that a
+platform delivers a second time gets the reply it got the first time.
+
+Every move is a compare-and-set on the step's nonce, so a button pressed twice,
+from two devices or after a restart moves the dialogue at most once; the loser of
+such a race raises `Moved` and the router answers it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from bot.context import Context
-from storage.dialogues import Dialogue
+from bot.context import DIALOGUE_PREFIX, Context
+from bot.events import Choice
+from bot.markup import Rich, join
+from storage.db import Transaction
+from storage.dialogues import Dialogue, Done, advance_in, close_in
+
+Prompt = Callable[[Context, Dialogue], Rich | Sequence[Rich]]
+Options = Callable[[Context, Dialogue], Sequence["Option"]]
+OnChoice = Callable[[Context, Dialogue, str], Awaitable[None]]
+OnText = Callable[[Context, Dialogue, str], Awaitable[None]]
+Replay = Callable[[Context, Done], Awaitable[None]]
 
 
-class Flow(Protocol):
-    """One dialogue: its name and what it does with the user's input at each step."""
+class Moved(Exception):
+    """The dialogue left this step meanwhile (a double press, another device): the router answers."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer a step offers; `value` comes back to the step when it is chosen (pressed or typed)."""
+
+    value: str
+    label: str
+    meaning: str | None = None  # bot.choices.YES / NO: then "oui", "ok", "non merci", ✅, ❌ choose it
+    aliases: str | None = None  # a group of other words for it in `replies.toml` ("sign": "signer", "sign it"…)
+
+
+def _no_options(ctx: Context, d: Dialogue) -> Sequence[Option]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one step does. Only `prompt` is required; a step without `on_text` takes choices only."""
+
+    prompt: Prompt  # the question (the last message carries the choices), also sent when the step is asked again
+    options: Options = _no_options
+    on_choice: OnChoice | None = None
+    on_text: OnText | None = None  # typed text that is neither one of the options nor a question (a name…)
+    reminder: Prompt | None = None  # shorter question for asking again (after a question, or an unclear answer)
+    replay: Replay | None = None  # says again what completing this step said, from its outcome code
+    questions: bool = True  # False when any text is the answer (the text of a broadcast)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A named dialogue and its step table, keyed by the steps' enum values."""
 
     name: str
+    steps: Mapping[str, Step] = field(default_factory=dict)
 
-    async def on_choice(self, ctx: Context, dialogue: Dialogue, value: str) -> None: ...
+    @classmethod
+    def declare(cls, name: str, table: Mapping[enum.Enum, Step]) -> Flow:
+        return cls(name, {str(step.value): handlers for step, handlers in table.items()})
 
-    async def on_text(self, ctx: Context, dialogue: Dialogue, text: str) -> None: ...
+    def step(self, d: Dialogue) -> Step | None:
+        return self.steps.get(d.step) if d.active and d.name == self.name else None
+
+
+def choice(d: Dialogue, option: Option) -> Choice:
+    """The choice for an option, valid only while `d` is at its current step."""
+    return Choice(option.label, f"{DIALOGUE_PREFIX}:{d.nonce}:{option.value}", option.meaning)
+
+
+def choices(ctx: Context, flow: Flow, d: Dialogue) -> list[Choice]:
+    step = flow.step(d)
+    return [] if step is None else [choice(d, option) for option in step.options(ctx, d)]
 
 
 def _expiry(ctx: Context) -> dt.datetime:
     return ctx.now + dt.timedelta(minutes=ctx.services.settings.dialogue_ttl_minutes)
 
 
-async def start(ctx: Context, name: str, step: enum.Enum, data: dict[str, Any] | None = None) -> Dialogue:
-    """Open a dialogue for this user in this chat, replacing any other one."""
-    dialogue = await ctx.services.dialogues.start(ctx.owner, name, step.value, data or {}, _expiry(ctx))
-    ctx.dialogue = dialogue
-    return dialogue
+def _done(ctx: Context, d: Dialogue, outcome: str) -> Done:
+    return Done(d.step, d.nonce, ctx.chosen, ctx.event.message_id, outcome)
 
 
-async def advance(
-    ctx: Context, dialogue: Dialogue, step: enum.Enum, data: dict[str, Any] | None = None
-) -> Dialogue | None:
-    """Move to `step`; None when the dialogue already moved (the caller answers "expired")."""
-    moved = await ctx.services.dialogues.advance(
-        dialogue, step.value, dialogue.data if data is None else data, _expiry(ctx)
+async def ask(ctx: Context, flow: Flow, d: Dialogue, *, again: bool = False, lead: Rich | None = None) -> None:
+    """Send the step's question with its choices; `again` uses its reminder; `lead` goes first, in the same message."""
+    step = flow.step(d)
+    if step is None:
+        return
+    prompt = step.reminder if again and step.reminder is not None else step.prompt
+    texts = prompt(ctx, d)
+    messages = [texts] if isinstance(texts, Rich) else list(texts)
+    if lead is not None:
+        messages[0] = join([lead, messages[0]], " ") if messages else lead
+    for text in messages[:-1]:
+        await ctx.reply(text)
+    await ctx.reply(messages[-1], choices(ctx, flow, d))
+
+
+async def start(ctx: Context, flow: Flow, step: enum.Enum, data: dict[str, Any] | None = None) -> Dialogue:
+    """Open a dialogue for this user in this chat (replacing any other one) and ask its first step."""
+    d = await ctx.services.dialogues.start(ctx.owner, flow.name, str(step.value), data or {}, _expiry(ctx))
+    ctx.dialogue = d
+    await ask(ctx, flow, d)
+    return d
+
+
+async def go(
+    ctx: Context, flow: Flow, d: Dialogue, step: enum.Enum, data: dict[str, Any] | None = None, outcome: str = "next"
+) -> Dialogue:
+    """Complete the current step, move to `step` and ask it; raises `Moved` if the dialogue moved meanwhile."""
+    async with ctx.services.db.transaction() as tx:
+        moved = await go_in(tx, ctx, d, step, data, outcome)
+    await ask(ctx, flow, moved)
+    return moved
+
+
+async def go_in(
+    tx: Transaction, ctx: Context, d: Dialogue, step: enum.Enum, data: dict[str, Any] | None, outcome: str
+) -> Dialogue:
+    """`go` inside a caller's transaction (with the write the step confirms); the caller asks the step after."""
+    moved = await advance_in(
+        tx, d, str(step.value), d.data if data is None else data, _expiry(ctx), _done(ctx, d, outcome)
     )
+    if moved is None:
+        raise Moved
     ctx.dialogue = moved
     return moved
 
 
-async def finish(ctx: Context, dialogue: Dialogue | None = None) -> bool:
-    """End the dialogue (only the given step of it, when `dialogue` is passed)."""
+async def close(ctx: Context, d: Dialogue, outcome: str) -> None:
+    """End the dialogue at this step; raises `Moved` if it moved meanwhile."""
+    async with ctx.services.db.transaction() as tx:
+        await close_in_tx(tx, ctx, d, outcome)
+
+
+async def close_in_tx(tx: Transaction, ctx: Context, d: Dialogue, outcome: str) -> None:
+    """`close` inside a caller's transaction: only how it ended is kept, for as long as a dialogue lasts."""
+    if await close_in(tx, d, _done(ctx, d, outcome), _expiry(ctx)) is None:
+        raise Moved
     ctx.dialogue = None
-    return await ctx.services.dialogues.finish(ctx.owner, None if dialogue is None else dialogue.nonce)

@@ -52,6 +52,7 @@ class Inbound:
     choice: str | None = None
     message_id: str | None = None
     addressed: bool = False
+    local: bool = False  # typed at the machine running the bot (the console): no flood limit
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Choice:
 
     label: str
     payload: str
+    meaning: str | None = None  # "yes" or "no" on a yes/no question: typed "oui"/"non", ✅/❌ reactions answer it
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.content import ChatLexicon
+from bot.content import ChatLexicon, Intent
 
 Surface = Callable[[str], str]  # text -> folded words separated by spaces (Analyzer.surface)
 
@@ -44,12 +44,36 @@ class ChatNormaliser:
                     if words:
                         self._phrases.setdefault(words, []).append((rank, entry.id, lang))
         self._longest = max((len(p) for p in self._phrases), default=0)
+        self._intents = [
+            Intent(
+                i.command,
+                tuple(_folded(surface, g) for g in i.groups),
+                i.run,
+                _folded(surface, i.unless),
+                i.entry,
+                i.window,
+            )
+            for i in lexicon.intents
+        ]
         self._actions = [
             (entry.id, tuple(self.words(phrase)))
             for entry in lexicon.actions
             for p in entry.phrases.values()
             for phrase in p
         ]
+
+    def intents(self, text: str) -> list[Intent]:
+        """Intents whose every word group the message has ("on est combien à avoir signé" → /compteur)."""
+        ordered = self.words(text)
+        words = set(ordered)
+        found = []
+        for intent in self._intents:
+            if not all(_has(words, g) for g in intent.groups) or _has(words, intent.unless):
+                continue
+            if intent.window and not _in_order(ordered, intent.groups, intent.window):
+                continue
+            found.append(intent)
+        return found
 
     def actions(self, text: str) -> list[str]:
         """Commands whose phrases the message contains ("je veux signer" anywhere offers Sign)."""
@@ -77,6 +101,20 @@ class ChatNormaliser:
 
     def words(self, text: str) -> list[str]:
         return self.replace(self._surface(text).split())
+
+    def opens_with_smalltalk(self, text: str) -> SmallTalkMatch | None:
+        """The small talk a message begins with ("merci beaucoup, c'est super clair"), else None."""
+        words = self.words(text)
+        i = 0
+        while i < len(words) and words[i] in self.fillers and not self._phrases.get((words[i],)):
+            i += 1
+        for size in range(min(self._longest, len(words) - i), 0, -1):
+            hits = self._phrases.get(tuple(words[i : i + size]))
+            if hits:
+                best = min(hits)
+                langs = {lang for rank, _, lang in hits if rank == best[0]}
+                return SmallTalkMatch(best[1], langs.pop() if len(langs) == 1 else None)
+        return None
 
     def smalltalk(self, text: str) -> SmallTalkMatch | None:
         """The small talk a whole message is made of ("merci beaucoup !", "salut ça va"), else None.
@@ -108,6 +146,51 @@ class ChatNormaliser:
         return SmallTalkMatch(best[1], langs.pop() if len(langs) == 1 else None)
 
 
+# Words that turn "want to sign" into "don't want to sign" when just before it.
+_NEGATIONS = frozenset(("not", "ne", "pas", "never", "jamais", "no", "non", "sans", "without"))
+
+
+def _negated(words: list[str], start: int) -> bool:
+    return any(w in _NEGATIONS for w in words[max(0, start - 2) : start])
+
+
 def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
+    """`phrase` is in `words`, and not negated ("I don't want to sign something I don't understand")."""
     size = len(phrase)
-    return any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1))
+    return any(tuple(words[i : i + size]) == phrase and not _negated(words, i) for i in range(len(words) - size + 1))
+
+
+def _folded(surface: Surface, words: tuple[str, ...]) -> tuple[str, ...]:
+    """Intent words as the message's words are compared: folded, a trailing `*` kept (prefix match)."""
+    return tuple(" ".join(surface(w).split()) + ("*" if w.endswith("*") else "") for w in words)
+
+
+def _has(words: set[str], group: tuple[str, ...]) -> bool:
+    """One of `group` is among `words`; "sign*" matches any word beginning with "sign"."""
+    for wanted in group:
+        if wanted.endswith("*"):
+            if any(_matches(w, wanted) for w in words):
+                return True
+        elif wanted in words:
+            return True
+    return False
+
+
+def _matches(word: str, wanted: str) -> bool:
+    return word.startswith(wanted[:-1]) if wanted.endswith("*") else word == wanted
+
+
+def _in_order(words: list[str], groups: tuple[tuple[str, ...], ...], window: int) -> bool:
+    """Each group has a word at most `window` words after the previous group's ("how do i sign")."""
+
+    def from_(group: int, start: int, limit: int) -> bool:
+        if group == len(groups):
+            return True
+        for i in range(start, min(limit, len(words))):
+            if group == 0 and _negated(words, i):
+                continue
+            if any(_matches(words[i], w) for w in groups[group]) and from_(group + 1, i + 1, i + 1 + window):
+                return True
+        return False
+
+    return from_(0, 0, len(words))

@@ -3,6 +3,12 @@
 Order of precedence: a command (`/x`, `!x`, `/x@bot`) → a pressed choice →
 the current dialogue step → free text (private chats, or group messages
 addressed to the bot). Commands always win, so `/annuler` works at any step.
+
+Dialogues are step tables (`bot/dialogue.py`); the router runs them: typed text
+is matched against the step's options ("je signe", "oui", "non merci"), a question
+typed mid-dialogue is answered and the step asked again with its choices, a stale
+press is answered "expired" here and only here, and a press or message delivered
+again after a crash gets the reply the step gave the first time.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
+from bot import dialogue
+from bot.choices import looks_like_question, match_choice
 from bot.context import DIALOGUE_PREFIX, Context, Services
-from bot.dialogue import Flow
-from bot.events import DeliveryError, Inbound, Outbound
+from bot.dialogue import Flow, Step
+from bot.events import Choice, DeliveryError, Inbound, Outbound
 from bot.flood import FloodGuard, Verdict
 from bot.sanitize import clean_text, fold
 from storage.db import StorageError
@@ -30,6 +38,9 @@ MAX_QUESTION_CHARS = 1_000
 _COMMAND = re.compile(r"^[/!]([^\s@/!]+)(?:@(\S+))?(?:\s+(.*))?$", re.S)
 
 
+ANYWHERE, PRIVATE, GROUP = "anywhere", "private", "group"
+
+
 @dataclass(frozen=True)
 class Command:
     """A command under its French and English names; `admin` commands are invisible to others."""
@@ -39,6 +50,21 @@ class Command:
     menu_key: str | None = None  # message key of the one-line description shown in menus
     admin: bool = False
     in_menu: bool = True
+    where: str = ANYWHERE  # where it does its job (PRIVATE, GROUP): /aide lists a chat's commands only
+
+    def works_in(self, is_group: bool) -> bool:
+        return self.where == ANYWHERE or self.where == (GROUP if is_group else PRIVATE)
+
+
+@dataclass(frozen=True)
+class ChoiceRoute:
+    """One kind of choice outside dialogues: the payloads it builds are exactly the ones it handles."""
+
+    prefix: str
+    handler: Handler
+
+    def choice(self, label: str, *args: str, meaning: str | None = None) -> Choice:
+        return Choice(label, ":".join((self.prefix, *args)), meaning)
 
 
 @dataclass
@@ -49,18 +75,27 @@ class Routes:
     commands: list[Command] = field(default_factory=list)
     choices: dict[str, Handler] = field(default_factory=dict)  # payload prefix -> handler
     flows: dict[str, Flow] = field(default_factory=dict)
+    question: Handler | None = None  # a question typed in the middle of a dialogue (default: free_text)
     unknown_command: Handler | None = None
     expired_choice: Handler | None = None
     flooded: Handler | None = None
     failure: Handler | None = None
 
-    def command(self, *names: str, handler: Handler, menu: str | None = None, admin: bool = False) -> None:
-        self.commands.append(Command(tuple(names), handler, menu, admin))
+    def command(
+        self, *names: str, handler: Handler, menu: str | None = None, admin: bool = False, where: str = ANYWHERE
+    ) -> None:
+        self.commands.append(Command(tuple(names), handler, menu, admin, where=where))
 
-    def choice(self, prefix: str, handler: Handler) -> None:
-        if prefix == DIALOGUE_PREFIX or ":" in prefix:
-            raise ValueError(f"reserved or invalid choice prefix {prefix!r}")
-        self.choices[prefix] = handler
+    def choice(self, route: ChoiceRoute | str, handler: Handler | None = None) -> ChoiceRoute:
+        """Register a kind of choice (a `ChoiceRoute`, or a prefix and its handler)."""
+        if isinstance(route, str):
+            if handler is None:
+                raise ValueError("a choice prefix needs its handler")
+            route = ChoiceRoute(route, handler)
+        if route.prefix == DIALOGUE_PREFIX or ":" in route.prefix or route.prefix in self.choices:
+            raise ValueError(f"reserved, invalid or repeated choice prefix {route.prefix!r}")
+        self.choices[route.prefix] = route.handler
+        return route
 
     def flow(self, flow: Flow) -> None:
         self.flows[flow.name] = flow
@@ -143,7 +178,8 @@ class Router:
             handler = await self._route(ctx, current)
             if handler is None:
                 return ctx
-            verdict = self._flood.check(user_key)
+            # The console's user is the person at this machine: a piped script of any length runs through.
+            verdict = Verdict.ALLOW if event.local else self._flood.check(user_key)
             if verdict is Verdict.DROP:
                 return ctx
             if verdict is Verdict.WARN:
@@ -173,11 +209,11 @@ class Router:
             return self._route_command(ctx, match)
         if event.chat.is_group and not event.addressed:
             return None
-        ctx.dialogue = current
-        if ctx.dialogue is not None and ctx.dialogue.name in self.routes.flows:
-            flow, dialogue = self.routes.flows[ctx.dialogue.name], ctx.dialogue
-            ctx.args = text
-            return lambda c: flow.on_text(c, dialogue, text)
+        flow = self.routes.flows.get(current.name) if current is not None else None
+        if current is not None and flow is not None:
+            handler = self._route_step_text(ctx, flow, current, text)
+            if handler is not None:
+                return handler
         ctx.args = text
         return self.routes.free_text
 
@@ -196,20 +232,103 @@ class Router:
         log.info("command transport=%s name=%s user=%s", ctx.event.chat.transport, command.names[0], ctx.user_tag)
         return command.handler
 
-    def _route_choice(self, ctx: Context, payload: str, dialogue: Dialogue | None) -> Handler | None:
+    def _route_choice(self, ctx: Context, payload: str, d: Dialogue | None) -> Handler | None:
         prefix, _, rest = payload.partition(":")
         if prefix == DIALOGUE_PREFIX:
             nonce, _, value = rest.partition(":")
-            flow = self.routes.flows.get(dialogue.name) if dialogue else None
-            if dialogue is None or flow is None or dialogue.nonce != nonce:
+            flow = self.routes.flows.get(d.name) if d is not None else None
+            if d is None or flow is None:
                 return self.routes.expired_choice
-            ctx.dialogue = dialogue
-            return lambda c: flow.on_choice(c, dialogue, value)
+            step = flow.step(d)
+            if step is not None and d.nonce == nonce and any(o.value == value for o in step.options(ctx, d)):
+                return self._step_choice(ctx, flow, d, step, value)
+            if d.done is not None and d.done.nonce == nonce and d.done.value == value:
+                return lambda c: self._replay(c, flow, d)  # the same press again: the same answer
+            return self.routes.expired_choice
         handler = self.routes.choices.get(prefix)
         if handler is None:
             return self.routes.expired_choice
         ctx.args = rest
         return handler
+
+    # Dialogue steps ---------------------------------------------------------
+
+    def _route_step_text(self, ctx: Context, flow: Flow, d: Dialogue, text: str) -> Handler | None:
+        """Typed text in a dialogue: one of the step's answers in words, the step's own text, or anything else."""
+        message = ctx.event.message_id
+        if d.done is not None and message is not None and d.done.message == message:
+            return lambda c: self._replay(c, flow, d)  # this very message was handled already
+        step = flow.step(d)
+        if step is None:
+            return None  # the dialogue has ended: ordinary free text
+        words = self.services.content.replies
+        chosen = match_choice(text, self._answers(ctx, d, step), words)
+        if chosen is not None:
+            return self._step_choice(ctx, flow, d, step, chosen.payload)
+        on_text = step.on_text
+        if on_text is not None and not (step.questions and looks_like_question(text, words)):
+            ctx.args = text
+            return lambda c: self._run_step(c, flow, d, on_text(c, d, text))
+        # A question, or words that answer none of the choices: answered as free text, then the step again.
+        return lambda c: self._aside(c, flow, d, text)
+
+    def _answers(self, ctx: Context, d: Dialogue, step: Step) -> list[Choice]:
+        """The step's options as choices to match typed text against, with their other words from content."""
+        aliases = self.services.content.replies.aliases
+        found = []
+        for option in step.options(ctx, d):
+            found.append(Choice(option.label, option.value, option.meaning))
+            found += [Choice(word, option.value) for word in aliases.get(option.aliases or "", ())]
+        return found
+
+    def _step_choice(self, ctx: Context, flow: Flow, d: Dialogue, step: Step, value: str) -> Handler:
+        on_choice = step.on_choice
+        if on_choice is None:
+            return self.routes.expired_choice or _silent
+        ctx.dialogue, ctx.chosen = d, value
+        return lambda c: self._run_step(c, flow, d, on_choice(c, d, value))
+
+    async def _run_step(self, ctx: Context, flow: Flow, d: Dialogue, work: Awaitable[None]) -> None:
+        """Run a step's handler; if another press moved the dialogue first, answer as that press was answered."""
+        try:
+            await work
+        except dialogue.Moved:
+            now, _ = await self.services.dialogues.current_and_language(ctx.owner, ctx.user_key, ctx.now)
+            done = now.done if now is not None else None
+            same_input = done is not None and (
+                (ctx.chosen is not None and done.value == ctx.chosen)
+                or (ctx.event.message_id is not None and done.message == ctx.event.message_id)
+            )
+            if now is not None and done is not None and done.nonce == d.nonce and same_input:
+                await self._replay(ctx, flow, now)
+            elif self.routes.expired_choice is not None:
+                await self.routes.expired_choice(ctx)
+
+    async def _replay(self, ctx: Context, flow: Flow, d: Dialogue) -> None:
+        """What completing the step said, said again; then the step the dialogue is at now, if any."""
+        done = d.done
+        step = flow.steps.get(done.step) if done is not None else None
+        if done is not None and step is not None and step.replay is not None:
+            await step.replay(ctx, done)
+        if flow.step(d) is not None:
+            await dialogue.ask(ctx, flow, d)
+        elif step is None or step.replay is None:
+            if self.routes.expired_choice is not None:
+                await self.routes.expired_choice(ctx)
+        log.info("dialogue input delivered again transport=%s user=%s", ctx.event.chat.transport, ctx.user_tag)
+
+    async def _aside(self, ctx: Context, flow: Flow, d: Dialogue, text: str) -> None:
+        """Something else than an answer mid-dialogue: replied to as free text, then the step asked again.
+
+        A question gets its answer, "merci" its reply; the step's choices come last, so a
+        numbered list ends with them. If the reply itself moved the dialogue (a command word
+        typed alone, "annuler"), the step is not asked again.
+        """
+        ctx.args = text
+        await (self.routes.question or self.routes.free_text)(ctx)
+        now = await self.services.dialogues.current(ctx.owner, ctx.now)
+        if now is not None and now.nonce == d.nonce:
+            await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_resume"))
 
     def _language(self, ctx: Context, chosen: str | None) -> str:
         if chosen:
@@ -239,4 +358,4 @@ def _cleaned(event: Inbound) -> Inbound:
     choice = clean_text(event.choice) if event.choice is not None else None
     if text == event.text and choice == event.choice:
         return event
-    return Inbound(event.chat, event.sender, text, choice, event.message_id, event.addressed)
+    return Inbound(event.chat, event.sender, text, choice, event.message_id, event.addressed, event.local)

@@ -1,11 +1,11 @@
 """Admin commands: broadcasts (now or scheduled), their list and cancellation (the official count: official_count.py).
 
 Declared with `admin=True`, so anyone not in ADMINS gets the unknown-command answer.
-A broadcast is a dialogue: audience → text → a preview exactly as recipients will
-see it, with their number → **Envoyer**. Confirming finishes the dialogue and
-creates the broadcast in one transaction, keyed by the step's nonce: a second
-press finds the dialogue gone and creates nothing. Every action is audited in the
-transaction that performs it.
+A broadcast is a dialogue (a step table): audience → text → a preview exactly as
+recipients will see it, with their number → **Envoyer**. Confirming closes the
+dialogue and creates the broadcast in one transaction: a second press loses the
+compare-and-set, creates nothing and is told what the first one said. Every
+action is audited in the transaction that performs it.
 """
 
 from __future__ import annotations
@@ -15,13 +15,16 @@ import enum
 import logging
 
 from bot import arguments, broadcast, dialogue, formatting
+from bot.choices import NO, YES
 from bot.context import Context
-from bot.markup import join
+from bot.dialogue import Option
+from bot.events import Sent
+from bot.markup import Rich, join
 from storage import broadcasts as store
 from storage import outbox
 from storage.audit import record_in
 from storage.broadcasts import BroadcastRepository
-from storage.dialogues import Dialogue, finish_in
+from storage.dialogues import Dialogue, Done
 from storage.outbox import OutboxRepository
 from storage.subscriptions import AUDIENCES
 
@@ -69,114 +72,165 @@ async def schedule_broadcast(ctx: Context) -> None:
 
 
 async def _open(ctx: Context, send_at: dt.datetime | None) -> None:
-    d = await dialogue.start(ctx, FLOW, Step.AUDIENCE, {"send_at": send_at.isoformat() if send_at else None})
-    choices = [ctx.step_choice(d, audience, ctx.label(f"audience_{audience}")) for audience in AUDIENCES]
-    choices.append(ctx.step_choice(d, "cancel", ctx.label("choice_cancel_broadcast")))
-    await ctx.say("broadcast_audience_prompt", choices)
+    await dialogue.start(ctx, BROADCAST, Step.AUDIENCE, {"send_at": send_at.isoformat() if send_at else None})
 
 
-class BroadcastFlow:
-    name = FLOW
-
-    async def on_choice(self, ctx: Context, d: Dialogue, value: str) -> None:
-        if value == "cancel":
-            if await dialogue.finish(ctx, d):
-                await ctx.say("broadcast_abandoned")
-            else:
-                await ctx.say("expired_choice")
-            return
-        if d.step == Step.AUDIENCE.value and value in AUDIENCES:
-            moved = await dialogue.advance(ctx, d, Step.TEXT, {**d.data, "audience": value})
-            if moved is None:
-                await ctx.say("expired_choice")
-                return
-            await ctx.say("broadcast_text_prompt", audience=ctx.label(f"audience_{value}"))
-            return
-        if d.step == Step.CONFIRM.value and value == "send":
-            await _confirm(ctx, d)
-            return
-        await ctx.say("expired_choice")
-
-    async def on_text(self, ctx: Context, d: Dialogue, text: str) -> None:
-        if d.step != Step.TEXT.value:
-            await ctx.say("broadcast_press_choice")
-            return
-        problem = broadcast.text_problem(text)
-        if problem is not None:
-            key, values = problem
-            if "reason_key" in values:
-                values = {"reason": ctx.t(str(values["reason_key"]), marker=values["marker"])}
-            await ctx.say(key, (), **values)
-            return
-        audience = str(d.data["audience"])
-        count = await broadcast.recipients(ctx.services, audience)
-        if count == 0:
-            await dialogue.finish(ctx, d)
-            await ctx.say("broadcast_no_recipients")
-            return
-        moved = await dialogue.advance(ctx, d, Step.CONFIRM, {**d.data, "text": text.strip()})
-        if moved is None:
-            await ctx.say("expired_choice")
-            return
-        await ctx.say("broadcast_preview_header")
-        await ctx.reply(broadcast.admin_text(text))
-        send_at = d.data.get("send_at")
-        zone = ctx.services.settings.zone
-        when = formatting.date_time(dt.datetime.fromisoformat(send_at).astimezone(zone), ctx.lang) if send_at else ""
-        await ctx.say(
-            "broadcast_confirm_at" if send_at else "broadcast_confirm",
-            [
-                ctx.step_choice(moved, "send", ctx.label("choice_send")),
-                ctx.step_choice(moved, "cancel", ctx.label("choice_cancel_broadcast")),
-            ],
-            count=formatting.number(count, ctx.lang),
-            audience=ctx.label(f"audience_{audience}"),
-            when=when,
-        )
+def _recipients(ctx: Context, d: Dialogue) -> str:
+    return ctx.label(f"recipients_{d.data.get('audience', 'both')}")
 
 
-async def _confirm(ctx: Context, d: Dialogue) -> None:
+def _cancel_option(ctx: Context) -> Option:
+    return Option("cancel", ctx.label("choice_cancel_broadcast"), NO, "cancel")
+
+
+def _audience_options(ctx: Context, d: Dialogue) -> list[Option]:
+    return [*(Option(a, ctx.label(f"audience_{a}")) for a in AUDIENCES), _cancel_option(ctx)]
+
+
+async def _abandon(ctx: Context, d: Dialogue) -> None:
+    await dialogue.close(ctx, d, "abandoned")
+    await ctx.say("broadcast_abandoned")
+
+
+async def _audience_chosen(ctx: Context, d: Dialogue, value: str) -> None:
+    if value == "cancel":
+        await _abandon(ctx, d)
+        return
+    await dialogue.go(ctx, BROADCAST, d, Step.TEXT, {**d.data, "audience": value})
+
+
+async def _text_typed(ctx: Context, d: Dialogue, text: str) -> None:
+    problem = broadcast.text_problem(text)
+    if problem is not None:
+        key, values = problem
+        if "reason_key" in values:
+            values = {"reason": ctx.t(str(values["reason_key"]), marker=values["marker"])}
+        await ctx.say(key, dialogue.choices(ctx, BROADCAST, d), **values)
+        return
+    count = await broadcast.recipients(ctx.services, str(d.data["audience"]))
+    if count == 0:
+        await dialogue.close(ctx, d, "no_recipients")
+        await ctx.say("broadcast_no_recipients")
+        return
+    await dialogue.go(ctx, BROADCAST, d, Step.CONFIRM, {**d.data, "text": text.strip(), "count": count})
+
+
+def _when(ctx: Context, d: Dialogue) -> str:
+    send_at = d.data.get("send_at")
+    zone = ctx.services.settings.zone
+    return formatting.date_time(dt.datetime.fromisoformat(send_at).astimezone(zone), ctx.lang) if send_at else ""
+
+
+def _preview(ctx: Context, d: Dialogue) -> list[Rich]:
+    """The header, the message exactly as recipients will see it, then the question."""
+    return [ctx.t("broadcast_preview_header"), broadcast.admin_text(str(d.data["text"])), _confirm_question(ctx, d)]
+
+
+def _confirm_question(ctx: Context, d: Dialogue) -> Rich:
+    return ctx.t(
+        "broadcast_confirm_at" if d.data.get("send_at") else "broadcast_confirm",
+        count=formatting.number(int(d.data.get("count", 0)), ctx.lang),
+        audience=_recipients(ctx, d),
+        when=_when(ctx, d),
+    )
+
+
+def _confirm_options(ctx: Context, d: Dialogue) -> list[Option]:
+    return [Option("send", ctx.label("choice_send"), YES, "send"), _cancel_option(ctx)]
+
+
+async def _confirm_chosen(ctx: Context, d: Dialogue, value: str) -> None:
+    if value != "send":
+        await _abandon(ctx, d)
+        return
     s = ctx.services
     send_at = dt.datetime.fromisoformat(d.data["send_at"]) if d.data.get("send_at") else ctx.now
     audience = str(d.data["audience"])
     later = send_at > ctx.now
     action = "broadcast.schedule" if later else "broadcast.send"
     async with s.db.transaction() as tx:
-        if not await finish_in(tx, ctx.owner, d.nonce):
-            created = None  # pressed twice: the first press already sent it
-        else:
-            created = await broadcast.enqueue(
-                tx,
-                s,
-                store.NewBroadcast(
-                    kind=store.MESSAGE,
-                    audience=audience,
-                    body={"markup": d.data["text"], "admin_lang": ctx.lang},
-                    dedup_key=f"admin:{ctx.owner[:16]}:{d.nonce}",
-                    created_by=ctx.user_tag,
-                    created_at=ctx.now,
-                    send_at=send_at,
-                    admin_transport=ctx.event.chat.transport,
-                    admin_chat_id=ctx.event.chat.id,
-                ),
-                send_at,
-            )
-            if created is not None:
-                await record_in(tx, ctx.user_tag, action, f"id={created[0]} audience={audience}", ctx.now)
-    ctx.dialogue = None
+        created = await broadcast.enqueue(
+            tx,
+            s,
+            store.NewBroadcast(
+                kind=store.MESSAGE,
+                audience=audience,
+                body={"markup": d.data["text"], "admin_lang": ctx.lang},
+                dedup_key=f"admin:{ctx.owner[:16]}:{d.nonce}",
+                created_by=ctx.user_tag,
+                created_at=ctx.now,
+                send_at=send_at,
+                admin_transport=ctx.event.chat.transport,
+                admin_chat_id=ctx.event.chat.id,
+            ),
+            send_at,
+        )
+        if created is not None:
+            await record_in(tx, ctx.user_tag, action, f"id={created[0]} audience={audience}", ctx.now)
+        # Closing the dialogue is the compare-and-set: a second press rolls its broadcast back and is answered alike.
+        outcome = "abandoned" if created is None else f"sent:{created[0]}:{created[1]}"
+        await dialogue.close_in_tx(tx, ctx, d, outcome)
     if created is None:
-        await ctx.say("expired_choice")
+        await ctx.say("broadcast_abandoned")
         return
     broadcast_id, count = created
     log.info("admin action=%s user=%s", action, ctx.user_tag)
-    if later:
-        when = formatting.date_time(send_at.astimezone(s.settings.zone), ctx.lang)
-        sent = await ctx.say("broadcast_scheduled", id=broadcast_id, when=when, count=count)
-    else:
-        sent = await ctx.say("broadcast_started", id=broadcast_id, count=count)
+    sent = await _say_sent(ctx, broadcast_id, count, send_at)
     await BroadcastRepository(s.db).set_progress_message(broadcast_id, sent.message_id)
     if s.outbox is not None:
         s.outbox.wake()
+
+
+async def _say_sent(ctx: Context, broadcast_id: int, count: int, send_at: dt.datetime) -> Sent:
+    if send_at > ctx.now:
+        when = formatting.date_time(send_at.astimezone(ctx.services.settings.zone), ctx.lang)
+        return await ctx.say("broadcast_scheduled", id=broadcast_id, when=when, count=count)
+    return await ctx.say("broadcast_started", id=broadcast_id, count=count)
+
+
+async def _replay(ctx: Context, done: Done) -> None:
+    """Confirming again (a re-delivered press): the same answer, nothing sent twice."""
+    kind, _, rest = done.outcome.partition(":")
+    if kind == "sent":
+        broadcast_id, _, count = rest.partition(":")
+        b = await BroadcastRepository(ctx.services.db).get(int(broadcast_id))
+        if b is not None:
+            await _say_sent(ctx, b.id, int(count), b.send_at)
+            return
+    await ctx.say("broadcast_no_recipients" if kind == "no_recipients" else "broadcast_abandoned")
+
+
+async def _replay_if_ended(ctx: Context, done: Done) -> None:
+    if done.outcome != "next":
+        await _replay(ctx, done)
+
+
+BROADCAST = dialogue.Flow.declare(
+    FLOW,
+    {
+        Step.AUDIENCE: dialogue.Step(
+            prompt=lambda ctx, d: ctx.t("broadcast_audience_prompt"),
+            options=_audience_options,
+            on_choice=_audience_chosen,
+            replay=_replay_if_ended,
+        ),
+        Step.TEXT: dialogue.Step(
+            prompt=lambda ctx, d: ctx.t("broadcast_text_prompt", audience=_recipients(ctx, d)),
+            options=lambda ctx, d: [_cancel_option(ctx)],
+            on_choice=_audience_chosen,
+            on_text=_text_typed,
+            replay=_replay_if_ended,
+            questions=False,  # whatever the admin writes is the message, questions included
+        ),
+        Step.CONFIRM: dialogue.Step(
+            prompt=_preview,
+            reminder=_confirm_question,
+            options=_confirm_options,
+            on_choice=_confirm_chosen,
+            replay=_replay,
+        ),
+    },
+)
 
 
 async def list_broadcasts(ctx: Context) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot import dialogue
 from bot.context import Context
 
 
@@ -27,7 +26,7 @@ async def failure(ctx: Context) -> None:
 
 async def cancel(ctx: Context) -> None:
     """/annuler: ends whatever dialogue is open, at any step."""
-    if await dialogue.finish(ctx):
+    if await ctx.services.dialogues.finish(ctx.owner):
         await ctx.say("cancelled")
     else:
         await ctx.say("nothing_to_cancel")

@@ -7,7 +7,7 @@ from bot.context import Context
 from bot.counts import next_goal
 from bot.events import Choice
 from bot.markup import Rich, join, parse, plain
-from bot.router import Command
+from bot.router import ChoiceRoute, Command
 
 LANGUAGES = ("fr", "en")
 
@@ -17,25 +17,41 @@ def command_name(command: Command, lang: str) -> str:
     return command.names[1] if lang == "en" and len(command.names) > 1 else command.names[0]
 
 
-def command_list(ctx: Context) -> Rich:
-    """The commands this user may use, one per line, with their description."""
+def command_list(ctx: Context, *, admin: bool = False) -> Rich:
+    """The commands that work in this chat (private or group), one per line; `admin`: the admin ones."""
     lines = []
     for command in ctx.services.commands:
-        if command.menu_key is None or (command.admin and not ctx.is_admin):
+        if command.menu_key is None or command.admin != admin or not command.works_in(ctx.event.chat.is_group):
             continue
         lines.append(f"/{command_name(command, ctx.lang)} — {ctx.label(command.menu_key)}")
     return plain("\n".join(lines))
 
 
+async def run_command(ctx: Context) -> None:
+    """A choice that stands for a command (`cmd:<name>`): the menu, "withdraw my signature"."""
+    name = ctx.args
+    command = next((c for c in ctx.services.commands if name in c.names), None)
+    if command is None or (command.admin and not ctx.is_admin):
+        await ctx.say("expired_choice")
+        return
+    ctx.args = ""
+    await command.handler(ctx)
+
+
+COMMAND = ChoiceRoute("cmd", run_command)
+MENU = (
+    ("choice_petition", "petition"),
+    ("choice_timeline", "chronologie"),
+    ("choice_faq", "faq"),
+    ("choice_count", "compteur"),
+    ("choice_sign", "signer"),
+    ("choice_help", "aide"),
+)
+
+
 def main_menu(ctx: Context) -> list[Choice]:
-    return [
-        Choice(ctx.label("choice_petition"), "cmd:petition"),
-        Choice(ctx.label("choice_timeline"), "cmd:chronologie"),
-        Choice(ctx.label("choice_faq"), "cmd:faq"),
-        Choice(ctx.label("choice_count"), "cmd:compteur"),
-        Choice(ctx.label("choice_sign"), "cmd:signer"),
-        Choice(ctx.label("choice_help"), "cmd:aide"),
-    ]
+    """The main actions as choices, for those commands this bot has."""
+    return [COMMAND.choice(ctx.label(key), name) for key, name in MENU if ctx.services.commands_include(name)]
 
 
 async def welcome(ctx: Context) -> None:
@@ -46,14 +62,17 @@ async def welcome(ctx: Context) -> None:
             ctx.args = ""
             await signing.handler(ctx)
             return
-    choices = [c for c in main_menu(ctx) if ctx.services.commands_include(c.payload[4:])]
-    await ctx.say("welcome", choices, title=ctx.services.content.petition.title)
+    await ctx.say("welcome", main_menu(ctx), title=ctx.services.content.petition.title)
 
 
 async def show_help(ctx: Context) -> None:
-    """/aide: the list of commands, in the user's language."""
+    """/aide: what works here (a private chat or a group), in the user's language; admins also see theirs."""
     key = "help_group" if ctx.event.chat.is_group else "help"
-    await ctx.say(key, commands=command_list(ctx))
+    parts = [ctx.t(key, commands=command_list(ctx))]
+    admin_commands = command_list(ctx, admin=True) if ctx.is_admin else None
+    if admin_commands:
+        parts.append(ctx.t("help_admin", commands=admin_commands))
+    await ctx.reply(join(parts))
 
 
 async def show_petition(ctx: Context) -> None:
@@ -82,7 +101,7 @@ async def show_timeline(ctx: Context) -> None:
 async def show_faq(ctx: Context) -> None:
     """/faq: topics as choices; each leads to its questions."""
     topics = ctx.services.content.topics
-    await ctx.say("faq_menu", [Choice(t.label[ctx.lang], f"faqt:{t.id}") for t in topics])
+    await ctx.say("faq_menu", [FAQ_TOPIC.choice(t.label[ctx.lang], t.id) for t in topics])
 
 
 async def show_faq_topic(ctx: Context) -> None:
@@ -98,6 +117,9 @@ async def show_faq_topic(ctx: Context) -> None:
         [Choice(e.question[ctx.lang], f"faq:{e.id}") for e in entries],
         topic=topic.label[ctx.lang],
     )
+
+
+FAQ_TOPIC = ChoiceRoute("faqt", show_faq_topic)
 
 
 async def show_count(ctx: Context) -> None:
@@ -118,16 +140,20 @@ async def choose_language(ctx: Context) -> None:
     """/langue [fr|en]: set directly, or offer both as choices."""
     wanted = ctx.args.strip().lower()[:2]
     if not wanted:
-        await ctx.say(
-            "language_prompt",
-            [Choice(ctx.label("choice_french"), "lang:fr"), Choice(ctx.label("choice_english"), "lang:en")],
-        )
+        choices = [
+            LANGUAGE.choice(ctx.label("choice_french"), "fr"),
+            LANGUAGE.choice(ctx.label("choice_english"), "en"),
+        ]
+        await ctx.say("language_prompt", choices)
         return
     await set_language(ctx, wanted)
 
 
 async def language_pressed(ctx: Context) -> None:
     await set_language(ctx, ctx.args)
+
+
+LANGUAGE = ChoiceRoute("lang", language_pressed)
 
 
 async def set_language(ctx: Context, lang: str) -> None:

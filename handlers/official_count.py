@@ -3,8 +3,8 @@
 One mistyped digit must not reach every group as an announcement. A change of more
 than 10 %, one that crosses more than one milestone, or one that would withdraw an
 announced milestone is shown first (old and new count, what would be announced or
-withdrawn) and waits for the admin's confirmation: a one-step dialogue whose
-confirmation closes it in the transaction that writes. The count, its history
+withdrawn) and waits for the admin's confirmation: a one-step dialogue (a step
+table) whose confirmation closes it in the transaction that writes. The count, its history
 point, the audit row and any withdrawal are written together, or not at all.
 """
 
@@ -14,15 +14,16 @@ import enum
 import logging
 
 from bot import arguments, dialogue, formatting, milestones
+from bot.choices import NO, YES
 from bot.context import Context
-from bot.counts import Totals, set_official_in, totals_in
-from bot.events import Choice
+from bot.counts import set_official_in, totals_in
+from bot.dialogue import Option
 from bot.markup import Rich, join
 from handlers.admin import private_only
 from storage import broadcasts as store
 from storage.audit import record_in
 from storage.count_history import add_in
-from storage.dialogues import Dialogue, finish_in
+from storage.dialogues import Dialogue, Done, delete_in
 
 log = logging.getLogger(__name__)
 
@@ -58,36 +59,45 @@ async def set_official_count(ctx: Context) -> None:
     waiting = pending if pending is not None and pending.name == FLOW else None
     if value == totals.official and not effect.withdraw:
         if waiting is not None:
-            await dialogue.finish(ctx, waiting)
+            await s.dialogues.finish(ctx.owner)
         await ctx.say("official_count_unchanged", count=_number(ctx, value))
         return
     if not _needs_confirmation(totals.official, value, effect):
         await _save(ctx, value, totals.official, superseded=waiting)
         return
-    d = await dialogue.start(ctx, FLOW, Step.CONFIRM, {"value": value, "from": totals.official})
-    await ctx.reply(_preview(ctx, totals, value, effect), _choices(ctx, d, value))
+    # What the change would do is kept with the question, so asking it again shows the same.
+    data = {
+        "value": value,
+        "from": totals.official,
+        "withdraw": list(effect.withdraw),
+        "announce": effect.announce,
+        "crossed": effect.crossed,
+    }
+    await dialogue.start(ctx, OFFICIAL_COUNT, Step.CONFIRM, data)
 
 
 def _needs_confirmation(old: int, new: int, effect: milestones.Effect) -> bool:
     return abs(new - old) > MAX_UNCONFIRMED_CHANGE * old or effect.crossed > 1 or bool(effect.withdraw)
 
 
-def _preview(ctx: Context, totals: Totals, value: int, effect: milestones.Effect) -> Rich:
+def _preview(ctx: Context, d: Dialogue) -> Rich:
     """What the change would do, in the words the admin will see in groups."""
-    old = totals.official
+    old, value = int(d.data["from"]), int(d.data["value"])
+    withdraw = [int(m) for m in d.data.get("withdraw", [])]
+    announce, crossed = d.data.get("announce"), int(d.data.get("crossed", 0))
     if old == 0:
         change = ctx.label("official_count_change_new")
     else:
         percent = _number(ctx, round(abs(value - old) * 100 / old))
         change = ctx.label("official_count_change_up" if value > old else "official_count_change_down", percent=percent)
     effects: list[Rich] = []
-    if effect.withdraw:
-        shown = ", ".join(_number(ctx, m) for m in effect.withdraw)
+    if withdraw:
+        shown = ", ".join(_number(ctx, m) for m in withdraw)
         effects.append(ctx.t("official_count_effect_withdraw", milestones=shown))
-    if effect.announce is not None:
-        effects.append(ctx.t("official_count_effect_announce", milestone=_number(ctx, effect.announce)))
-        if effect.crossed > 1 and value > old:
-            effects.append(ctx.t("official_count_effect_crossed", crossed=_number(ctx, effect.crossed)))
+    if announce is not None:
+        effects.append(ctx.t("official_count_effect_announce", milestone=_number(ctx, int(announce))))
+        if crossed > 1 and value > old:
+            effects.append(ctx.t("official_count_effect_crossed", crossed=_number(ctx, crossed)))
     if not effects:
         effects.append(ctx.t("official_count_effect_none"))
     return ctx.t(
@@ -99,32 +109,35 @@ def _preview(ctx: Context, totals: Totals, value: int, effect: milestones.Effect
     )
 
 
-def _choices(ctx: Context, d: Dialogue, value: int) -> list[Choice]:
+def _options(ctx: Context, d: Dialogue) -> list[Option]:
+    value = _number(ctx, int(d.data["value"]))
     return [
-        ctx.step_choice(d, "yes", ctx.label("choice_official_count_save", count=_number(ctx, value))),
-        ctx.step_choice(d, "no", ctx.label("choice_official_count_cancel")),
+        Option("yes", ctx.label("choice_official_count_save", count=value), YES),
+        Option("no", ctx.label("choice_official_count_cancel"), NO, "cancel"),
     ]
 
 
-class OfficialCountFlow:
-    """The confirmation of a large change: **Enregistrer N** or **Annuler**."""
+async def _chosen(ctx: Context, d: Dialogue, value: str) -> None:
+    if value == "yes":
+        await _save(ctx, int(d.data["value"]), int(d.data["from"]), d)
+        return
+    await dialogue.close(ctx, d, "cancelled")
+    await _say_cancelled(ctx)
 
-    name = FLOW
 
-    async def on_choice(self, ctx: Context, d: Dialogue, value: str) -> None:
-        if value == "yes":
-            await _save(ctx, int(d.data["value"]), int(d.data["from"]), d)
-            return
-        if value == "no" and await dialogue.finish(ctx, d):
-            totals = await ctx.services.counts.totals()
-            await ctx.say("official_count_cancelled", count=_number(ctx, totals.official))
-            return
-        await ctx.say("expired_choice")
+async def _say_cancelled(ctx: Context) -> None:
+    totals = await ctx.services.counts.totals()
+    await ctx.say("official_count_cancelled", count=_number(ctx, totals.official))
 
-    async def on_text(self, ctx: Context, d: Dialogue, text: str) -> None:
-        """Words instead of a press: the question again, with its choices."""
-        value = int(d.data["value"])
-        await ctx.say("official_count_press_choice", _choices(ctx, d, value), count=_number(ctx, value))
+
+async def _replay(ctx: Context, done: Done) -> None:
+    kind, _, value = done.outcome.partition(":")
+    if kind == "saved":
+        await ctx.say("official_count_set", count=_number(ctx, int(value)))
+    elif kind == "changed":
+        await ctx.say("official_count_changed_meanwhile", count=_number(ctx, int(value)))
+    else:
+        await _say_cancelled(ctx)
 
 
 async def _save(
@@ -134,26 +147,24 @@ async def _save(
     s = ctx.services
     now = ctx.now
     withdrawn: list[store.MilestoneRecord] = []
-    current: int | None = None
     async with s.db.transaction() as tx:
         if superseded is not None:
-            await finish_in(tx, ctx.owner, superseded.nonce)
-        # A confirmation counts once: only the press that closes the dialogue writes.
-        if confirmed is None or await finish_in(tx, ctx.owner, confirmed.nonce):
-            totals = await totals_in(tx, s.content)
-            current = totals.official
-            if current == expected:
-                await set_official_in(tx, value, now)
-                await add_in(tx, now, value, totals.bot, "admin")
-                withdrawn = await milestones.withdraw_above_in(tx, totals.bot + value, now)
-                marks = [m.milestone for m in withdrawn]
-                detail = f"value={value} was={expected}" + (f" withdrawn={marks}" if marks else "")
-                await record_in(tx, ctx.user_tag, "count.official", detail, now)
+            await delete_in(tx, ctx.owner, superseded.nonce)
+        totals = await totals_in(tx, s.content)
+        current = totals.official
+        if confirmed is not None:
+            # A confirmation counts once: only the press that closes the dialogue writes (`Moved` otherwise).
+            outcome = f"saved:{value}" if current == expected else f"changed:{current}"
+            await dialogue.close_in_tx(tx, ctx, confirmed, outcome)
+        if current == expected:
+            await set_official_in(tx, value, now)
+            await add_in(tx, now, value, totals.bot, "admin")
+            withdrawn = await milestones.withdraw_above_in(tx, totals.bot + value, now)
+            marks = [m.milestone for m in withdrawn]
+            detail = f"value={value} was={expected}" + (f" withdrawn={marks}" if marks else "")
+            await record_in(tx, ctx.user_tag, "count.official", detail, now)
     if confirmed is not None or superseded is not None:
         ctx.dialogue = None
-    if current is None:
-        await ctx.say("expired_choice")
-        return
     if current != expected:
         await ctx.say("official_count_changed_meanwhile", count=_number(ctx, current))
         return
@@ -167,3 +178,17 @@ async def _save(
         parts.append(ctx.t("official_count_withdrawn", milestones=shown))
     await ctx.reply(join(parts))
     await milestones.check_milestones(s)
+
+
+OFFICIAL_COUNT = dialogue.Flow.declare(
+    FLOW,
+    {
+        Step.CONFIRM: dialogue.Step(
+            prompt=_preview,
+            reminder=lambda ctx, d: ctx.t("official_count_press_choice", count=_number(ctx, int(d.data["value"]))),
+            options=_options,
+            on_choice=_chosen,
+            replay=_replay,
+        )
+    },
+)

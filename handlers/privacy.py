@@ -15,7 +15,9 @@ import logging
 from typing import Any
 
 from bot import dialogue, formatting
+from bot.choices import NO, YES
 from bot.context import Context
+from bot.dialogue import Option
 from bot.events import Document
 from bot.markup import Rich, join
 from bot.retention import purge_date
@@ -23,7 +25,7 @@ from handlers.signing import contacts, follow_here, signatures, tell_to_write_pr
 from storage import signatures as store
 from storage.contacts import Contact, forget_contact_in, get_contact_in
 from storage.db import StorageError
-from storage.dialogues import Dialogue, finish_in
+from storage.dialogues import Dialogue, Done, delete_in
 from storage.preferences import forget_preferences
 from storage.purge import count_private_deliveries_in, forget_private_deliveries_in
 from storage.signatures import Signature
@@ -88,71 +90,72 @@ async def start_withdrawal(ctx: Context) -> None:
     if signature is None:
         await ctx.say("unsign_not_signed")
         return
-    d = await dialogue.start(ctx, UNSIGN, UnsignStep.CONFIRM)
-    await ctx.say(
-        "unsign_confirm",
-        [
-            ctx.step_choice(d, "yes", ctx.label("choice_unsign_yes")),
-            ctx.step_choice(d, "no", ctx.label("choice_keep")),
-        ],
-        name=signature.name,
-        date=_date(ctx, signature.signed_at),
+    await dialogue.start(
+        ctx, WITHDRAWAL, UnsignStep.CONFIRM, {"name": signature.name, "date": _date(ctx, signature.signed_at)}
     )
 
 
-class _ConfirmedRight:
-    """A yes/no confirmation before an irreversible deletion; subclasses say what "yes" does."""
+def _yes_no(yes_key: str, yes_words: str, no_key: str) -> dialogue.Options:
+    def options(ctx: Context, d: Dialogue) -> list[Option]:
+        return [Option("yes", ctx.label(yes_key), YES, yes_words), Option("no", ctx.label(no_key), NO, "keep")]
 
-    async def on_choice(self, ctx: Context, d: Dialogue, value: str) -> None:
-        if value == "no":
-            await ctx.say("rights_kept" if await dialogue.finish(ctx, d) else "expired_choice")
-            return
-        if value != "yes":
-            await ctx.say("expired_choice")
-            return
-        await self.confirmed(ctx, d)
-
-    async def confirmed(self, ctx: Context, d: Dialogue) -> None:
-        raise NotImplementedError
-
-    async def on_text(self, ctx: Context, d: Dialogue, text: str) -> None:
-        await ctx.say("rights_press_choice")
+    return options
 
 
-class WithdrawalFlow(_ConfirmedRight):
-    name = UNSIGN
+async def _withdrawal_chosen(ctx: Context, d: Dialogue, value: str) -> None:
+    if value != "yes":
+        await dialogue.close(ctx, d, "kept")
+        await ctx.say("unsign_kept")
+        return
+    repo = signatures(ctx.services)
+    try:
+        async with ctx.services.db.transaction() as tx:
+            await dialogue.close_in_tx(tx, ctx, d, "withdrawn")
+            removed = await store.withdraw_in(tx, ctx.user_key, ctx.now, repo.zone)
+            following = await get_contact_in(tx, ctx.user_key)
+    except StorageError as exc:
+        log.warning("withdrawal not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
+        await ctx.say("rights_failed", dialogue.choices(ctx, WITHDRAWAL, d))
+        return
+    if removed is None:
+        await ctx.say("unsign_not_signed")
+        return
+    log.info("signature withdrawn user=%s", ctx.user_tag)
+    totals = await ctx.services.counts.totals()
+    parts = [
+        ctx.t(
+            "unsign_done",
+            name=removed.name,
+            date=_date(ctx, removed.signed_at),
+            total=formatting.number(totals.total, ctx.lang),
+        )
+    ]
+    if following is not None:
+        parts.append(ctx.t("unsign_news_still_on"))
+    await ctx.reply(join(parts))
 
-    async def confirmed(self, ctx: Context, d: Dialogue) -> None:
-        repo = signatures(ctx.services)
-        try:
-            async with ctx.services.db.transaction() as tx:
-                finished = await finish_in(tx, ctx.owner, d.nonce)
-                removed = await store.withdraw_in(tx, ctx.user_key, ctx.now, repo.zone) if finished else None
-                following = await get_contact_in(tx, ctx.user_key)
-        except StorageError as exc:
-            log.warning("withdrawal not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
-            await ctx.say("rights_failed")
-            return
-        ctx.dialogue = None
-        if not finished:
-            await ctx.say("expired_choice")
-            return
-        if removed is None:
-            await ctx.say("unsign_not_signed")
-            return
-        log.info("signature withdrawn user=%s", ctx.user_tag)
-        totals = await ctx.services.counts.totals()
-        parts = [
-            ctx.t(
-                "unsign_done",
-                name=removed.name,
-                date=_date(ctx, removed.signed_at),
-                total=formatting.number(totals.total, ctx.lang),
-            )
-        ]
-        if following is not None:
-            parts.append(ctx.t("unsign_news_still_on"))
-        await ctx.reply(join(parts))
+
+async def _replay_withdrawal(ctx: Context, done: Done) -> None:
+    """The name and date are deleted: the same answer, without them."""
+    if done.outcome == "kept":
+        await ctx.say("unsign_kept")
+        return
+    totals = await ctx.services.counts.totals()
+    await ctx.say("unsign_done_again", total=formatting.number(totals.total, ctx.lang))
+
+
+WITHDRAWAL = dialogue.Flow.declare(
+    UNSIGN,
+    {
+        UnsignStep.CONFIRM: dialogue.Step(
+            prompt=lambda ctx, d: ctx.t("unsign_confirm", name=d.data.get("name", ""), date=d.data.get("date", "")),
+            reminder=lambda ctx, d: ctx.t("unsign_reminder"),
+            options=_yes_no("choice_unsign_yes", "withdraw", "choice_keep"),
+            on_choice=_withdrawal_chosen,
+            replay=_replay_withdrawal,
+        )
+    },
+)
 
 
 # /oublier ------------------------------------------------------------------
@@ -164,58 +167,66 @@ async def start_forgetting(ctx: Context) -> None:
         return
     signature, contact, language = await _stored(ctx)
     if signature is None and contact is None and language is None:
-        await dialogue.finish(ctx)
+        await ctx.services.dialogues.finish(ctx.owner)
         await ctx.say("forget_nothing")
         return
-    d = await dialogue.start(ctx, FORGET, ForgetStep.CONFIRM)
-    await ctx.say(
-        "forget_confirm",
-        [
-            ctx.step_choice(d, "yes", ctx.label("choice_forget_yes")),
-            ctx.step_choice(d, "no", ctx.label("choice_keep")),
-        ],
-    )
+    await dialogue.start(ctx, FORGETTING, ForgetStep.CONFIRM)
 
 
-class ForgetFlow(_ConfirmedRight):
-    name = FORGET
+async def _forget_chosen(ctx: Context, d: Dialogue, value: str) -> None:
+    if value != "yes":
+        await dialogue.close(ctx, d, "kept")
+        await ctx.say("rights_kept")
+        return
+    repo = signatures(ctx.services)
+    try:
+        async with ctx.services.db.transaction() as tx:
+            # Erasure leaves no memory of the dialogue either: the row goes, not just its data.
+            if not await delete_in(tx, ctx.owner, d.nonce):
+                raise dialogue.Moved
+            removed = await store.withdraw_in(tx, ctx.user_key, ctx.now, repo.zone)
+            chats = {(ctx.event.chat.transport, ctx.event.chat.id)}
+            followed = await get_contact_in(tx, ctx.user_key)
+            if followed is not None:
+                chats.add((followed.transport, followed.chat_id))
+            for transport, chat_id in sorted(chats):
+                await forget_private_deliveries_in(tx, transport, chat_id)
+            contact = await forget_contact_in(tx, ctx.user_key)
+            language = await forget_preferences(tx, ctx.user_key)
+        await ctx.services.db.wipe_erased()  # PostgreSQL: old row versions go now (VACUUM)
+    except StorageError as exc:
+        log.warning("erasure not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
+        await ctx.say("rights_failed", dialogue.choices(ctx, FORGETTING, d))
+        return
+    ctx.dialogue = None
+    log.info("user erased user=%s", ctx.user_tag)
+    # The language preference is gone too: answer in the default language from now on.
+    items = [ctx.t("forget_item_dialogue")]
+    if removed is not None:
+        items.insert(0, ctx.t("forget_item_signature", name=removed.name))
+    if contact:
+        items.append(ctx.t("forget_item_contact"))
+    if language:
+        items.append(ctx.t("forget_item_language"))
+    await ctx.say("forget_done", items=join(items, "\n"))
 
-    async def confirmed(self, ctx: Context, d: Dialogue) -> None:
-        repo = signatures(ctx.services)
-        removed, contact, language = None, 0, 0
-        try:
-            async with ctx.services.db.transaction() as tx:
-                finished = await finish_in(tx, ctx.owner, d.nonce)
-                if finished:
-                    removed = await store.withdraw_in(tx, ctx.user_key, ctx.now, repo.zone)
-                    chats = {(ctx.event.chat.transport, ctx.event.chat.id)}
-                    followed = await get_contact_in(tx, ctx.user_key)
-                    if followed is not None:
-                        chats.add((followed.transport, followed.chat_id))
-                    for transport, chat_id in sorted(chats):
-                        await forget_private_deliveries_in(tx, transport, chat_id)
-                    contact = await forget_contact_in(tx, ctx.user_key)
-                    language = await forget_preferences(tx, ctx.user_key)
-            if finished:
-                await ctx.services.db.wipe_erased()
-        except StorageError as exc:
-            log.warning("erasure not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
-            await ctx.say("rights_failed")
-            return
-        ctx.dialogue = None
-        if not finished:
-            await ctx.say("expired_choice")
-            return
-        log.info("user erased user=%s", ctx.user_tag)
-        # The language preference is gone too: answer in the default language from now on.
-        items = [ctx.t("forget_item_dialogue")]
-        if removed is not None:
-            items.insert(0, ctx.t("forget_item_signature", name=removed.name))
-        if contact:
-            items.append(ctx.t("forget_item_contact"))
-        if language:
-            items.append(ctx.t("forget_item_language"))
-        await ctx.say("forget_done", items=join(items, "\n"))
+
+async def _replay_forget(ctx: Context, done: Done) -> None:
+    await ctx.say("rights_kept")
+
+
+FORGETTING = dialogue.Flow.declare(
+    FORGET,
+    {
+        ForgetStep.CONFIRM: dialogue.Step(
+            prompt=lambda ctx, d: ctx.t("forget_confirm"),
+            reminder=lambda ctx, d: ctx.t("forget_reminder"),
+            options=_yes_no("choice_forget_yes", "erase", "choice_keep_all"),
+            on_choice=_forget_chosen,
+            replay=_replay_forget,
+        )
+    },
+)
 
 
 # /mesdonnees ---------------------------------------------------------------

@@ -198,11 +198,30 @@ async def answer_question(ctx: Context) -> None:
         ctx.lang = talk.lang or ctx.lang
         await ctx.say(f"smalltalk_{talk.id}", main_actions(ctx))
         return
+    intents = index.normaliser.intents(question)
+    run = next((i for i in intents if i.run), None)
+    if run is not None:
+        # "on est combien à avoir signé ?": live figures from the command itself, never a stored answer;
+        # "elle veut quoi la pétition ?": the entry that gives all the demands.
+        ctx.lang = index.language(question) or ctx.lang
+        if run.entry:
+            await answer_passage(ctx, run.entry, ctx.lang)
+            return
+        if await _run_command(ctx, run.command):
+            return
     answer = index.ask(question, prefer=ctx.lang)
+    if (answer is None or not answer.confident) and "?" not in question:
+        # "merci beaucoup, c'est super clair 👍": thanks with a comment, not a question.
+        talk = index.normaliser.opens_with_smalltalk(question)
+        if talk is not None and talk.id == "thanks":
+            ctx.lang = talk.lang or ctx.lang
+            await ctx.say(f"smalltalk_{talk.id}", main_actions(ctx))
+            return
     lang = (answer.lang if answer is not None else None) or index.language(question) or ctx.lang
     ctx.lang = lang
     # "je veux signer" anywhere in a message: the reply offers Sign, whatever else it says.
-    offers = [_command_choice(ctx, name) for name in index.normaliser.actions(question)]
+    offered = [*index.normaliser.actions(question), *(i.command for i in intents if not i.run and i.command)]
+    offers = [_command_choice(ctx, name) for name in dict.fromkeys(offered)]
     if answer is None:
         if offers:
             await ctx.say("action_offer", offers)
@@ -217,8 +236,14 @@ async def answer_question(ctx: Context) -> None:
     if answer.confident:
         await answer_passage(ctx, answer.id, lang, answer.related, offers)
         return
+    if offers and answer.tier == "unsure":
+        # "je veux signer pour que la CNIL change d'avis": signing is what the person came for.
+        entries = [Choice(clip(_title(ctx, c, lang)), f"faq:{c}:{lang}") for c in answer.candidates]
+        await ctx.say("action_offer", _merge(offers, entries))
+        return
+    # A close call asks which entry was meant; a weak match says so before offering the closest ones.
     choices = [Choice(clip(_title(ctx, c, lang)), f"faq:{c}:{lang}") for c in answer.candidates]
-    await ctx.say("did_you_mean", _merge(offers, choices))
+    await ctx.say("did_you_mean" if answer.tier == "did_you_mean" else "answer_unsure", _merge(offers, choices))
 
 
 async def faq_pressed(ctx: Context) -> None:

@@ -3,10 +3,11 @@
 Signing reveals a political opinion (GDPR art. 9), so the dialogue says what is
 stored, why and for how long before asking anything, never pre-selects consent,
 and stores only a pseudonym, the chosen name, the consent version and the time.
-The confirmation finishes the dialogue and inserts the signature in one
-transaction: whoever finishes the dialogue is the only one to report success, so a
-double press or 100 concurrent presses give one signature and one count.
-The news question comes after, as a separate consent recorded apart.
+The confirmation moves the dialogue on and inserts the signature in one
+transaction: only the press that moves it signs, so a double press or 100
+concurrent presses give one signature and one count; the others are answered
+with the same receipt. The news question is the dialogue's last step, a separate
+consent recorded apart.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ import re
 import unicodedata
 
 from bot import dialogue, formatting
+from bot.choices import NO, YES
 from bot.context import Context, Services
-from bot.events import Choice
-from bot.markup import join, plain
+from bot.dialogue import Option
+from bot.markup import Rich, join, plain
 from bot.retention import purge_date
-from bot.sanitize import clean_text
+from bot.sanitize import clean_text, fold
+from handlers.info import COMMAND
 from storage import signatures as store
 from storage.contacts import ContactRepository, get_contact_in
 from storage.db import StorageError
-from storage.dialogues import Dialogue, finish_in
+from storage.dialogues import Dialogue, Done
 from storage.signatures import SignatureRepository
 
 log = logging.getLogger(__name__)
@@ -35,12 +38,18 @@ MAX_NAME_CHARS = 64
 # `/start sign` (Telegram deep link) opens this dialogue.
 START_ARGS = ("sign", "signer")
 _SPACES = re.compile(r"\s+")
+# A link or an address is not a name (and would turn a signature list into a spam channel).
+_ADDRESS = re.compile(
+    r"(?i)(\b[a-z][a-z0-9+.-]*://|\bwww\.|\S@\S+\.\S|"
+    r"\b[\w-]+\.(?:com|org|net|fr|eu|io|me|info|be|ch|ca|ly|gl|co|app|dev|xyz|ru|de|uk)(?:/|\b))"
+)
 
 
 class Step(enum.Enum):
     NAME = "sign.name"  # choosing the name: platform name, initials, or another one
     TYPING = "sign.typing"  # typing another name
     CONFIRM = "sign.confirm"  # the summary with **Je signe** / **Annuler**
+    NEWS = "sign.news"  # after signing: receive the petition's news? (a consent of its own)
 
 
 def signatures(s: Services) -> SignatureRepository:
@@ -73,12 +82,17 @@ def clean_name(raw: str) -> str:
     return _SPACES.sub(" ", clean_text(raw)).strip()
 
 
-def name_problem(name: str) -> tuple[str, dict[str, object]] | None:
+def name_problem(name: str, command_names: frozenset[str] = frozenset()) -> tuple[str, dict[str, object]] | None:
     """The message key (and values) explaining why a name cannot be used, or None."""
     if not name:
         return "sign_name_empty", {}
+    if _ADDRESS.search(name):
+        return "sign_name_address", {}
+    if fold(name).lstrip("/!") in command_names:
+        return "sign_name_command", {"command": name.lstrip("/!")}
     if not any(ch.isalpha() for ch in name):
-        return "sign_name_no_letters", {}
+        key = "sign_name_digits" if any(ch.isdigit() for ch in name) else "sign_name_no_letters"
+        return key, {"name": name}
     if len(name) > MAX_NAME_CHARS:
         return "sign_name_too_long", {"length": len(name), "limit": MAX_NAME_CHARS}
     return None
@@ -104,7 +118,7 @@ def _anonymous_name(ctx: Context) -> str:
     return (initials(display) if display else "") or ctx.label("anonymous_name")
 
 
-# Handlers ----------------------------------------------------------------
+# The dialogue -------------------------------------------------------------
 
 
 async def tell_to_write_privately(ctx: Context, key: str = "sign_in_private") -> None:
@@ -136,115 +150,141 @@ async def start_signing(ctx: Context) -> None:
         demands=demands,
         purge_date=formatting.date(purge_date(s.content.campaign), ctx.lang),
     )
-    d = await dialogue.start(ctx, FLOW, Step.NAME)
-    await _ask_name(ctx, d)
-
-
-async def _ask_name(ctx: Context, d: Dialogue) -> None:
-    choices = []
-    display = _display_name(ctx)
-    if display:
-        choices.append(ctx.step_choice(d, "display", ctx.label("choice_sign_display", name=display)))
-    choices.append(ctx.step_choice(d, "anonymous", ctx.label("choice_sign_anonymous", initials=_anonymous_name(ctx))))
-    choices.append(ctx.step_choice(d, "other", ctx.label("choice_sign_other")))
-    choices.append(ctx.step_choice(d, "cancel", ctx.label("choice_sign_cancel")))
-    await ctx.say("sign_name_prompt", choices)
+    await dialogue.start(ctx, SIGNING, Step.NAME)
 
 
 async def _say_already_signed(ctx: Context, signature: store.Signature) -> None:
     when = signature.signed_at.astimezone(ctx.services.settings.zone)
     await ctx.say(
         "sign_already",
-        [Choice(ctx.label("choice_unsign"), "cmd:retirer")],
+        [COMMAND.choice(ctx.label("choice_unsign"), "retirer")],
         date=formatting.date(when.date(), ctx.lang),
         name=signature.name,
     )
 
 
-class SigningFlow:
-    name = FLOW
+# Step: the name
 
-    async def on_choice(self, ctx: Context, d: Dialogue, value: str) -> None:
-        if value == "cancel":
-            await ctx.say("sign_cancelled" if await dialogue.finish(ctx, d) else "expired_choice")
-            return
-        if d.step == Step.NAME.value and value == "display":
-            display = _display_name(ctx)
-            if display is None:
-                await ctx.say("expired_choice")
-                return
-            await _summary(ctx, d, display)
-        elif d.step == Step.NAME.value and value == "anonymous":
-            await _summary(ctx, d, _anonymous_name(ctx))
-        elif d.step == Step.NAME.value and value == "other":
-            moved = await dialogue.advance(ctx, d, Step.TYPING, {})
-            if moved is None:
-                await ctx.say("expired_choice")
-                return
-            await ctx.say("sign_type_name", [ctx.step_choice(moved, "cancel", ctx.label("choice_sign_cancel"))])
-        elif d.step == Step.CONFIRM.value and value == "yes":
-            await _confirm(ctx, d)
-        else:
-            await ctx.say("expired_choice")
 
-    async def on_text(self, ctx: Context, d: Dialogue, text: str) -> None:
-        if d.step not in (Step.NAME.value, Step.TYPING.value):
-            await ctx.say("sign_press_choice")
-            return
-        name = clean_name(text)
-        problem = name_problem(name)
-        if problem is not None:
-            key, values = problem
-            await ctx.say(key, (), **values)
-            return
-        await _summary(ctx, d, name)
+def _name_options(ctx: Context, d: Dialogue) -> list[Option]:
+    options = []
+    display = _display_name(ctx)
+    if display:
+        options.append(Option("display", ctx.label("choice_sign_display", name=display)))
+    options.append(Option("anonymous", ctx.label("choice_sign_anonymous", initials=_anonymous_name(ctx))))
+    options.append(Option("other", ctx.label("choice_sign_other")))
+    options.append(Option("cancel", ctx.label("choice_sign_cancel"), aliases="cancel"))
+    return options
+
+
+def _cancel_option(ctx: Context, d: Dialogue) -> list[Option]:
+    return [Option("cancel", ctx.label("choice_sign_cancel"), aliases="cancel")]
+
+
+async def _name_chosen(ctx: Context, d: Dialogue, value: str) -> None:
+    if value == "cancel":
+        await _cancel(ctx, d)
+    elif value == "other":
+        await dialogue.go(ctx, SIGNING, d, Step.TYPING, {})
+    elif value == "display":
+        await _summary(ctx, d, _display_name(ctx) or _anonymous_name(ctx))
+    else:
+        await _summary(ctx, d, _anonymous_name(ctx))
+
+
+async def _name_typed(ctx: Context, d: Dialogue, text: str) -> None:
+    """A typed name, checked; a refusal says why and offers the step's choices again."""
+    name = clean_name(text)
+    commands = frozenset(fold(n) for c in ctx.services.commands for n in c.names)
+    problem = name_problem(name, commands)
+    if problem is not None:
+        key, values = problem
+        await ctx.say(key, dialogue.choices(ctx, SIGNING, d), **values)
+        return
+    await _summary(ctx, d, name)
 
 
 async def _summary(ctx: Context, d: Dialogue, name: str) -> None:
+    await dialogue.go(ctx, SIGNING, d, Step.CONFIRM, {"name": name})
+
+
+async def _cancel(ctx: Context, d: Dialogue) -> None:
+    await dialogue.close(ctx, d, "cancelled")
+    await ctx.say("sign_cancelled")
+
+
+async def _replay_name(ctx: Context, done: Done) -> None:
+    if done.outcome == "cancelled":
+        await ctx.say("sign_cancelled")
+
+
+# Step: the summary and the consent
+
+
+def _summary_prompt(ctx: Context, d: Dialogue) -> Rich:
     """« Vous signez … sous le nom … » with **Je signe** / **Annuler**: nothing is chosen for the user."""
-    moved = await dialogue.advance(ctx, d, Step.CONFIRM, {"name": name})
-    if moved is None:
-        await ctx.say("expired_choice")
+    return ctx.t("sign_summary", title=ctx.services.content.petition.title, name=str(d.data.get("name", "")))
+
+
+def _summary_reminder(ctx: Context, d: Dialogue) -> Rich:
+    return ctx.t("sign_confirm_reminder", name=str(d.data.get("name", "")))
+
+
+def _confirm_options(ctx: Context, d: Dialogue) -> list[Option]:
+    return [
+        Option("yes", ctx.label("choice_sign_confirm"), YES, aliases="sign"),
+        Option("cancel", ctx.label("choice_sign_cancel"), NO, aliases="cancel"),
+    ]
+
+
+async def _confirm_chosen(ctx: Context, d: Dialogue, value: str) -> None:
+    if value != "yes":
+        await _cancel(ctx, d)
         return
-    await ctx.say(
-        "sign_summary",
-        [
-            ctx.step_choice(moved, "yes", ctx.label("choice_sign_confirm")),
-            ctx.step_choice(moved, "cancel", ctx.label("choice_sign_cancel")),
-        ],
-        title=ctx.services.content.petition.title,
-        name=name,
-    )
-
-
-async def _confirm(ctx: Context, d: Dialogue) -> None:
     s = ctx.services
     repo = signatures(s)
     version = s.content.campaign.consent_version
     try:
         async with s.db.transaction() as tx:
-            # Only the press that closes the dialogue may sign: the others lost the race.
-            finished = await finish_in(tx, ctx.owner, d.nonce)
-            name = str(d.data["name"])
-            signed = await store.sign_in(tx, ctx.user_key, name, version, ctx.now, repo.zone) if finished else None
+            # Moving the dialogue on is the compare-and-set: only the press that moves it signs.
+            signed = await store.sign_in(tx, ctx.user_key, str(d.data["name"]), version, ctx.now, repo.zone)
             following = await get_contact_in(tx, ctx.user_key) if signed else None
+            if signed is None:
+                await dialogue.close_in_tx(tx, ctx, d, "already")
+            elif following is not None and following.active:
+                await dialogue.close_in_tx(tx, ctx, d, "signed")
+            else:
+                await dialogue.go_in(tx, ctx, d, Step.NEWS, {}, "signed")
     except StorageError as exc:
         log.warning("signature not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
-        await ctx.say("sign_failed")
+        await ctx.say("sign_failed", dialogue.choices(ctx, SIGNING, d))
         return
-    ctx.dialogue = None
     if signed is None:
         existing = await repo.get(ctx.user_key)
         if existing is not None:
             await _say_already_signed(ctx, existing)
-        else:
-            await ctx.say("expired_choice")
         return
     log.info("signature recorded user=%s consent=%s", ctx.user_tag, version)
-    await _receipt(ctx, signed, following is not None and following.active)
+    await _receipt(ctx, signed)
+    if ctx.dialogue is not None:
+        await dialogue.ask(ctx, SIGNING, ctx.dialogue)
 
 
-async def _receipt(ctx: Context, signed: store.Signature, following: bool) -> None:
+async def _replay_confirm(ctx: Context, done: Done) -> None:
+    """The same press again (a platform re-delivering it, a double press): the same receipt."""
+    if done.outcome == "cancelled":
+        await ctx.say("sign_cancelled")
+        return
+    signature = await signatures(ctx.services).get(ctx.user_key)
+    if signature is None:
+        await ctx.say("expired_choice")
+    elif done.outcome == "signed":
+        await _receipt(ctx, signature)
+    else:
+        await _say_already_signed(ctx, signature)
+
+
+async def _receipt(ctx: Context, signed: store.Signature) -> None:
     s = ctx.services
     totals = await s.counts.totals()
     when = signed.signed_at.astimezone(s.settings.zone)
@@ -257,21 +297,31 @@ async def _receipt(ctx: Context, signed: store.Signature, following: bool) -> No
         bot=formatting.number(totals.bot, ctx.lang),
     )
     await ctx.say("sign_share", title=s.content.petition.title, link=share_link(s))
-    if not following:
-        await ctx.say(
-            "sign_news_question",
-            [Choice(ctx.label("choice_news_yes"), "news:on"), Choice(ctx.label("choice_news_no"), "news:off")],
-        )
 
 
-async def news_pressed(ctx: Context) -> None:
-    """The answer to "receive milestone news?": a consent of its own, stored apart from the signature."""
-    if ctx.args == "on":
+# Step: the news
+
+
+def _news_options(ctx: Context, d: Dialogue) -> list[Option]:
+    return [
+        Option("on", ctx.label("choice_news_yes"), YES, aliases="follow"),
+        Option("off", ctx.label("choice_news_no"), NO),
+    ]
+
+
+async def _news_chosen(ctx: Context, d: Dialogue, value: str) -> None:
+    """The answer to "receive the petition's news?": a consent of its own, stored apart from the signature."""
+    await dialogue.close(ctx, d, value)
+    if value == "on":
         await follow_here(ctx)
     else:
         removed = await contacts(ctx.services).unfollow(ctx.user_key)
         log.info("news declined user=%s removed=%s", ctx.user_tag, removed)
         await ctx.say("news_declined")
+
+
+async def _replay_news(ctx: Context, done: Done) -> None:
+    await ctx.say("follow_on" if done.outcome == "on" else "news_declined")
 
 
 async def follow_here(ctx: Context) -> None:
@@ -282,3 +332,38 @@ async def follow_here(ctx: Context) -> None:
     added = await contacts(ctx.services).follow(ctx.user_key, chat.transport, chat.id, ctx.lang, ctx.now)
     log.info("news followed user=%s new=%s", ctx.user_tag, added)
     await ctx.say("follow_on" if added else "follow_already")
+
+
+SIGNING = dialogue.Flow.declare(
+    FLOW,
+    {
+        Step.NAME: dialogue.Step(
+            prompt=lambda ctx, d: ctx.t("sign_name_prompt"),
+            options=_name_options,
+            on_choice=_name_chosen,
+            on_text=_name_typed,
+            replay=_replay_name,
+        ),
+        Step.TYPING: dialogue.Step(
+            prompt=lambda ctx, d: ctx.t("sign_type_name"),
+            options=_cancel_option,
+            on_choice=_name_chosen,
+            on_text=_name_typed,
+            replay=_replay_name,
+        ),
+        Step.CONFIRM: dialogue.Step(
+            prompt=_summary_prompt,
+            reminder=_summary_reminder,
+            options=_confirm_options,
+            on_choice=_confirm_chosen,
+            replay=_replay_confirm,
+        ),
+        Step.NEWS: dialogue.Step(
+            prompt=lambda ctx, d: ctx.t("sign_news_question"),
+            reminder=lambda ctx, d: ctx.t("sign_news_reminder"),
+            options=_news_options,
+            on_choice=_news_chosen,
+            replay=_replay_news,
+        ),
+    },
+)

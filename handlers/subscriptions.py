@@ -25,7 +25,11 @@ _WORDS = {
 
 
 def kinds_label(ctx: Context, kinds: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(ctx.label(f"kind_{kind}") for kind in kinds)
+    """« les objectifs franchis et le point quotidien »."""
+    labels = [ctx.label(f"kind_{kind}") for kind in kinds]
+    if len(labels) < 2:
+        return "".join(labels)
+    return ctx.label("kinds_and", first=", ".join(labels[:-1]), last=labels[-1])
 
 
 async def _group_admin(ctx: Context) -> bool:

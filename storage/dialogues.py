@@ -1,4 +1,10 @@
-"""Dialogue state per user and chat, so a restart mid-dialogue resumes at the same step."""
+"""Dialogue state per user and chat, so a restart mid-dialogue resumes at the same step.
+
+Each row also remembers the step it completed last (`Done`), and keeps that memory
+for a while after the dialogue ends (`active = 0`, no data left): a press or a
+message that a platform delivers again after a crash is then answered as it was
+the first time, instead of "expired".
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,21 @@ from typing import Any
 
 from storage.db import Database, Transaction, from_db_time, to_db_time
 
+_COLUMNS = (
+    "owner, name, step, data, nonce, expires_at, active, done_step, done_nonce, done_value, done_message, done_outcome"
+)
+
+
+@dataclass(frozen=True)
+class Done:
+    """The step completed last and how: the input that completed it and a short outcome code (no text)."""
+
+    step: str
+    nonce: str
+    value: str | None  # the option chosen; None when typed text completed the step
+    message: str | None  # the platform's id of the message that completed it, when it has one
+    outcome: str
+
 
 @dataclass(frozen=True)
 class Dialogue:
@@ -19,9 +40,14 @@ class Dialogue:
     data: dict[str, Any]
     nonce: str
     expires_at: dt.datetime
+    active: bool = True  # False: the dialogue ended; the row only remembers how (`done`) until it expires
+    done: Done | None = None
 
 
 def _dialogue(row: Any) -> Dialogue:
+    done = None
+    if row["done_step"] is not None:
+        done = Done(row["done_step"], row["done_nonce"], row["done_value"], row["done_message"], row["done_outcome"])
     return Dialogue(
         owner=row["owner"],
         name=row["name"],
@@ -29,6 +55,8 @@ def _dialogue(row: Any) -> Dialogue:
         data=json.loads(row["data"]),
         nonce=row["nonce"],
         expires_at=from_db_time(row["expires_at"]),
+        active=bool(row["active"]),
+        done=done,
     )
 
 
@@ -42,22 +70,23 @@ class DialogueRepository:
         self._db = db
 
     async def current(self, owner: str, now: dt.datetime) -> Dialogue | None:
-        """The open dialogue, or None when there is none or it has expired."""
+        """The open dialogue, or None when there is none, it ended or it has expired."""
         async with self._db.read() as tx:
-            row = await tx.fetchone("SELECT * FROM dialogues WHERE owner = ?", (owner,))
+            row = await tx.fetchone(f"SELECT {_COLUMNS} FROM dialogues WHERE owner = ?", (owner,))  # noqa: S608
         if row is None:
             return None
         dialogue = _dialogue(row)
-        return dialogue if dialogue.expires_at > now else None
+        return dialogue if dialogue.active and dialogue.expires_at > now else None
 
     async def current_and_language(
         self, owner: str, pseudonym: str, now: dt.datetime
     ) -> tuple[Dialogue | None, str | None]:
-        """The open dialogue and the user's chosen language in one query: every dispatch needs both."""
+        """The dialogue row (open, or ended and still remembered) and the user's chosen language, in one query."""
         async with self._db.read() as tx:
             row = await tx.fetchone(
                 "SELECT (SELECT language FROM preferences WHERE pseudonym = ?) AS language,"
-                " d.owner, d.name, d.step, d.data, d.nonce, d.expires_at"
+                " d.owner, d.name, d.step, d.data, d.nonce, d.expires_at, d.active,"
+                " d.done_step, d.done_nonce, d.done_value, d.done_message, d.done_outcome"
                 " FROM (SELECT 1 AS one) AS x LEFT JOIN dialogues AS d ON d.owner = ?",
                 (pseudonym, owner),
             )
@@ -73,42 +102,75 @@ class DialogueRepository:
         """Open a dialogue, replacing any other one of the same user in that chat."""
         dialogue = Dialogue(owner, name, step, data, new_nonce(), expires_at)
         async with self._db.transaction() as tx:
-            await _upsert(tx, dialogue)
+            await tx.execute(
+                "INSERT INTO dialogues (owner, name, step, data, nonce, expires_at, active)"
+                " VALUES (?, ?, ?, ?, ?, ?, 1)"
+                " ON CONFLICT (owner) DO UPDATE SET name = excluded.name, step = excluded.step,"
+                " data = excluded.data, nonce = excluded.nonce, expires_at = excluded.expires_at, active = 1,"
+                " done_step = NULL, done_nonce = NULL, done_value = NULL, done_message = NULL, done_outcome = NULL",
+                (owner, name, step, json.dumps(data), dialogue.nonce, to_db_time(expires_at)),
+            )
         return dialogue
 
     async def advance(
-        self, current: Dialogue, step: str, data: dict[str, Any], expires_at: dt.datetime
+        self, current: Dialogue, step: str, data: dict[str, Any], expires_at: dt.datetime, done: Done
     ) -> Dialogue | None:
-        """Move to the next step only if nobody moved it meanwhile (a double press, a second device)."""
-        moved = Dialogue(current.owner, current.name, step, data, new_nonce(), expires_at)
         async with self._db.transaction() as tx:
-            changed = await tx.execute(
-                "UPDATE dialogues SET step = ?, data = ?, nonce = ?, expires_at = ? WHERE owner = ? AND nonce = ?",
-                (step, json.dumps(data), moved.nonce, to_db_time(expires_at), current.owner, current.nonce),
-            )
-        return moved if changed else None
+            return await advance_in(tx, current, step, data, expires_at, done)
 
-    async def finish(self, owner: str, nonce: str | None = None) -> bool:
-        """Close a dialogue; with `nonce`, only if it is still at that step. True if one was closed."""
+    async def close(self, current: Dialogue, done: Done, keep_until: dt.datetime) -> Dialogue | None:
         async with self._db.transaction() as tx:
-            return await finish_in(tx, owner, nonce)
+            return await close_in(tx, current, done, keep_until)
+
+    async def finish(self, owner: str) -> bool:
+        """Drop the open dialogue (/annuler); True if there was one."""
+        async with self._db.transaction() as tx:
+            return await tx.execute("DELETE FROM dialogues WHERE owner = ? AND active = 1", (owner,)) > 0
 
     async def purge_expired(self, now: dt.datetime) -> int:
         async with self._db.transaction() as tx:
             return await tx.execute("DELETE FROM dialogues WHERE expires_at <= ?", (to_db_time(now),))
 
 
-async def finish_in(tx: Transaction, owner: str, nonce: str | None = None) -> bool:
-    """Close a dialogue inside a caller's transaction (e.g. together with the signature it confirms)."""
+async def advance_in(
+    tx: Transaction, current: Dialogue, step: str, data: dict[str, Any], expires_at: dt.datetime, done: Done
+) -> Dialogue | None:
+    """Move to `step` only if nobody moved it meanwhile (a double press, a second device); None if someone did."""
+    moved = Dialogue(current.owner, current.name, step, data, new_nonce(), expires_at, True, done)
+    changed = await tx.execute(
+        "UPDATE dialogues SET step = ?, data = ?, nonce = ?, expires_at = ?, done_step = ?, done_nonce = ?,"
+        " done_value = ?, done_message = ?, done_outcome = ? WHERE owner = ? AND nonce = ? AND active = 1",
+        (
+            step,
+            json.dumps(data),
+            moved.nonce,
+            to_db_time(expires_at),
+            *_done(done),
+            current.owner,
+            current.nonce,
+        ),
+    )
+    return moved if changed else None
+
+
+async def close_in(tx: Transaction, current: Dialogue, done: Done, keep_until: dt.datetime) -> Dialogue | None:
+    """End the dialogue at its current step (compare-and-set); only how it ended stays, until `keep_until`."""
+    closed = Dialogue(current.owner, current.name, "", {}, new_nonce(), keep_until, False, done)
+    changed = await tx.execute(
+        "UPDATE dialogues SET step = '', data = '{}', nonce = ?, expires_at = ?, active = 0, done_step = ?,"
+        " done_nonce = ?, done_value = ?, done_message = ?, done_outcome = ?"
+        " WHERE owner = ? AND nonce = ? AND active = 1",
+        (closed.nonce, to_db_time(keep_until), *_done(done), current.owner, current.nonce),
+    )
+    return closed if changed else None
+
+
+async def delete_in(tx: Transaction, owner: str, nonce: str | None = None) -> bool:
+    """Delete the row outright, memory included (erasure); with `nonce`, only if the dialogue is still at that step."""
     if nonce is None:
         return await tx.execute("DELETE FROM dialogues WHERE owner = ?", (owner,)) > 0
-    return await tx.execute("DELETE FROM dialogues WHERE owner = ? AND nonce = ?", (owner, nonce)) > 0
+    return await tx.execute("DELETE FROM dialogues WHERE owner = ? AND nonce = ? AND active = 1", (owner, nonce)) > 0
 
 
-async def _upsert(tx: Transaction, d: Dialogue) -> None:
-    await tx.execute(
-        "INSERT INTO dialogues (owner, name, step, data, nonce, expires_at) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (owner) DO UPDATE SET name = excluded.name, step = excluded.step,"
-        " data = excluded.data, nonce = excluded.nonce, expires_at = excluded.expires_at",
-        (d.owner, d.name, d.step, json.dumps(d.data), d.nonce, to_db_time(d.expires_at)),
-    )
+def _done(done: Done) -> tuple[str, str, str | None, str | None, str]:
+    return done.step, done.nonce, done.value, done.message, done.outcome

@@ -53,7 +53,7 @@ async def two_signers(chat: Callable[..., Chat]) -> None:
     bob = chat(id="444555666", name="Bob")
     await bob.say("/signer")
     await bob.press(3)
-    await bob.say('=HYPERLINK("http://x")')
+    await bob.say("=SUM(A1:A9)")
     await bob.press(1)
     await bob.press(2)  # news: no
 
@@ -78,7 +78,7 @@ async def test_export_csv_and_json_hold_names_and_dates_only(
     assert result.returncode == 0, result.stderr
     table = list(csv.reader(io.StringIO(result.stdout)))
     assert table[0] == ["name", "signed_at"]
-    assert sorted(r[0] for r in table[1:]) == ['\'=HYPERLINK("http://x")', "Ana Lopez"]  # no spreadsheet formula
+    assert sorted(r[0] for r in table[1:]) == ["'=SUM(A1:A9)", "Ana Lopez"]  # no spreadsheet formula
     as_json = cli(settings, "export", "--format", "json")
     items = json.loads(as_json.stdout)
     assert all(set(item) == {"name", "signed_at"} for item in items) and len(items) == 2
@@ -144,7 +144,7 @@ async def test_purge_dry_run_and_purge(chat: Callable[..., Chat], bot: Bot, sett
     later = FakeClock(dt.datetime(2027, 10, 1, tzinfo=dt.UTC))
     out = io.StringIO()
     await admin_cli.run(argparse.Namespace(admin_command="purge", dry_run=True), settings, out, later)
-    assert "would delete: 2 signatures, 1 contacts, 0 dialogues, 0 preferences" in out.getvalue()
+    assert "would delete: 2 signatures, 1 contacts, 2 dialogues, 0 preferences" in out.getvalue()
     out = io.StringIO()
     await admin_cli.run(argparse.Namespace(admin_command="purge", dry_run=False), settings, out, later)
     assert "deleted: 2 signatures, 1 contacts" in out.getvalue()

@@ -58,3 +58,29 @@ def test_a_broken_campaign_folder_is_one_clear_error(tmp_path: Path) -> None:
     result = _run(tmp_path, ["console"], "", CAMPAIGN=str(folder))
     assert result.returncode != 0
     assert "campaign.toml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_300_line_piped_script_is_answered_in_full_without_log_lines(tmp_path: Path) -> None:
+    script = "/compteur\nQui héberge nos données de santé ?\n/aide\n" * 100
+    result = _run(tmp_path, ["run"], script)  # `make run` with no platform: the console
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("signatures au total") == 100  # the console's own user is never flood-limited
+    assert out.count("**Commandes**") == 0 and out.count("Commandes\n") == 100
+    assert out.count("Source") >= 100
+    assert "pause" not in out
+    assert " INFO " not in result.stderr and " INFO " not in out  # no routine log line among the chat
+
+
+def test_the_console_says_what_it_is_how_to_choose_and_how_to_quit(tmp_path: Path) -> None:
+    out = _run(tmp_path, ["console"], "").stdout
+    first = out.split("\n\n")[0]
+    assert "Console du bot de la pétition" in first and "tapez son numéro" in first and "Ctrl-D" in first
+    assert "Petition bot console" in _run(tmp_path, ["console", "--lang", "en"], "").stdout
+
+
+def test_after_a_restart_the_last_choices_still_answer_a_number(tmp_path: Path) -> None:
+    first = _run(tmp_path, ["console", "--name", "Jeanne Dupont"], "/signer\n")
+    assert "[1] Mon nom : Jeanne Dupont" in first.stdout
+    again = _run(tmp_path, ["console", "--name", "Jeanne Dupont"], "1\n")
+    assert "sous le nom « Jeanne Dupont »" in again.stdout  # "1" pressed the choice, it is not a name

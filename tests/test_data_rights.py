@@ -39,7 +39,7 @@ async def test_withdrawal_can_be_declined(chat: Callable[..., Chat], bot: Bot) -
     me = chat(id="2", name="Ana")
     await signed(me)
     await me.say("/retirer")
-    assert "rien n'a changé" in await me.press("Non, garder")
+    assert "Votre signature est conservée" in await me.press("Non, garder")
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(1,)]
 
 

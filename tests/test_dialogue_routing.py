@@ -6,44 +6,58 @@ from bot import dialogue
 from bot.app import build_bot
 from bot.config import Settings
 from bot.context import Context
+from bot.dialogue import Option
 from bot.markup import plain
 from handlers import build_routes
-from storage.dialogues import Dialogue
+from storage.dialogues import Dialogue, Done
 from tests.conftest import Chat, FakeClock
 
 
 class Step(enum.Enum):
     COLOUR = "quiz.colour"
-    DONE = "quiz.done"
+    WORD = "quiz.word"
 
 
-class Quiz:
-    """A two-step test dialogue: pick a colour, then type a word."""
+async def _colour_chosen(ctx: Context, d: Dialogue, value: str) -> None:
+    await dialogue.go(ctx, QUIZ, d, Step.WORD, {"colour": value})
 
-    name = "quiz"
 
-    async def start(self, ctx: Context) -> None:
-        d = await dialogue.start(ctx, self.name, Step.COLOUR)
-        await ctx.reply(plain("colour?"), [ctx.step_choice(d, "red", "Red"), ctx.step_choice(d, "blue", "Blue")])
+async def _word_typed(ctx: Context, d: Dialogue, text: str) -> None:
+    await dialogue.close(ctx, d, "done")
+    await ctx.reply(plain(f"done: {d.data.get('colour')} {text}"))
 
-    async def on_choice(self, ctx: Context, d: Dialogue, value: str) -> None:
-        moved = await dialogue.advance(ctx, d, Step.DONE, {"colour": value})
-        if moved is None:
-            await ctx.say("expired_choice")
-            return
-        await ctx.reply(plain(f"chose {value}; now a word?"))
 
-    async def on_text(self, ctx: Context, d: Dialogue, text: str) -> None:
-        await dialogue.finish(ctx, d)
-        await ctx.reply(plain(f"done: {d.data.get('colour')} {text}"))
+async def _replay_word(ctx: Context, done: Done) -> None:
+    await ctx.reply(plain("done, again"))
+
+
+# A two-step test dialogue: pick a colour, then type a word.
+QUIZ = dialogue.Flow.declare(
+    "quiz",
+    {
+        Step.COLOUR: dialogue.Step(
+            prompt=lambda ctx, d: plain("colour?"),
+            options=lambda ctx, d: [Option("red", "Red"), Option("blue", "Blue")],
+            on_choice=_colour_chosen,
+        ),
+        Step.WORD: dialogue.Step(
+            prompt=lambda ctx, d: plain(f"chose {d.data['colour']}; now a word?"),
+            on_text=_word_typed,
+            replay=_replay_word,
+        ),
+    },
+)
+
+
+async def start_quiz(ctx: Context) -> None:
+    await dialogue.start(ctx, QUIZ, Step.COLOUR)
 
 
 async def _bot(settings: Settings, clock: FakeClock):  # type: ignore[no-untyped-def]
     bot = await build_bot(settings, clock)
     routes = build_routes()
-    quiz = Quiz()
-    routes.flow(quiz)
-    routes.command("quiz", handler=quiz.start)
+    routes.flow(QUIZ)
+    routes.command("quiz", handler=start_quiz)
     from bot.router import Router
 
     bot.router = Router(routes, bot.services)
@@ -78,7 +92,11 @@ async def test_a_choice_pressed_twice_moves_the_dialogue_once(settings: Settings
     await bot.router.dispatch(first, me.transport)
     await bot.router.dispatch(first, me.transport)
     out = me.new_output()
-    assert out.count("chose red") == 1 and "a expiré" in out
+    assert out.count("chose red") == 2 and "expiré" not in out  # the second press: the same answer
+    second = me.transport.to_inbound("tea")
+    assert "done: red tea" in await me.say("tea")
+    await bot.router.dispatch(second, me.transport)  # the dialogue is over: typed text is a question again
+    assert "done" not in me.new_output()
     await bot.close()
 
 

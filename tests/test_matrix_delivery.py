@@ -60,12 +60,12 @@ async def test_a_name_with_markup_is_shown_as_typed(tmp_path: Path, synapse: Syn
         await alice.say(room, "!signer", expect="Répondez")
         await alice.say(room, "3", expect="Écrivez")  # "Un autre nom"
 
-        summary = await alice.say(room, '<b>Bob</b> <a href="https://evil.example">x</a>', expect="Je signe")
+        summary = await alice.say(room, '<b>Bob</b> <a href="#evil">x</a>', expect="Je signe")
 
-        assert '« <b>Bob</b> <a href="https://evil.example">x</a> »' in summary
+        assert '« <b>Bob</b> <a href="#evil">x</a> »' in summary
         formatted = alice.last(room).formatted
-        assert "&lt;b&gt;Bob&lt;/b&gt;" in formatted and "evil.example" in formatted
-        assert '<a href="https://evil.example">' not in formatted
+        assert "&lt;b&gt;Bob&lt;/b&gt;" in formatted and "#evil" in formatted
+        assert '<a href="#evil">' not in formatted
 
 
 async def test_an_edit_replaces_the_message_and_its_choices(tmp_path: Path, synapse: Synapse) -> None:

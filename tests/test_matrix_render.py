@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from bot.choices import NO, YES, is_yes_no, match_choice
 from bot.events import Choice
 from bot.markup import Rich, Span, plain, render_template
 from bot.transports.matrix_render import (
     MESSAGE_LIMIT_BYTES,
     chunks,
     encoded_size,
-    is_yes_no,
-    match_choice,
     message_content,
     reaction_choice,
     replacement_content,
@@ -19,7 +18,7 @@ from bot.transports.matrix_render import (
     with_prefix,
 )
 
-YES_NO = (Choice("✅ Je signe", "d:n1:yes"), Choice("Annuler", "d:n1:cancel"))
+YES_NO = (Choice("✅ Je signe", "d:n1:yes", YES), Choice("Annuler", "d:n1:cancel", NO))
 NAMES = (Choice("Mon nom : Alice", "d:n1:display"), Choice("Anonyme (A.)", "d:n1:anonymous"))
 
 
@@ -53,11 +52,11 @@ def test_choices_are_a_numbered_list_with_a_hint() -> None:
 
 
 def test_a_number_or_a_label_answers_the_list() -> None:
-    assert match_choice("2", NAMES) == NAMES[1]
-    assert match_choice(" 1. ", NAMES) == NAMES[0]
-    assert match_choice("anonyme (a.)", NAMES) == NAMES[1]
-    assert match_choice("3", NAMES) is None
-    assert match_choice("Qui héberge nos données ?", NAMES) is None
+    assert match_choice("2", NAMES, numbers=True) == NAMES[1]
+    assert match_choice(" 1. ", NAMES, numbers=True) == NAMES[0]
+    assert match_choice("anonyme (a.)", NAMES, numbers=True) == NAMES[1]
+    assert match_choice("3", NAMES, numbers=True) is None
+    assert match_choice("Qui héberge nos données ?", NAMES, numbers=True) is None
 
 
 def test_reactions_answer_yes_no_questions_only() -> None:
@@ -66,8 +65,8 @@ def test_reactions_answer_yes_no_questions_only() -> None:
     assert reaction_choice("❌", YES_NO) == YES_NO[1]
     assert reaction_choice("🎉", YES_NO) is None
     assert reaction_choice("✅", NAMES) is None
-    news = (Choice("Oui, tenez-moi au courant", "news:on"), Choice("Non merci", "news:off"))
-    assert reaction_choice("👍", news) == news[0]
+    news = (Choice("Oui, tenez-moi au courant", "d:n2:on", YES), Choice("Non merci", "d:n2:off", NO))
+    assert reaction_choice("👍", news) == news[0] and reaction_choice("👎", news) == news[1]
 
 
 def test_long_texts_are_split_under_the_event_size_limit() -> None:

@@ -342,3 +342,24 @@ async def test_run_serves_matrix_until_stopped(tmp_path: Path, synapse: Synapse)
         await asyncio.wait_for(running, 10)
     finally:
         await alice.stop()
+
+
+async def test_a_supporter_signs_in_words_and_a_question_mid_way_keeps_the_numbered_list(
+    tmp_path: Path, synapse: Synapse
+) -> None:
+    async with MatrixWorld(tmp_path, synapse) as world:
+        await world.start()
+        alice = await world.user()
+        room = await alice.open_dm(world.bot_id)
+        await alice.say(room, "!signer", expect="Répondez")
+        summary = await alice.say(room, "anonyme", expect="Je signe")
+        assert "« A. »" in summary
+        asked = await alice.say(room, "c'est quoi le Health Data Hub ?", expect="Pour signer sous le nom")
+        assert "Source" in asked
+        assert alice.last(room).body.split("\n\n")[-2] == "1. ✅ Je signe\n2. Annuler"  # the list comes again, last
+        receipt = await alice.say(room, "je signe", expect="nouvelles de la pétition")
+        assert "Merci, votre signature est enregistrée." in receipt
+        assert "vous recevrez les nouvelles" in await alice.say(room, "oui", expect="vous recevrez")
+        confirm = await alice.say(room, "!retirer", expect="Répondez")
+        assert "Voulez-vous vraiment retirer" in confirm
+        assert "Votre signature est retirée." in await alice.say(room, "oui", expect="retirée")

@@ -63,7 +63,8 @@ async def test_the_raw_database_holds_no_platform_id_of_a_signer_without_news(
     async with bot.services.db.read() as tx:
         dialogues = await tx.fetchall("SELECT * FROM dialogues")
         signatures = await tx.fetchall("SELECT * FROM signatures")
-    assert dialogues == []
+    # Ended dialogues only remember how they ended (for a re-delivered press), with no name or data.
+    assert [(r["active"], r["data"], r["done_outcome"]) for r in dialogues] == [(0, "{}", "on")]
     assert len(signatures) == 2 and all(len(r["pseudonym"]) == 64 for r in signatures)
 
 
@@ -156,13 +157,14 @@ async def test_the_retention_purge_waits_for_its_date_then_keeps_only_anonymous_
 
     due = dt.datetime(2027, 9, 28, 3, 0, tzinfo=dt.UTC)
     dry = await retention.purge(bot.services.db, campaign, due, dry_run=True)
-    assert (dry.rows.signatures, dry.rows.contacts, dry.rows.dialogues, dry.rows.preferences) == (2, 1, 1, 1)
+    # Dialogues: Cy's open one, and the two ended ones that remember how they ended.
+    assert (dry.rows.signatures, dry.rows.contacts, dry.rows.dialogues, dry.rows.preferences) == (2, 1, 3, 1)
     assert dry.rows.deliveries == 1  # the follower's chat; the group's delivery is not personal
     async with bot.services.db.read() as tx:
         assert (await tx.fetchone("SELECT COUNT(*) FROM signatures"))[0] == 2  # type: ignore[index]
 
     done = await retention.purge(bot.services.db, campaign, due)
-    assert done.rows.total == 6
+    assert done.rows.total == 8
     async with bot.services.db.read() as tx:
         for table in ("signatures", "contacts", "dialogues", "preferences"):
             assert (await tx.fetchone(f"SELECT COUNT(*) FROM {table}"))[0] == 0, table  # type: ignore[index]

@@ -94,15 +94,18 @@ async def test_already_signed_says_when_and_offers_withdrawal(chat: Callable[...
     assert "Voulez-vous vraiment retirer" in await me.press(1)
 
 
-async def test_a_confirm_pressed_twice_gives_one_signature(chat: Callable[..., Chat], bot: Bot) -> None:
+async def test_a_confirm_pressed_twice_gives_one_signature_and_the_same_receipt(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
     me = chat(id="12", name="Ana")
     await reach_confirmation(me)
     press = me.transport.to_inbound("1")
     await bot.router.dispatch(press, me.transport)
     await bot.router.dispatch(press, me.transport)
     seen = me.new_output()
-    assert seen.count("votre signature est enregistrée") == 1
-    assert "a expiré" in seen  # the dialogue is gone once the first press signed
+    assert seen.count("votre signature est enregistrée") == 2  # the second press gets the first one's answer
+    assert "expiré" not in seen
+    assert seen.count("voulez-vous recevoir les nouvelles") == 2  # and the question that followed it
     assert await signature_count(bot) == 1
 
 
@@ -114,8 +117,8 @@ async def test_a_hundred_concurrent_confirms_give_one_signature_and_one_count(tm
     press = me.transport.to_inbound("1")
     await asyncio.gather(*(bot.router.dispatch(press, me.transport) for _ in range(100)))
     seen = me.new_output()
-    assert seen.count("votre signature est enregistrée") == 1
-    assert seen.count("Vous avez déjà signé") + seen.count("a expiré") == 99
+    assert seen.count("votre signature est enregistrée") == 100  # each press answered as the one that signed
+    assert "expiré" not in seen
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(1,)]
     assert await signature_count(bot) == 1
     assert await rows(bot, "SELECT signed, withdrawn FROM daily_counts") == [(1, 0)]
@@ -171,7 +174,8 @@ async def test_cancel_ends_the_dialogue_at_any_step(chat: Callable[..., Chat], b
     await bot.router.dispatch(stale, me.transport)
     assert "a expiré" in me.new_output()
     assert await signature_count(bot) == 0
-    assert await rows(bot, "SELECT COUNT(*) FROM dialogues") == [(0,)]
+    # The dialogue is over: its row only remembers how it ended (no name), for a re-delivered press.
+    assert await rows(bot, "SELECT active, data FROM dialogues") == [(0, "{}")]
 
 
 async def test_commands_win_over_the_name_step(chat: Callable[..., Chat]) -> None:
@@ -206,7 +210,7 @@ async def test_the_share_text_carries_the_telegram_deep_link(chat: Callable[...,
     bot.services.bot_links["telegram"] = "https://t.me/petition_test_bot"
     me = chat(id="21", name="Ana")
     await reach_confirmation(me)
-    assert "Signez vous aussi : https://t.me/petition_test_bot?start=sign" in await me.press(1)
+    assert "Signez-la, vous aussi : https://t.me/petition_test_bot?start=sign" in await me.press(1)
 
 
 async def test_start_sign_opens_the_signing_dialogue(chat: Callable[..., Chat]) -> None:

@@ -18,7 +18,7 @@ async def kinds(bot: Bot, chat_id: str) -> list[str]:
 
 async def test_a_group_admin_subscribes_the_group_to_both_by_default(bot: Bot, chat: Callable[..., Chat]) -> None:
     seen = await chat(group="g1", admin=True).say("/abonner")
-    assert "ce groupe recevra les objectifs franchis, le point quotidien" in seen
+    assert "ce groupe recevra les objectifs franchis et le point quotidien" in seen
     assert await kinds(bot, "g1") == ["daily", "milestones"]
 
 

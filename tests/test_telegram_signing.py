@@ -68,3 +68,43 @@ async def test_markup_in_a_telegram_name_is_shown_as_typed_never_interpreted(wor
     [summary] = await world.press(EVE, names, "Mon nom")
     assert '« <b>Eve</b> </a><a href="x"> »' in summary.text  # the stand-in parsed the HTML strictly
     assert "&lt;b&gt;Eve&lt;/b&gt;" in summary.html
+
+
+async def test_a_supporter_signs_typing_words_instead_of_pressing(world: TelegramWorld) -> None:
+    await world.say(ALICE, "/signer")
+    [summary] = await world.say(ALICE, "mon nom")
+    assert "sous le nom « Alice Martin »" in summary.text
+    assert buttons(summary) == ["✅ Je signe", "Annuler"]
+    signed = await world.say(ALICE, "je signe")
+    assert any("votre signature est enregistrée" in m.text for m in signed)
+    assert buttons(signed[-1]) == ["Oui, tenez-moi au courant", "Non merci"]
+    [followed] = await world.say(ALICE, "oui")
+    assert "vous recevrez les nouvelles" in followed.text
+    assert await bot_signatures(world) == 1
+    assert world.bot is not None
+    contact = await world.bot.services.contacts.get(world.bot.services.pseudonyms.user("telegram", str(ALICE.id)))  # type: ignore[union-attr]
+    assert contact is not None and contact.chat_id == str(ALICE.id)
+
+
+async def test_a_question_at_the_confirmation_is_answered_then_the_buttons_come_again(world: TelegramWorld) -> None:
+    await world.say(ALICE, "/signer")
+    await world.say(ALICE, "anonyme")
+    answered = await world.say(ALICE, "c'est quoi le Health Data Hub ?")
+    assert "Source" in answered[0].text
+    assert "Pour signer sous le nom « A. M. »" in answered[-1].text
+    assert buttons(answered[-1]) == ["✅ Je signe", "Annuler"], "the question's buttons are offered again, last"
+    assert await bot_signatures(world) == 0
+    [receipt, *_] = await world.press(ALICE, answered[-1], "Je signe")
+    assert "votre signature est enregistrée" in receipt.text
+
+
+async def test_withdrawing_by_typing_oui(world: TelegramWorld) -> None:
+    await world.say(ALICE, "/signer")
+    await world.say(ALICE, "anonyme")
+    await world.say(ALICE, "oui")
+    await world.say(ALICE, "non merci")
+    [asked] = await world.say(ALICE, "/retirer")
+    assert buttons(asked) == ["Oui, retirer ma signature", "Non, garder ma signature"]
+    [done] = await world.say(ALICE, "oui")
+    assert "Votre signature est retirée" in done.text
+    assert await bot_signatures(world) == 0

@@ -1,9 +1,11 @@
 """The console chat: one user talking to the bot through standard input and output.
 
 It is the bot with no platform at all: for trying the bot, for scripts, and for
-the story tests. Choices print as `[1] label`; typing the number or the label
-presses it. With piped input, every line is handled in order and the process
-ends at end of input.
+the story tests. Choices print as `[1] label`; typing the number, the label or
+its first words (or "oui"/"non" on a yes/no question) presses it. The last list
+shown is kept in the key-value table, so after a restart "1" still presses it.
+With piped input, every line is handled in order and the process ends at end of
+input. The person at the console is the operator: no flood limit applies to them.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from bot.events import Chat, ChatKind, Choice, Inbound, Reply, Sender, Sent
+from bot.choices import ReplyWords
+from bot.events import Chat, ChatKind, Inbound, Reply, Sender, Sent
 from bot.markup import Rich
 from bot.sanitize import fold
+from bot.transports.offers import KeyValues, Offer, Offers
 
 TRANSPORT = "console"
 MENTION = "@bot"
+OFFER_KEY = "console:choices:{chat}"
 
 Dispatch = Callable[[Inbound, "ConsoleTransport"], Awaitable[object]]
 
@@ -49,14 +54,21 @@ class ConsoleUser:
 class ConsoleTransport:
     """Outbound port and input loop for the console."""
 
-    def __init__(self, user: ConsoleUser, output: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        user: ConsoleUser,
+        output: TextIO | None = None,
+        words: ReplyWords | None = None,
+        kv: KeyValues | None = None,
+    ) -> None:
         self.user = user
         self.output = output or sys.stdout
+        self.words = words  # "oui", "non merci" answer a yes/no question's numbered list too
         self.chat = (
             Chat(TRANSPORT, user.group, ChatKind.GROUP) if user.group else Chat(TRANSPORT, user.id, ChatKind.PRIVATE)
         )
         self._ids = itertools.count(1)
-        self._choices: tuple[Choice, ...] = ()
+        self._offers = Offers(kv, OFFER_KEY)
         self._stopping = False
         self._lines: asyncio.Queue[str] | None = None
 
@@ -65,14 +77,14 @@ class ConsoleTransport:
     async def send(self, chat: Chat, reply: Reply) -> Sent:
         message_id = str(next(self._ids))
         self._print(reply)
-        if chat == self.chat:
-            self._choices = reply.choices
+        if chat == self.chat and reply.choices:
+            await self._offers.remember(chat.id, Offer(message_id, self.user.id, reply.choices))
         return Sent(chat, message_id)
 
     async def edit(self, sent: Sent, reply: Reply) -> None:
         self._print(reply)
-        if sent.chat == self.chat:
-            self._choices = reply.choices
+        if sent.chat == self.chat and reply.choices:
+            await self._offers.remember(sent.chat.id, Offer(sent.message_id, self.user.id, reply.choices))
 
     async def is_chat_admin(self, chat: Chat, user_id: str) -> bool:
         return self.user.admin and user_id == self.user.id
@@ -95,25 +107,19 @@ class ConsoleTransport:
         text = line.rstrip("\n")
         sender = Sender(self.user.id, self.user.name, self.user.language)
         typed = text.strip()
-        choice = self._match_choice(typed)
+        offer = self._offers.cached(self.chat.id)
+        choice = offer.answer(typed, self.words) if offer is not None else None
         if choice is not None:
-            return Inbound(self.chat, sender, choice=choice.payload, addressed=True)
+            return Inbound(self.chat, sender, choice=choice.payload, addressed=True, local=True)
         addressed = not self.chat.is_group
         if self.chat.is_group and fold(typed).startswith(MENTION):
             addressed, text = True, typed[len(MENTION) :].strip()
-        return Inbound(self.chat, sender, text=text, addressed=addressed)
-
-    def _match_choice(self, typed: str) -> Choice | None:
-        if not typed or not self._choices:
-            return None
-        if typed.isdigit() and 1 <= int(typed) <= len(self._choices):
-            return self._choices[int(typed) - 1]
-        wanted = fold(typed)
-        return next((c for c in self._choices if fold(c.label) == wanted), None)
+        return Inbound(self.chat, sender, text=text, addressed=addressed, local=True)
 
     async def run(self, dispatch: Dispatch, source: TextIO | None = None) -> None:
         """Read lines until end of input or `stop()`, handling each completely before the next."""
         source = source or sys.stdin
+        await self._offers.get(self.chat.id)  # the list shown before a restart still answers "1"
         loop = asyncio.get_running_loop()
         lines: asyncio.Queue[str] = asyncio.Queue()
         self._lines = lines

@@ -42,7 +42,6 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -72,6 +71,7 @@ from nio import (
     WhoamiResponse,
 )
 
+from bot.choices import is_yes_no
 from bot.config import SettingsError
 from bot.context import Services
 from bot.events import (
@@ -93,14 +93,13 @@ from bot.transports.loops import stop_receiving
 from bot.transports.matrix_keys import OFFER_KEY, SESSION_KEY, SYNC_KEY
 from bot.transports.matrix_render import (
     chunks,
-    is_yes_no,
-    match_choice,
     message_content,
     reaction_choice,
     replacement_content,
     strip_reply_fallback,
     with_prefix,
 )
+from bot.transports.offers import Offer, Offers
 from storage.db import StorageError
 
 log = logging.getLogger(__name__)
@@ -125,25 +124,8 @@ EXPIRED_PAYLOAD = "matrix-expired:"
 
 # The sender being answered: choices sent while handling their message are theirs to answer in a group.
 _asker: contextvars.ContextVar[str | None] = contextvars.ContextVar("matrix_asker", default=None)
-
-
-@dataclass(frozen=True)
-class _Offer:
-    """The last choices shown in a room: what a typed number or a reaction answers."""
-
-    event_id: str
-    asker: str | None
-    choices: tuple[Choice, ...]
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {"event": self.event_id, "asker": self.asker, "choices": [[c.label, c.payload] for c in self.choices]}
-        )
-
-    @classmethod
-    def from_json(cls, raw: str) -> _Offer:
-        data = json.loads(raw)
-        return cls(data["event"], data["asker"], tuple(Choice(label, payload) for label, payload in data["choices"]))
+# The event being answered: choices shown while handling it are not answered by it if it is delivered again.
+_answering: contextvars.ContextVar[str | None] = contextvars.ContextVar("matrix_answering", default=None)
 
 
 class MatrixTransport:
@@ -175,7 +157,7 @@ class MatrixTransport:
         self._idle.set()
         self._stopping = False
         self._paused_until = 0.0
-        self._offers: dict[str, _Offer | None] = {}
+        self._offers = Offers(services.kv, OFFER_KEY.replace("{room}", "{chat}"))
         self._own_events: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._kinds: dict[str, ChatKind] = {}
         self._creators: dict[str, frozenset[str]] = {}
@@ -501,9 +483,9 @@ class MatrixTransport:
         if prefix not in ("/", "!") and text.startswith(prefix):
             text = "!" + text[len(prefix) :]
         sender = Sender(event.sender, room.user_name(event.sender) or "", None)
-        offer = await self._offer(room.room_id)
-        if offer is not None and (not chat.is_group or event.sender == offer.asker or reply_to == offer.event_id):
-            choice = match_choice(text, offer.choices)
+        offer = await self._offers.get(room.room_id)
+        if offer is not None and (not chat.is_group or event.sender == offer.asker or reply_to == offer.message_id):
+            choice = offer.answer(text, self._services.content.replies, event.event_id)
             if choice is not None:
                 await self._dispatch(
                     Inbound(chat, sender, choice=choice.payload, message_id=event.event_id, addressed=True)
@@ -529,8 +511,8 @@ class MatrixTransport:
 
     async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
         """✅ or ❌ on the bot's yes/no question presses its first or second choice."""
-        offer = await self._offer(room.room_id)
-        if offer is None or offer.event_id != event.reacts_to:
+        offer = await self._offers.get(room.room_id)
+        if offer is None or offer.message_id != event.reacts_to:
             return
         chat = self._chat(room)
         if chat.is_group and offer.asker not in (None, event.sender):
@@ -542,11 +524,12 @@ class MatrixTransport:
         await self._dispatch(Inbound(chat, sender, choice=choice.payload, message_id=event.reacts_to, addressed=True))
 
     async def _dispatch(self, inbound: Inbound) -> None:
-        token = _asker.set(inbound.sender.id)
+        token, answering = _asker.set(inbound.sender.id), _answering.set(inbound.message_id)
         try:
             await self._router.dispatch(inbound, self)
         finally:
             _asker.reset(token)
+            _answering.reset(answering)
 
     async def _on_undecryptable(self, room: MatrixRoom) -> None:
         """One clear notice, in both languages (the sender's is unknown), at most once a minute per room."""
@@ -610,23 +593,12 @@ class MatrixTransport:
 
     # Choices ------------------------------------------------------------------------------
 
-    async def _offer(self, room_id: str) -> _Offer | None:
-        if room_id not in self._offers:
-            raw = await self._services.kv.get(OFFER_KEY.format(room=room_id))
-            self._offers[room_id] = _Offer.from_json(raw) if raw else None
-        return self._offers[room_id]
-
     async def _remember_offer(self, room_id: str, event_id: str, choices: tuple[Choice, ...]) -> None:
         """Kept in the key-value table too, so a number typed after a restart still presses the choice."""
-        offer = _Offer(event_id, _asker.get(), choices)
-        self._offers[room_id] = offer
-        try:
-            await self._services.kv.set(OFFER_KEY.format(room=room_id), offer.to_json())
-        except StorageError as exc:
-            log.warning("matrix choices not stored: %s", type(exc).__name__)
+        await self._offers.remember(room_id, Offer(event_id, _asker.get(), choices, _answering.get()))
 
     def _forget(self, room_id: str) -> None:
-        self._offers.pop(room_id, None)
+        self._offers.forget(room_id)
         self._notified.pop(room_id, None)
         self._creators.pop(room_id, None)
 

@@ -6,9 +6,10 @@ Each message carries the plain `body` (for clients without HTML, notifications a
 search) beside the `org.matrix.custom.html` `formatted_body`.
 
 Choices have no buttons on Matrix: they are shown as a numbered list, and the
-user answers with the number or the label; a yes/no question also accepts a ✅ or
-❌ reaction. Commands in content are written `/name`; Element keeps `/` for its own
-commands, so they are shown with the configured prefix (`!name` by default).
+user answers with the number, the label or its first words (`bot/choices.py`); a
+yes/no question also accepts "oui"/"non" and a ✅ or ❌ reaction. Commands in
+content are written `/name`; Element keeps `/` for its own commands, so they are
+shown with the configured prefix (`!name` by default).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
+from bot.choices import NO, YES, by_meaning, is_yes_no
 from bot.events import Choice
 from bot.markup import Rich, Span, split
-from bot.sanitize import fold
 
 # An event may hold 65 536 bytes in all; body + formatted_body stay well below,
 # even after Megolm encryption and base64 (about x1.4).
@@ -29,10 +30,6 @@ MESSAGE_LIMIT_BYTES = 30_000
 HTML_FORMAT = "org.matrix.custom.html"
 YES_KEYS = ("✅", "✔️", "✔", "👍")
 NO_KEYS = ("❌", "✖️", "✖", "👎")
-_YES_WORDS = frozenset({"oui", "yes", "confirmer", "confirm", "valider", "signer", "sign", "ok", "envoyer", "send"})
-_NO_WORDS = frozenset({"non", "no", "annuler", "cancel", "pas", "not"})
-_YES_VALUES = frozenset({"yes", "oui", "y", "confirm", "ok", "sign", "send", "1", "true"})
-_NO_VALUES = frozenset({"no", "non", "n", "cancel", "0", "false", "abort"})
 _SLASH_COMMAND = re.compile(r"(?<![\w/:.])/([a-z_]+)\b")
 
 
@@ -106,48 +103,12 @@ def replacement_content(original_event_id: str, new: dict[str, Any]) -> dict[str
     return content
 
 
-def match_choice(typed: str, choices: Sequence[Choice]) -> Choice | None:
-    """A typed number (`2`, `2.`) or a label, as an answer to the numbered list."""
-    typed = typed.strip()
-    if not typed or not choices:
-        return None
-    number = typed.rstrip(".)")
-    if number.isdigit():
-        n = int(number)
-        return choices[n - 1] if 1 <= n <= len(choices) else None
-    wanted = fold(typed)
-    return next((c for c in choices if fold(c.label) == wanted), None)
-
-
-def _first_word(label: str) -> str:
-    words = re.findall(r"\w+", fold(label))
-    return words[0] if words else ""
-
-
-def _value(payload: str) -> str:
-    return fold(payload.rsplit(":", 1)[-1])
-
-
-def is_yes_no(choices: Sequence[Choice]) -> bool:
-    """Two choices that read as yes then no: a ✅ or ❌ reaction can answer them."""
-    if len(choices) != 2:
-        return False
-    yes, no = choices
-    return (
-        _first_word(yes.label) in _YES_WORDS
-        or _first_word(no.label) in _NO_WORDS
-        or _value(yes.payload) in _YES_VALUES
-        or _value(no.payload) in _NO_VALUES
-    )
-
-
 def reaction_choice(key: str, choices: Sequence[Choice]) -> Choice | None:
-    if not is_yes_no(choices):
-        return None
+    """✅ (or 👍) presses the yes choice of a yes/no question, ❌ (or 👎) its no choice."""
     if key in YES_KEYS:
-        return choices[0]
+        return by_meaning(choices, YES) if is_yes_no(choices) else None
     if key in NO_KEYS:
-        return choices[1]
+        return by_meaning(choices, NO) if is_yes_no(choices) else None
     return None
 
 

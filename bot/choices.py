@@ -1,0 +1,164 @@
+"""What a typed reply means for the choices on offer: the one matching function of every transport.
+
+People answer buttons with words: "je signe", "oui", "non merci", "la pétition",
+the label without its emoji, its first words, or its number where numbers are
+shown. `match_choice` reads all of these the same way on the console, on Matrix
+(numbered lists, reactions) and on Telegram (text typed instead of a press).
+`looks_like_question` tells a question typed in the middle of a dialogue from an
+answer, so it can be answered and the dialogue asked again.
+The words are campaign content (`replies.toml`), not code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from symspellpy.editdistance import DistanceAlgorithm, EditDistance
+
+from bot.events import Choice
+from bot.sanitize import fold
+
+YES = "yes"
+NO = "no"
+MEANINGS = (YES, NO)
+_NOT_WORD = re.compile(r"[\W_]+")
+# Emoji and pictographs, including letter-like ones that would fold to a letter (ℹ️ → "i").
+_PICTOGRAPHS = re.compile("[\u2100-\u214f\u2190-\u2bff\u2e80-\u2eff\ufe00-\ufe0f\U0001f000-\U0001faff]")
+_NUMBER = re.compile(r"^[\[(#]?\s*(\d{1,3})\s*[.)\]]?$")
+MIN_BEGINNING_CHARS = 3  # "un" or "a" alone is too short to stand for a label
+MAX_EXTRA_WORDS = 2  # "oui merci", "non pas maintenant": a yes/no word followed by a few more
+# Typos in a label: one letter wrong, missing, extra or swapped from 4 letters on ("anuler"), two from 8 ("anonymus").
+_TYPOS = ((8, 2), (4, 1))
+_DISTANCE = EditDistance(DistanceAlgorithm.DAMERAU_OSA)
+
+
+def normalize(text: str) -> str:
+    """Lower case, no accents, no emoji or punctuation, single spaces: "✅ Je signe !" → "je signe"."""
+    return " ".join(_NOT_WORD.sub(" ", fold(_PICTOGRAPHS.sub(" ", text))).split())
+
+
+@dataclass(frozen=True)
+class ReplyWords:
+    """Words that answer a yes/no question, and words that begin a question (normalised)."""
+
+    yes: frozenset[str] = frozenset()
+    no: frozenset[str] = frozenset()
+    question_starts: frozenset[str] = frozenset()
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # other words for some answers
+
+    @classmethod
+    def of(
+        cls,
+        yes: Iterable[str],
+        no: Iterable[str],
+        question_starts: Iterable[str],
+        aliases: Mapping[str, Iterable[str]] | None = None,
+    ) -> ReplyWords:
+        def normalized(words: Iterable[str]) -> frozenset[str]:
+            return frozenset(n for n in (normalize(w) for w in words) if n)
+
+        groups = {name: tuple(sorted(normalized(words))) for name, words in (aliases or {}).items()}
+        return cls(normalized(yes), normalized(no), normalized(question_starts), groups)
+
+    def meaning(self, typed: str) -> str | None:
+        """YES, NO or None: "oui", "ok d'accord", "non merci", but not "ok ?" nor "oui et non"."""
+        if "?" in typed:
+            return None
+        key = normalize(typed)
+        yes, no = _starts_with(key, self.yes), _starts_with(key, self.no)
+        if yes and not no and not (set(key.split()) & self.no):
+            return YES
+        if no and not yes:
+            return NO
+        return None
+
+
+def _starts_with(key: str, phrases: frozenset[str]) -> bool:
+    """`key` is one of the phrases, or one followed by at most a couple of words."""
+    if key in phrases:
+        return True
+    words = key.split()
+    for n in range(1, len(words)):
+        if " ".join(words[:n]) in phrases and len(words) - n <= MAX_EXTRA_WORDS:
+            return True
+    return False
+
+
+def match_choice(
+    typed: str, choices: Sequence[Choice], words: ReplyWords | None = None, *, numbers: bool = False
+) -> Choice | None:
+    """The choice a typed reply stands for, or None.
+
+    In order: its number (only where numbers are shown: `numbers=True`); its label
+    without emoji, case, accents or punctuation; on a question with a yes and a no
+    choice, the usual words for yes and no; the first whole words of exactly one
+    label; the same with a typo or two ("anonymus", "anuler").
+    """
+    typed = typed.strip()
+    if not typed or not choices or typed[0] in "/!":  # a command is never an answer: /annuler cancels
+        return None
+    if numbers:
+        number = _NUMBER.match(typed)
+        if number:
+            n = int(number.group(1))
+            return choices[n - 1] if 1 <= n <= len(choices) else None
+    key = normalize(typed)
+    if not key:
+        return None
+    labels = [normalize(c.label) for c in choices]
+    exact = _one([c for c, label in zip(choices, labels, strict=True) if label == key])
+    if exact is not None:
+        return exact
+    if words is not None:
+        meaning = words.meaning(typed)
+        meant = _one([c for c in choices if meaning is not None and c.meaning == meaning])
+        if meant is not None:
+            return meant
+    if len(key) < MIN_BEGINNING_CHARS:
+        return None
+    start = key.split()
+    beginning = _one([c for c, label in zip(choices, labels, strict=True) if label.split()[: len(start)] == start])
+    return beginning if beginning is not None else _with_typos(key, choices, labels)
+
+
+def _with_typos(key: str, choices: Sequence[Choice], labels: Sequence[str]) -> Choice | None:
+    """The one label (or beginning of a label, in whole words) within a typo or two of `key`."""
+    allowed = next((typos for length, typos in _TYPOS if len(key) >= length), 0)
+    if not allowed:
+        return None
+    words = len(key.split())
+    scored = []
+    for choice, label in zip(choices, labels, strict=True):
+        distance = _DISTANCE.compare(key, " ".join(label.split()[:words]), allowed)
+        if distance >= 0:
+            scored.append((distance, choice))
+    if not scored:
+        return None
+    best = min(d for d, _ in scored)
+    return _one([c for d, c in scored if d == best])
+
+
+def _one(found: Sequence[Choice]) -> Choice | None:
+    """The choice all of `found` stand for (a label and its other words press the same), or None."""
+    return found[0] if found and all(c.payload == found[0].payload for c in found) else None
+
+
+def is_yes_no(choices: Sequence[Choice]) -> bool:
+    """A yes and a no choice: a ✅ or ❌ reaction, or "oui"/"non", can answer it."""
+    meanings = [c.meaning for c in choices]
+    return meanings.count(YES) == 1 and meanings.count(NO) == 1
+
+
+def by_meaning(choices: Sequence[Choice], meaning: str) -> Choice | None:
+    return _one([c for c in choices if c.meaning == meaning])
+
+
+def looks_like_question(text: str, words: ReplyWords) -> bool:
+    """A question mark, or a first word that begins a question ("c'est quoi le HDH", "why Microsoft")."""
+    if "?" in text:
+        return True
+    key = normalize(text).split()
+    # The interrogative alone ("Quand") or as a name's first word is not enough: it needs a question after it.
+    return any(" ".join(key[:n]) in words.question_starts for n in range(1, min(len(key), 4)))

@@ -1,0 +1,146 @@
+"""Supporters type instead of pressing: words, yes and no, questions in the middle, and never a trap (console)."""
+
+from collections.abc import Callable
+
+from bot.app import Bot
+from tests.conftest import Chat
+
+
+async def rows(bot: Bot, sql: str) -> list[tuple[object, ...]]:
+    async with bot.services.db.read() as tx:
+        return [tuple(r) for r in await tx.fetchall(sql)]
+
+
+def last_choices(seen: str) -> list[str]:
+    """The numbered list at the end of what the user saw: what "1" would press now."""
+    block = seen.rstrip().split("\n\n")[-1]
+    return [line for line in block.splitlines() if line.startswith("[")]
+
+
+async def test_a_supporter_signs_typing_words_only_and_says_oui_to_the_news(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="1", name="Jeanne Dupont")
+    await me.say("/signer")
+    assert "sous le nom « Jeanne Dupont »" in await me.say("mon nom")
+    done = await me.say("je signe")
+    assert "votre signature est enregistrée" in done and "recevoir les nouvelles" in done
+    assert "vous recevrez les nouvelles" in await me.say("oui")
+    assert await rows(bot, "SELECT name FROM signatures") == [("Jeanne Dupont",)]
+    assert await rows(bot, "SELECT transport, chat_id FROM contacts") == [("console", "1")]
+
+
+async def test_yes_and_no_in_the_words_people_use(chat: Callable[..., Chat], bot: Bot) -> None:
+    for i, (yes, no) in enumerate([("Oui", "non merci"), ("ok", "nan"), ("d'accord !", "Non, pas maintenant")]):
+        me = chat(id=f"2{i}", name="Ana")
+        await me.say("/signer")
+        await me.say("anonyme")
+        assert "votre signature est enregistrée" in await me.say(yes)
+        assert "vous ne recevrez pas de nouvelles" in await me.say(no)
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(3,)]
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(0,)]
+
+
+async def test_an_english_speaker_answers_in_english_words(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="3", name="John Smith", language="en")
+    await me.say("/sign")
+    assert "with the name “J. S.”" in await me.say("anonymous")
+    assert "your signature is saved" in await me.say("I sign")
+    assert "you will receive news" in await me.say("yes please")
+
+
+async def test_a_question_at_the_confirm_step_is_answered_then_the_choices_come_again(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="4", name="Ana")
+    await me.say("/signer")
+    await me.say("2")
+    seen = await me.say("c'est quoi le Health Data Hub ?")
+    assert "Source :" in seen  # answered from the petition
+    assert "Pour signer sous le nom « A. », répondez Je signe ; sinon, Annuler." in seen
+    assert last_choices(seen) == ["[1] ✅ Je signe", "[2] Annuler"]
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+    assert "votre signature est enregistrée" in await me.say("1")
+
+
+async def test_words_that_answer_none_of_the_choices_get_a_reply_then_the_choices_again(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="5", name="Ana")
+    await me.say("/signer")
+    await me.say("2")
+    for typed in ("bof", "merci !", "oui et non"):  # "oui et non": both, so not an answer
+        seen = await me.say(typed)
+        assert "Reprenons. Pour signer sous le nom « A. »" in seen, typed
+        assert last_choices(seen) == ["[1] ✅ Je signe", "[2] Annuler"], typed
+    assert "Avec plaisir" in seen or "Reprenons" in seen
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+    assert "votre signature est enregistrée" in await me.say("signer")  # another word for "Je signe"
+
+
+async def test_the_name_step_answers_questions_and_refuses_links_commands_and_digits(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="6", name="Ana Lopez")
+    await me.say("/signer")
+    asked = await me.say("c'est quoi le HDH ?")
+    assert "Source :" in asked and "Vous signez" not in asked
+    assert last_choices(asked)[:2] == ["[1] Mon nom : Ana Lopez", "[2] Anonyme (initiales : A. L.)"]
+    await me.say("un autre nom")
+    assert "Un lien ou une adresse ne peut pas servir de nom" in await me.say("https://example.org/moi")
+    assert "Un lien ou une adresse" in await me.say("www.exemple.fr")
+    command = await me.say("aide")
+    assert "« aide » est une commande, pas un nom" in command and "/aide" in command
+    digits = await me.say("12")
+    assert "« 12 » n'est pas un nom : il n'y a que des chiffres" in digits
+    assert last_choices(digits) == ["[1] Annuler"]  # every refusal offers the step's choices again
+    assert "sous le nom « Ana L. »" in await me.say("Ana L.")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_withdrawing_with_oui_and_keeping_with_non(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="7", name="Ana")
+    await me.say("/signer")
+    await me.say("anonyme")
+    await me.say("je signe")
+    await me.say("non")
+    await me.say("/retirer")
+    assert "Votre signature est conservée" in await me.say("non")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(1,)]
+    await me.say("/retirer")
+    seen = await me.say("pourquoi ?")
+    assert last_choices(seen) == ["[1] Oui, retirer ma signature", "[2] Non, garder ma signature"]
+    assert "Votre signature est retirée" in await me.say("oui")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_menu_labels_typed_without_their_emoji_press_them(chat: Callable[..., Chat]) -> None:
+    me = chat(id="8", name="Ana")
+    await me.say("/start")
+    assert "SORTONS NOS DONNÉES" in await me.say("la pétition")
+    assert "signatures au total" in await me.say("Compteur")
+    assert "Questions fréquentes" in await me.say("questions")
+
+
+async def test_a_command_typed_at_a_step_is_a_command_not_a_label(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="9", name="Ana")
+    await me.say("/signer")
+    await me.say("2")
+    assert "C'est annulé. Rien n'a été enregistré." in await me.say("/annuler")  # not the "Annuler" choice
+    assert await rows(bot, "SELECT COUNT(*) FROM dialogues WHERE active = 1") == [(0,)]
+
+
+async def test_help_lists_what_works_in_a_private_chat_in_a_group_and_for_admins(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    bot.services.admins = bot.services.admins | {("console", "11")}
+    private = await chat(id="10").say("/aide")
+    assert "/signer" in private and "/retirer" in private and "/abonner" not in private
+    assert "/diffuser" not in private and "Administration" not in private
+    group = await chat(id="10", group="g1").say("/aide")
+    assert "/abonner" in group and "/desabonner" in group and "/compteur" in group
+    assert "/signer" not in group.split("Pour signer")[0] and "/retirer" not in group
+    admin = await chat(id="11", admin=True).say("/aide")
+    for command in ("/diffuser", "/programmer", "/diffusions", "/annuler_diffusion", "/compteur_officiel"):
+        assert command in admin
+    assert all(line.split(" — ")[1][0].isupper() for line in admin.splitlines() if " — " in line)
