@@ -120,6 +120,7 @@ CONFIDENT_RELATIVE = 0.3  # below this share of the ceiling, the best is offered
 SAME_LANGUAGE_SHARE = 0.9  # a language-neutral question gets the user's language unless it fits far worse
 SUGGEST_SHARE = 0.75  # suggestions after a decline score at least this share of the best
 CANDIDATES = 3  # at most this many "did you mean" choices
+CANDIDATE_SHARE = 0.5  # a "did you mean" candidate scores at least this share of the best
 # Tiers by the IDF-weighted share of the question's topic words the best passage holds (`coverage`).
 DECLINE_COVERAGE = 0.25  # below: decline
 UNSURE_COVERAGE = 0.5  # below: "no sure answer in the petition; is it one of these?"
@@ -572,7 +573,7 @@ class AnswerIndex:
             sibling = self._siblings.get((best.id, wanted), best_index)
             if q.lang is not None or scores[sibling] >= best_score * SAME_LANGUAGE_SHARE:
                 best = self.docs[sibling]
-        near = np.flatnonzero(scores >= best_score * min(RELATED_SHARE, CLOSE_SHARE))
+        near = np.flatnonzero(scores >= best_score * min(RELATED_SHARE, CLOSE_SHARE, CANDIDATE_SHARE))
         ranked: list[tuple[str, float]] = []
         for i in near[np.argsort(-scores[near])].tolist():
             doc_id = self._doc_ids[i]
@@ -593,11 +594,11 @@ class AnswerIndex:
             tier = "answer"
         else:
             tier = "did_you_mean"
-        if tier != "answer" and not close:
-            close = others[: CANDIDATES - 1]
-        if tier == "did_you_mean":
+        if tier != "answer":
+            # Unsure: the runners-up that hold as much of the question, best scores first.
             first = {doc_id: i for i, doc_id in reversed(list(enumerate(self._doc_ids)))}
-            close = tuple(c for c in close if covered[first[c]] >= UNSURE_COVERAGE)
+            runners = [r for r, s in ranked if s >= best_score * CANDIDATE_SHARE]
+            close = tuple(sorted(runners, key=lambda r: -covered[first[r]])[: CANDIDATES - 1])
         return Answer(best.id, best.kind, best.lang, best_score, others, (best.id, *close), tier, relative, share)
 
 

@@ -28,6 +28,8 @@ _NOT_WORD = re.compile(r"[\W_]+")
 _PICTOGRAPHS = re.compile("[\u2100-\u214f\u2190-\u2bff\u2e80-\u2eff\ufe00-\ufe0f\U0001f000-\U0001faff]")
 _NUMBER = re.compile(r"^[\[(#]?\s*(\d{1,3})\s*[.)\]]?$")
 MIN_BEGINNING_CHARS = 3  # "un" or "a" alone is too short to stand for a label
+# A label's first words may be typed without its article: "groupes abonnés" for "Les groupes abonnés".
+_ARTICLES = frozenset({"le", "la", "les", "l", "un", "une", "des", "the", "a", "an"})
 MAX_EXTRA_WORDS = 2  # "oui merci", "non pas maintenant": a yes/no word followed by a few more
 # Typos in a label: one letter wrong, missing, extra or swapped from 4 letters on ("anuler"), two from 8 ("anonymus").
 _TYPOS = ((8, 2), (4, 1))
@@ -118,9 +120,15 @@ def match_choice(
             return meant
     if len(key) < MIN_BEGINNING_CHARS:
         return None
-    start = key.split()
-    beginning = _one([c for c, label in zip(choices, labels, strict=True) if label.split()[: len(start)] == start])
+    start = _without_article(key.split())
+    beginning = _one(
+        [c for c, label in zip(choices, labels, strict=True) if _without_article(label.split())[: len(start)] == start]
+    )
     return beginning if beginning is not None else _with_typos(key, choices, labels)
+
+
+def _without_article(words: list[str]) -> list[str]:
+    return words[1:] if len(words) > 1 and words[0] in _ARTICLES else words
 
 
 def _with_typos(key: str, choices: Sequence[Choice], labels: Sequence[str]) -> Choice | None:

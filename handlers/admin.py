@@ -84,7 +84,7 @@ def _cancel_option(ctx: Context) -> Option:
 
 
 def _audience_options(ctx: Context, d: Dialogue) -> list[Option]:
-    return [*(Option(a, ctx.label(f"audience_{a}")) for a in AUDIENCES), _cancel_option(ctx)]
+    return [*(Option(a, ctx.label(f"audience_{a}"), aliases=f"audience_{a}") for a in AUDIENCES), _cancel_option(ctx)]
 
 
 async def _abandon(ctx: Context, d: Dialogue) -> None:

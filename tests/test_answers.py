@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -267,13 +268,13 @@ def test_the_realistic_sets_are_realistic() -> None:
 async def test_the_held_out_realistic_questions_do_not_regress() -> None:
     """Questions nobody tuned on, judged on the bot's real replies (bench/realistic.py); floor of today's figure."""
     report = await evaluate(load("realistic_holdout.toml"))
-    assert report.accuracy >= 0.72, "\n".join(report.lines())
+    assert report.accuracy >= 0.84, "\n".join(report.lines())
     declines = [v for v in report.verdicts if v.question["expect"] == "decline"]
     assert all(v.outcome != "wrong-confident" or v.question["expect"] != "smalltalk" for v in report.verdicts)
     assert declines
 
 
-@pytest.mark.xfail(reason="issue 10 target not reached: held-out accuracy is about 76% (see the lead's report)")
+@pytest.mark.xfail(reason="issue 10's 90% target is not reached: held-out accuracy is about 86% (README)")
 async def test_the_held_out_realistic_questions_reach_the_target() -> None:
     """Issue 10's target: 90% right directly or with one press; French and English each 85%; every decline."""
     report = await evaluate(load("realistic_holdout.toml"))
@@ -281,3 +282,42 @@ async def test_the_held_out_realistic_questions_reach_the_target() -> None:
     assert report.accuracy >= 0.90, summary
     assert report.accuracy_of("fr") >= 0.85 and report.accuracy_of("en") >= 0.85, summary
     assert all(v.right for v in report.verdicts if v.question["expect"] in ("decline", "smalltalk")), summary
+
+
+async def test_the_development_sets_stay_answered() -> None:
+    """Two more blind sets, used to find failure classes (not held out): today's figures are the floor."""
+    for name in ("realistic_dev.toml", "realistic_dev2.toml"):
+        report = await evaluate(load(name))
+        assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
+
+
+async def test_a_count_question_worded_freely_gives_the_live_count(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("on est combien à avoir signé ??")
+    assert re.search(r"18\D?882", seen) and "Prochain objectif" in seen
+
+
+async def test_what_the_petition_wants_gives_all_three_demands(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("du coup elle veut quoi la petition")
+    assert "1)" in seen and "2)" in seen and "3)" in seen
+
+
+async def test_a_question_the_content_only_partly_covers_offers_the_closest_entries(chat: Callable[..., Chat]) -> None:
+    """No sure answer: the bot says so and offers entries, without asserting anything."""
+    me = chat()
+    seen = await me.say("So the CNIL actually said no European cloud could do it? Source?")
+    assert "can't find" in seen and "[1]" in seen
+
+
+async def test_thanks_with_a_comment_is_small_talk(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("merci bcp c'est super clair 👍")
+    assert "Avec plaisir" in seen
+
+
+async def test_not_wanting_to_sign_is_not_offered_signing(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("I don't want to sign something I don't understand. What happened with the CNIL?")
+    assert "✍️ Sign" not in seen
+
+
+async def test_an_out_of_scope_question_naming_microsoft_is_not_answered(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("what's the weather for Microsoft's headquarters tomorrow?")
+    assert "can't" in seen and "Source" not in seen

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.ops_helpers import ROOT, clean_environment, free_port
-from tests.telegram_harness import button_data, buttons
+from tests.telegram_harness import TelegramWorld, button_data, buttons
 from tests.telegram_stub import StoredMessage, TelegramStub, User
 
 ALICE = User(111, "Alice", "Martin", language_code="fr")
@@ -105,3 +105,32 @@ async def test_je_signe_delivered_again_after_kill_9_gets_the_same_receipt_and_t
             process.kill()
             await process.wait()
         await stub.close()
+
+
+async def test_after_a_crash_mid_batch_an_earlier_oui_is_not_read_again_as_the_next_answer(tmp_path: Path) -> None:
+    """Two messages of one chat in one batch: "oui" signs, then the crash while the second one is answered.
+
+    Telegram delivers the whole batch again; the "oui" was handled already and must not
+    answer the question that came after it (receive the news?), which Alice never saw.
+    """
+    async with TelegramWorld(tmp_path) as world:
+        await world.start()
+        await world.say(ALICE, "/signer")
+        await world.say(ALICE, "anonyme")
+        held = world.stub.hold("sendDocument")  # /mesdonnees attaches a file: its answer stays on the wire
+        world.stub.push(world.stub.message_update(ALICE, "oui"))
+        second = world.stub.push(world.stub.message_update(ALICE, "/mesdonnees"))
+        await world.stub.wait_for(lambda: bool(world.stub.sent("sendDocument")))
+        assert world.transport is not None
+        await world.transport.stop(grace=0)  # the crash, in the middle of the batch
+        held.set()
+        world.stub.hold("sendDocument").set()
+
+        await world.start()
+        await world.handled(second["update_id"])
+        assert world.bot is not None
+        assert await world.bot.services.signatures.count() == 1  # type: ignore[union-attr]
+        texts = [m.text for m in world.stub.chat_messages(ALICE.id)]
+        assert sum("votre signature est enregistrée" in t for t in texts) == 1, "the oui was not handled twice"
+        assert not any("vous recevrez les nouvelles" in t for t in texts), "no news without Alice's answer"
+        assert sum("Vos données" in t for t in texts) == 2  # the one in flight is answered again

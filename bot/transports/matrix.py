@@ -10,7 +10,9 @@ nio's `sync_forever`:
   for good when a callback raises.) The very first start skips history with a
   first-sync filter whose timeline limit is 0. Later starts ask for the full room
   state with the stored token, so room membership, power levels and encryption
-  are known at once without replaying any message.
+  are known at once without replaying any message. A message followed by others
+  of the same room in one sync is marked handled first (`handled.py`), so after a
+  crash only the one in flight comes again, answered by the router as before.
 - Encryption: matrix-nio's `e2e` extra (vodozemac), a crypto store in the data
   folder (`matrix-store/`), one fixed device. The bot refuses to start without a
   loaded store, and refuses to send into an encrypted room without encryption, so
@@ -89,8 +91,9 @@ from bot.events import (
 )
 from bot.markup import Rich, join
 from bot.router import Router
+from bot.transports.handled import HandledMarks
 from bot.transports.loops import stop_receiving
-from bot.transports.matrix_keys import OFFER_KEY, SESSION_KEY, SYNC_KEY
+from bot.transports.matrix_keys import HANDLED_KEY, OFFER_KEY, SESSION_KEY, SYNC_KEY
 from bot.transports.matrix_render import (
     chunks,
     message_content,
@@ -158,6 +161,7 @@ class MatrixTransport:
         self._stopping = False
         self._paused_until = 0.0
         self._offers = Offers(services.kv, OFFER_KEY.replace("{room}", "{chat}"))
+        self._handled = HandledMarks(services.kv, HANDLED_KEY.format(user=self.user_id))
         self._own_events: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._kinds: dict[str, ChatKind] = {}
         self._creators: dict[str, frozenset[str]] = {}
@@ -226,6 +230,7 @@ class MatrixTransport:
         self._services.outbounds[TRANSPORT] = self
         self._router.set_username(TRANSPORT, self.user_id[1:].split(":", 1)[0])
         self._since = await self._services.kv.get(SYNC_KEY.format(user=self.user_id))
+        await self._handled.load(self._since)
         self._stopping = False
         try:
             first = await self._sync(first=True)
@@ -341,6 +346,7 @@ class MatrixTransport:
             self._since = response.next_batch
             try:
                 await self._services.kv.set(SYNC_KEY.format(user=self.user_id), response.next_batch)
+                await self._handled.clear()
             except StorageError as exc:
                 log.warning("matrix sync token not stored: %s", type(exc).__name__)
 
@@ -392,8 +398,13 @@ class MatrixTransport:
                 events = await self._missed(room_id, info.timeline.prev_batch) + events
             except Exception as exc:
                 log.error("matrix missed messages not fetched error=%s", type(exc).__name__)
-        for event in events:
+        batch = self._since
+        for i, event in enumerate(events):
+            if self._handled.seen(event.event_id):
+                continue  # handled just before a crash, the sync token not stored yet
             await self._guard(self._on_event(room_id, event), type(event).__name__)
+            if isinstance(event, RoomMessageText | ReactionEvent) and i < len(events) - 1:
+                await self._handled.mark(batch, event.event_id)
 
     def _since_invited(self, events: list[Event]) -> list[Event]:
         """A room just joined shows some of its history: only what was said since the bot was invited is for it."""

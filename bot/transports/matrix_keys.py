@@ -7,3 +7,4 @@ without importing matrix-nio.
 SESSION_KEY = "matrix:session:{user}"
 SYNC_KEY = "matrix:next_batch:{user}"
 OFFER_KEY = "matrix:choices:{room}"
+HANDLED_KEY = "matrix:handled:{user}"

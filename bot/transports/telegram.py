@@ -7,8 +7,10 @@ dispatch nor its `Updater`:
 - Restart safety: PTB's updater acknowledges updates (by asking for the next
   offset) before handlers have finished, so a crash could lose a pressed
   confirmation. Here the polling loop asks for the next offset only after every
-  update of a batch is handled, and stores it, so a restart resumes there. An
-  update handled twice has no second effect: dialogue steps are idempotent.
+  update of a batch is handled, and stores it, so a restart resumes there. When a
+  chat has several updates in one batch, each handled one is marked first
+  (`bot/transports/handled.py`), so after a crash only the one in flight comes
+  again, and the router answers it as it did the first time.
 - Dialogues, jobs and persistence belong to the core and serve every platform;
   PTB's `ConversationHandler`, `JobQueue` and persistence are not used.
 - `start()` and `stop()` run inside the process's one event loop, beside Matrix
@@ -23,7 +25,6 @@ import hmac
 import logging
 import re
 import time
-import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -36,15 +37,12 @@ from telegram import (
     CallbackQuery,
     ChatMember,
     ChatMemberUpdated,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     LinkPreviewOptions,
     Message,
     Update,
 )
-from telegram import Chat as TgChat
-from telegram import User as TgUser
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -64,29 +62,35 @@ from bot.context import Services
 from bot.events import (
     Chat,
     ChatGone,
-    ChatKind,
-    Choice,
     DeliveryError,
     Inbound,
     RateLimited,
     Reply,
-    Sender,
     Sent,
     TransientError,
 )
 from bot.router import Command, Router
+from bot.transports.handled import HandledMarks
 from bot.transports.loops import stop_receiving
-from bot.transports.telegram_render import checked_callback_data, fits_caption, message_chunks, to_html
+from bot.transports.telegram_render import fits_caption, message_chunks, to_html
+from bot.transports.telegram_types import (
+    ALLOWED_UPDATES,
+    TRANSPORT,
+    chat_of,
+    keyboard,
+    kind_of,
+    retry_after,
+    sender_of,
+)
 from storage.db import StorageError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-TRANSPORT = "telegram"
 OFFSET_KEY = "telegram:update_offset"
+HANDLED_KEY = "telegram:handled"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 ADMIN_CACHE_SECONDS = 60.0  # a demoted admin keeps their rights this long, at most
 MAX_RATE_RETRIES = 3  # 429s in a row for one interactive reply before giving up
 DOUBLE_PRESS_SECONDS = 5.0  # a second press of the same button by the same user within this is a double press
@@ -134,6 +138,7 @@ class TelegramTransport:
         self._pressed: collections.OrderedDict[tuple[str, str, str], float] = collections.OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
         self._lock_users: collections.Counter[str] = collections.Counter()
+        self._handled = HandledMarks(services.kv, HANDLED_KEY)
         self._runner: web.AppRunner | None = None
 
     # Component -------------------------------------------------------------
@@ -185,6 +190,7 @@ class TelegramTransport:
             await self._call(lambda: self.api.delete_webhook(drop_pending_updates=False), wait=True)
             stored = await self._services.kv.get(OFFSET_KEY)
             self._offset = int(stored) if stored else None
+            await self._handled.load(str(self._offset))
             self._task = asyncio.create_task(self._poll(), name="telegram-polling")
 
     def healthy(self) -> bool:
@@ -289,19 +295,22 @@ class TelegramTransport:
     async def _handle_batch(self, updates: Sequence[Update]) -> None:
         """Handle a batch (in order within each chat, chats concurrently), then move the offset past it."""
         fresh: dict[int, Update] = {}
+        batch = str(self._offset)
         for update in updates:
             if self._offset is not None and update.update_id < self._offset:
                 continue  # already handled and acknowledged
-            fresh.setdefault(update.update_id, update)
+            if not self._handled.seen(str(update.update_id)):  # else handled just before a crash
+                fresh.setdefault(update.update_id, update)
         if fresh:
-            await asyncio.gather(*(self._handle_in_order(u) for u in fresh.values()))
+            await asyncio.gather(*(self._handle_in_order(u, batch) for u in fresh.values()))
         self._offset = max(u.update_id for u in updates) + 1
         try:
             await self._services.kv.set(OFFSET_KEY, str(self._offset))
+            await self._handled.clear()
         except StorageError as exc:
             log.warning("telegram offset not stored: %s", type(exc).__name__)
 
-    async def _handle_in_order(self, update: Update) -> None:
+    async def _handle_in_order(self, update: Update, batch: str | None = None) -> None:
         chat = update.effective_chat
         key = str(chat.id) if chat is not None else ""
         lock = self._locks.setdefault(key, asyncio.Lock())
@@ -309,8 +318,10 @@ class TelegramTransport:
         try:
             async with lock:
                 await self._handle(update)
+                if batch is not None and self._lock_users[key] > 1:  # the chat's next update waits behind it
+                    await self._handled.mark(batch, str(update.update_id))
         except Exception:
-            log.exception("telegram update not handled kind=%s", _kind(update))
+            log.exception("telegram update not handled kind=%s", kind_of(update))
         finally:
             self._lock_users[key] -= 1
             if not self._lock_users[key]:
@@ -362,7 +373,7 @@ class TelegramTransport:
     # Inbound ----------------------------------------------------------------
 
     async def _on_message(self, message: Message) -> None:
-        chat = _chat(message.chat)
+        chat = chat_of(message.chat)
         if chat is None:
             return
         if message.migrate_to_chat_id:
@@ -384,7 +395,7 @@ class TelegramTransport:
         if self._mention is not None and not text.startswith(("/", "!")) and self._mention.search(text):
             addressed = True
             text = " ".join(self._mention.sub(" ", text).split())
-        inbound = Inbound(chat, _sender(user), text=text, message_id=str(message.message_id), addressed=addressed)
+        inbound = Inbound(chat, sender_of(user), text=text, message_id=str(message.message_id), addressed=addressed)
         await self._router.dispatch(inbound, self)
 
     async def _on_press(self, query: CallbackQuery) -> None:
@@ -396,7 +407,7 @@ class TelegramTransport:
         A double press (same user, same message, within seconds) is handled once.
         """
         message = query.message
-        chat = _chat(message.chat) if message is not None else None
+        chat = chat_of(message.chat) if message is not None else None
         if message is None or chat is None or query.data is None:
             await self._quietly(self._call(lambda: self.api.answer_callback_query(query.id), wait=True))
             return
@@ -404,7 +415,7 @@ class TelegramTransport:
         if self._double_press((chat.id, message_id, str(query.from_user.id))):
             await self._quietly(self._call(lambda: self.api.answer_callback_query(query.id), wait=True))
             return
-        inbound = Inbound(chat, _sender(query.from_user), choice=query.data, message_id=message_id, addressed=True)
+        inbound = Inbound(chat, sender_of(query.from_user), choice=query.data, message_id=message_id, addressed=True)
         courtesy: list[Awaitable[object]] = [self._call(lambda: self.api.answer_callback_query(query.id), wait=True)]
         if not chat.is_group:
             courtesy.append(
@@ -425,7 +436,7 @@ class TelegramTransport:
 
     async def _on_membership(self, change: ChatMemberUpdated) -> None:
         """The bot was added, removed, blocked or unblocked."""
-        chat = _chat(change.chat)
+        chat = chat_of(change.chat)
         if chat is None:
             return
         status = change.new_chat_member.status
@@ -447,7 +458,7 @@ class TelegramTransport:
         return await self._send(chat, reply, wait=False)
 
     async def _send(self, chat: Chat, reply: Reply, *, wait: bool) -> Sent:
-        markup = _keyboard(reply.choices)  # validated before anything is sent
+        markup = keyboard(reply.choices)  # validated before anything is sent
         chat_id = int(chat.id)
         silent = reply.silent
         attachments: list[tuple[str, bytes, str]] = []
@@ -519,7 +530,7 @@ class TelegramTransport:
         )
 
     async def edit(self, sent: Sent, reply: Reply) -> None:
-        markup = _keyboard(reply.choices)
+        markup = keyboard(reply.choices)
         chat_id, message_id = int(sent.chat.id), int(sent.message_id)
         try:
             if sent.extra.get("kind") == "caption":
@@ -593,7 +604,7 @@ class TelegramTransport:
             try:
                 return await request()
             except RetryAfter as exc:
-                delay = _retry_after(exc)
+                delay = retry_after(exc)
                 self._paused_until = max(self._paused_until, time.monotonic() + delay)
                 log.warning("telegram rate limit: pausing %.0f s", delay)
                 if wait:  # the outbox counts its own (non-waiting) ones
@@ -630,40 +641,3 @@ class TelegramTransport:
 
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-def _keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
-    """One button per row: labels are sentences (FAQ questions), too long to sit side by side."""
-    if not choices:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(c.label, callback_data=checked_callback_data(c.payload))] for c in choices]
-    )
-
-
-def _chat(chat: TgChat) -> Chat | None:
-    """Private chats and (super)groups; channels are not served."""
-    if chat.type == TgChat.PRIVATE:
-        return Chat(TRANSPORT, str(chat.id), ChatKind.PRIVATE)
-    if chat.type in (TgChat.GROUP, TgChat.SUPERGROUP):
-        return Chat(TRANSPORT, str(chat.id), ChatKind.GROUP)
-    return None
-
-
-def _sender(user: TgUser) -> Sender:
-    return Sender(str(user.id), user.full_name, user.language_code)
-
-
-def _retry_after(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PTB 22 deprecates the int form; both forms are handled
-        value = exc.retry_after
-    seconds = value if isinstance(value, int | float) else value.total_seconds()
-    return max(float(seconds), 0.0)
-
-
-def _kind(update: Update) -> str:
-    for kind in ALLOWED_UPDATES:
-        if getattr(update, kind, None) is not None:
-            return kind
-    return "other"
