@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.leadership import LEASE_NAME, Leadership
+from bot.app import build_bot, components
+from bot.leadership import LEASE_NAME, LeaderOnly, Leadership
 from storage.db import Database, SqliteDatabase, open_database
+from tests.conftest import make_settings
 from tests.postgres import PostgresServer
 
 FAILOVER_LIMIT = 15.0
@@ -127,3 +129,26 @@ async def test_with_sqlite_the_one_instance_always_leads(tmp_path: Path) -> None
 
 def postgres_database(db: Database) -> str:
     return str(getattr(db, "url", "")).rsplit("/", 1)[1]
+
+
+@pytest.mark.parametrize(("mode", "telegram_everywhere"), [("polling", False), ("webhook", True)])
+async def test_what_runs_on_the_leader_only(tmp_path: Path, mode: str, telegram_everywhere: bool) -> None:
+    """Webhook calls reach any instance; polling, the Matrix sync and the scheduler belong to the leader."""
+    settings = make_settings(
+        tmp_path,
+        telegram_bot_token="123:abc",
+        telegram_mode=mode,
+        telegram_webhook_url="https://bot.example.org/hook",
+        telegram_webhook_secret="s3cret",
+        matrix_homeserver="https://matrix.example.org",
+        matrix_user_id="@petition:example.org",
+    )
+    bot = await build_bot(settings)
+    try:
+        parts = {part.name: part for part in components(bot)}
+        assert next(iter(parts)) == "leadership"
+        assert isinstance(parts["scheduler"], LeaderOnly) and isinstance(parts["matrix"], LeaderOnly)
+        assert isinstance(parts["telegram"], LeaderOnly) is not telegram_everywhere
+        assert bot.services.platforms == {"telegram", "matrix"}  # broadcasts reach both, from any instance
+    finally:
+        await bot.close()
