@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +36,7 @@ from storage.signatures import SignatureRepository
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 10.0  # handlers in flight get this long after SIGTERM (systemd waits 90 s)
+STOP_DEADLINE_SECONDS = 30.0  # after a stop signal the process ends within this, whatever is stuck
 
 
 @dataclass
@@ -91,9 +95,9 @@ async def run_console(settings: Settings, user: ConsoleUser) -> None:
     )
     await transport.send(transport.chat, Reply(banner))
     log.info("console chat started")
-    stop = _stop_on_signals()
+    signals = StopSignals()
     reading = asyncio.create_task(transport.run(bot.router.dispatch))
-    stopping = asyncio.create_task(stop.wait())
+    stopping = asyncio.create_task(signals.requested.wait())
     try:
         await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not reading.done():
@@ -105,25 +109,49 @@ async def run_console(settings: Settings, user: ConsoleUser) -> None:
             await reading
     finally:
         stopping.cancel()
-        _restore_signals()
+        signals.restore()
         await bot.close()
 
 
-def _stop_on_signals() -> asyncio.Event:
-    """SIGTERM (systemd, docker) and SIGINT (Ctrl-C) ask for a clean stop instead of killing the process."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(ValueError, RuntimeError):  # not the main thread: the caller stops us
-            loop.add_signal_handler(sig, stop.set)
-    return stop
+class StopSignals:
+    """SIGTERM (systemd, docker) and SIGINT (Ctrl-C) ask for a clean stop instead of killing the process.
+
+    The clean stop is bounded too: if the process is still stopping
+    `STOP_DEADLINE_SECONDS` after the signal, it exits anyway, so a stop always stops.
+    `restore()` ends the watch once the run is over.
+    """
+
+    def __init__(self) -> None:
+        self.requested = asyncio.Event()
+        self._watchdog: threading.Timer | None = None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError, RuntimeError):  # not the main thread: the caller stops us
+                loop.add_signal_handler(sig, self._asked)
+
+    def _asked(self) -> None:
+        if self.requested.is_set():
+            return
+        self.requested.set()
+        self._watchdog = threading.Timer(STOP_DEADLINE_SECONDS, _exit_now)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def restore(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError, RuntimeError):
+                loop.remove_signal_handler(sig)
 
 
-def _restore_signals() -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(ValueError, RuntimeError):
-            loop.remove_signal_handler(sig)
+def _exit_now() -> None:
+    log.error("still stopping %.0f s after the stop signal: exiting now", STOP_DEADLINE_SECONDS)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(1)
 
 
 class Component(Protocol):
@@ -179,14 +207,11 @@ async def run(settings: Settings) -> None:
         await run_console(settings, ConsoleUser())
         return
     bot = await build_bot(settings)
-    stop = _stop_on_signals()
+    signals = StopSignals()
     started: list[Component] = []
     try:
-        for component in components(bot):
-            await component.start()
-            started.append(component)
-            log.info("started %s", component.name)
-        await stop.wait()
+        if await _start_until_stopped(components(bot), started, signals.requested):
+            await signals.requested.wait()
         log.info("stopping")
         await bot.router.drain(SHUTDOWN_GRACE_SECONDS)
     finally:
@@ -195,5 +220,29 @@ async def run(settings: Settings) -> None:
                 await component.stop()
             except Exception:
                 log.exception("could not stop %s cleanly", component.name)
-        _restore_signals()
+        signals.restore()
         await bot.close()
+
+
+async def _start_until_stopped(parts: list[Component], started: list[Component], stop: asyncio.Event) -> bool:
+    """Start the components in order; False when a stop signal came first (the rest is not started)."""
+
+    async def start_all() -> None:
+        for component in parts:
+            await component.start()
+            started.append(component)
+            log.info("started %s", component.name)
+
+    starting = asyncio.create_task(start_all())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if starting.done():
+        starting.result()  # a component that could not start ends the run, with its error
+        return True
+    starting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await starting
+    return False

@@ -214,11 +214,12 @@ async def check_database(settings: Settings) -> Finding:
     try:
         db = await open_database(settings.database_path, url, migrate=False)
     except StorageError as exc:
-        if url:  # the message already names DATABASE_URL without its password
+        # Both messages name the file, or DATABASE_URL without its password.
+        if url:
             return Finding(
                 part, False, str(exc), "check DATABASE_URL, the server and its pg_hba.conf (docs/OPERATIONS.md)"
             )
-        return Finding(part, False, f"{path}: {exc}", "check DATABASE_PATH and the data folder's permissions")
+        return Finding(part, False, str(exc), "check DATABASE_PATH and the data folder's permissions")
     try:
         applied = await db.migrate()
         async with db.transaction() as tx:
@@ -226,7 +227,12 @@ async def check_database(settings: Settings) -> Finding:
             await tx.execute("CREATE TABLE IF NOT EXISTS _petition_bot_check (x INTEGER)")
             await tx.execute("DROP TABLE _petition_bot_check")
     except StorageError as exc:
-        return Finding(part, False, f"{path}: {exc}", "stop other programs using it; restore a backup if corrupt")
+        return Finding(
+            part,
+            False,
+            f"{path}: {exc}",
+            "stop other programs using it (one bot per database); restore a backup if damaged",
+        )
     finally:
         await db.close()
     schema = int(version["v"]) if version is not None and version["v"] is not None else 0
@@ -411,6 +417,9 @@ async def check_all(env_file: str | Path | None) -> list[Finding]:
     findings.append(folder)
     if folder.ok:
         findings.append(await check_database(settings))
+    else:  # opening it would create files in a folder that cannot take them
+        path = settings.database_path
+        findings.append(Finding("database", False, f"{path}: unusable, see the data folder above", folder.fix))
     platforms = []
     if settings.telegram_enabled:
         platforms.append(check_telegram(settings))
@@ -442,10 +451,15 @@ def report(findings: Iterable[Finding]) -> str:
     return "\n".join(lines)
 
 
-async def run_check(env_file: str | Path | None) -> tuple[str, bool]:
-    """The printed report and whether everything is ready."""
+DATABASE_PROBLEM = 2  # the exit status of every command when the database cannot be opened or migrated
+
+
+async def run_check(env_file: str | Path | None) -> tuple[str, int]:
+    """The printed report and the exit status: 0 ready, 1 a problem, 2 the database is unusable."""
     findings = await check_all(env_file)
-    return report(findings), all(f.ok for f in findings)
+    if any(f.part == "database" and not f.ok for f in findings):
+        return report(findings), DATABASE_PROBLEM
+    return report(findings), 0 if all(f.ok for f in findings) else 1
 
 
 async def preflight(settings: Settings) -> None:

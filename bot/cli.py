@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot import admin_cli, app, check, logs
+from bot import admin_cli, check, logs
 from bot.config import Settings, SettingsError, load_settings
 from bot.content import ContentError
 from bot.events import DeliveryError
@@ -39,9 +39,9 @@ def _fail(message: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "check":
-        report, ready = asyncio.run(check.run_check(args.env_file))
+        report, status = asyncio.run(check.run_check(args.env_file))
         print(report)
-        return 0 if ready else 1
+        return status
     problem = check.env_file_problem(args.env_file)
     if problem is not None:
         return _fail(problem)
@@ -59,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "admin":
             return asyncio.run(admin_cli.run(args, settings))
+        # Imported here: the bot's core (question answering, transports) takes a second to import,
+        # which `check` and `admin` do not need before they can answer or fail.
+        from bot import app
+
         if args.command == "console":
             user = ConsoleUser(args.user, args.name, args.lang, args.group, args.admin)
             asyncio.run(app.run_console(settings, user))

@@ -56,8 +56,13 @@ def _translate(exc: sqlite3.Error) -> StorageError:
     if "full" in text or "disk i/o" in text:
         return StorageFull("the database or its disk is full")
     if "readonly" in text or "read-only" in text:
-        return StorageError("the database is read-only")
-    return StorageError(f"database error: {type(exc).__name__}")
+        return StorageError("the database is read-only (check the file's and its folder's permissions)")
+    if "not a database" in text or "malformed" in text:
+        return StorageError("the file is not a valid SQLite database (damaged? restore a backup)")
+    if "unable to open" in text:
+        return StorageError("the file cannot be opened (check the path and its folder's permissions)")
+    # SQLite's messages name objects, never the values bound to a statement.
+    return StorageError(f"database error: {type(exc).__name__}: {str(exc)[:200]}")
 
 
 def utcnow() -> dt.datetime:
@@ -175,10 +180,22 @@ class SqliteDatabase:
 
     @classmethod
     async def open(cls, path: Path, migrate: bool = True) -> SqliteDatabase:
+        """Connected and migrated, or closed again and a `StorageError` naming the path and the cause.
+
+        Closing on failure matters: an open connection's worker thread would keep
+        the process alive after its one-line error (the process must exit).
+        """
         db = cls(path)
         await db.connect()
         if migrate:
-            await db.migrate()
+            try:
+                await db.migrate()
+            except StorageError as exc:
+                await db.close()
+                raise StorageError(f"cannot migrate the database {path}: {exc}") from None
+            except BaseException:
+                await db.close()
+                raise
         return db
 
     async def connect(self) -> None:
@@ -189,15 +206,28 @@ class SqliteDatabase:
                 raise StorageError(f"cannot create the data folder {self.path.parent}: {exc.strerror}") from None
         try:
             conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-            conn.row_factory = sqlite3.Row
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            # Deleted personal data must not linger in free pages of the file.
-            await conn.execute("PRAGMA secure_delete = ON")
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the database {self.path}: {_translate(exc)}") from None
+        try:
+            conn.row_factory = sqlite3.Row
+            # execute_fetchall: each statement runs to its end, so none keeps a read snapshot open.
+            for pragma in (
+                f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA synchronous = NORMAL",
+                "PRAGMA foreign_keys = ON",
+                # Deleted personal data must not linger in free pages of the file.
+                "PRAGMA secure_delete = ON",
+            ):
+                await conn.execute_fetchall(pragma)
+            # A damaged file often opens fine: read the schema now, not at the first message.
+            await conn.execute_fetchall("SELECT COUNT(*) FROM sqlite_master")
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                await conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"cannot open the database {self.path}: {_translate(exc)}") from None
+            raise
         self._conn = conn
 
     async def close(self) -> None:
