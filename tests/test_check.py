@@ -332,7 +332,7 @@ async def test_check_probes_postgresql_and_never_prints_its_password(
     wrong = url.replace(postgres.app_password, "not-the-password")
     settings = good_settings(tmp_path, telegram, matrix, DATABASE_URL=wrong)
     code, out, err = await cli(write_env(tmp_path / ".env", **settings), "check")
-    assert code == 1
+    assert code == 2  # the database is unusable
     assert "✘ database:" in out and "refused the user or password (DATABASE_URL)" in out
     assert "fix: check DATABASE_URL" in out
     assert "not-the-password" not in out + err and postgres.app_password not in out + err
