@@ -28,6 +28,7 @@ the question's small words show ("what did the", "qu'est-ce que").
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
@@ -464,6 +465,18 @@ class AnswerIndex:
             weight = self._unknown_idf * (1 - (1 - MIN_UNKNOWN_SHARE) * everyday)
         return weight * (1 - CORRECTION_DISCOUNT) if corrected else weight
 
+    def _same_kind(self, q: QueryTerms, best: int, other: str) -> bool:
+        """Whether `other` answers the same kind of question as the best passage.
+
+        "Depuis quand … ?" is answered by the entry that has "depuis quand" in its ways of
+        asking; an entry that scores as well without it is no close call.
+        """
+        wanted = [i for t, i in zip(q.terms, q.ids, strict=True) if t in _QUESTION_TOKENS]
+        if not wanted or not self._present[wanted, best].all():
+            return True
+        rows = self._present[wanted]
+        return any(rows[:, i].all() for i, doc_id in enumerate(self._doc_ids) if doc_id == other)
+
     def coverage(self, q: QueryTerms) -> np.ndarray:
         """Per document, the IDF-weighted share of the question's topic words it contains.
 
@@ -552,7 +565,24 @@ class AnswerIndex:
         """The best passage, how sure the index is of it, and the close runners-up; None to decline.
 
         `prefer`: the user's language, for a question whose words do not tell one ("Microsoft ?").
+        A message of several sentences ("Hi, nurse here in Lyon. A colleague said … Is that
+        true?") is also asked sentence by sentence, from its questions: the surer reading wins.
         """
+        prefer = self.language(question) or prefer  # a sentence alone ("Source?") may not tell it
+        best = self._ask(question, related, prefer)
+        if best is not None and best.tier != "unsure":
+            return best
+        parts = [a for a in (self._ask(p, related, prefer) for p in _question_sentences(question)) if a is not None]
+        if len(parts) == 1:
+            return parts[0] if best is None or _rank(parts[0]) > _rank(best) else best
+        if len(parts) > 1:
+            # Several questions in one message: offer each one's best entry, answer none of them blindly.
+            ids = tuple(dict.fromkeys(a.id for a in sorted(parts, key=_rank, reverse=True)))[:CANDIDATES]
+            first = max(parts, key=_rank)
+            return dataclasses.replace(first, candidates=ids, tier="did_you_mean" if len(ids) > 1 else first.tier)
+        return best
+
+    def _ask(self, question: str, related: int, prefer: str | None) -> Answer | None:
         q = self.query(question)
         if not self.in_scope(q):
             return None
@@ -580,7 +610,8 @@ class AnswerIndex:
             if doc_id != best.id and all(doc_id != r for r, _ in ranked):
                 ranked.append((doc_id, float(scores[i])))
         others = tuple(r for r, s in ranked if s >= best_score * RELATED_SHARE)[:related]
-        close = tuple(r for r, s in ranked if s >= best_score * CLOSE_SHARE)[: CANDIDATES - 1]
+        close = tuple(r for r, s in ranked if s >= best_score * CLOSE_SHARE and self._same_kind(q, best_index, r))
+        close = close[: CANDIDATES - 1]
         relative = best_score / q.ceiling if q.ceiling else 0.0
         covered = self.coverage(q)
         share = float(covered[best_index])
@@ -607,6 +638,23 @@ _FRENCH_WORDS = frozenset(fold(w) for w in (*STOPWORDS_FRENCH, *_EXTRA_FRENCH.sp
 _ENGLISH_WORDS = frozenset((*STOPWORDS_EN, *_EXTRA_ENGLISH.split(), "who", "when", "why", "how", "where"))
 _FRENCH_HINTS = _FRENCH_WORDS - _ENGLISH_WORDS
 _ENGLISH_HINTS = _ENGLISH_WORDS - _FRENCH_WORDS
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+_TIERS = ("unsure", "did_you_mean", "answer")
+
+
+def _question_sentences(text: str) -> list[str]:
+    """The sentences of a longer message worth asking alone: those ending in "?", else the last one."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    if len(sentences) < 2:
+        return []
+    asked = [s for s in sentences if s.endswith("?")]
+    return asked or sentences[-1:]
+
+
+def _rank(answer: Answer) -> tuple[int, float]:
+    return _TIERS.index(answer.tier), answer.coverage
 
 
 def _language(words: list[str]) -> str | None:

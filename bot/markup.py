@@ -9,6 +9,7 @@ platform. Transports render spans and escape their text in one place each.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping
@@ -72,6 +73,8 @@ def parse(template: str) -> Rich:
 
 
 _FORMATTER = string.Formatter()
+# The same few hundred content templates are rendered for every reply: parse each once.
+_parsed_template = functools.lru_cache(maxsize=1024)(parse)
 
 
 def _format_span(span: Span, values: Mapping[str, object]) -> Iterable[Span]:
@@ -95,7 +98,7 @@ def _format_span(span: Span, values: Mapping[str, object]) -> Iterable[Span]:
 def render_template(template: str, **values: object) -> Rich:
     """Content markup with values inserted as plain text (or as `Rich` fragments)."""
     out: list[Span] = []
-    for span in parse(template).spans:
+    for span in _parsed_template(template).spans:
         out.extend(_format_span(span, values))
     return Rich(tuple(s for s in out if s.text))
 

@@ -301,11 +301,16 @@ async def test_what_the_petition_wants_gives_all_three_demands(chat: Callable[..
     assert "1)" in seen and "2)" in seen and "3)" in seen
 
 
+async def test_two_questions_in_one_message_offer_each_ones_entry(chat: Callable[..., Chat]) -> None:
+    """Neither is answered blindly: each question's entry is a choice, in the message's language."""
+    seen = await chat().say("So the CNIL actually said no European cloud could do it? Source?")
+    assert "Did you mean" in seen and "[2]" in seen and "Source:" not in seen
+
+
 async def test_a_question_the_content_only_partly_covers_offers_the_closest_entries(chat: Callable[..., Chat]) -> None:
     """No sure answer: the bot says so and offers entries, without asserting anything."""
-    me = chat()
-    seen = await me.say("So the CNIL actually said no European cloud could do it? Source?")
-    assert "can't find" in seen and "[1]" in seen
+    seen = await chat().say("la CNIL peut faire supprimer mes photos sur Facebook ?")
+    assert "Je ne trouve pas" in seen and "[1]" in seen and "Source" not in seen
 
 
 async def test_thanks_with_a_comment_is_small_talk(chat: Callable[..., Chat]) -> None:

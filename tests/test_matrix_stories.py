@@ -363,3 +363,56 @@ async def test_a_supporter_signs_in_words_and_a_question_mid_way_keeps_the_numbe
         confirm = await alice.say(room, "!retirer", expect="Répondez")
         assert "Voulez-vous vraiment retirer" in confirm
         assert "Votre signature est retirée." in await alice.say(room, "oui", expect="retirée")
+
+
+async def test_a_crash_mid_sync_answers_again_only_the_message_in_flight(tmp_path: Path, synapse: Synapse) -> None:
+    """ "oui" (which signs) and "!mesdonnees" arrive in one sync; the bot dies while answering the second.
+
+    After the restart the homeserver sends the same sync again: the "oui" was handled
+    and is skipped; only "!mesdonnees" is answered again.
+    """
+    async with MatrixWorld(tmp_path, synapse) as world:
+        await world.start()
+        alice = await world.user()
+        room = await alice.open_dm(world.bot_id)
+        await alice.say(room, "!signer", expect="Répondez")
+        await alice.say(room, "anonyme", expect="Je signe")
+        await world.stop()
+        await alice.send(room, "oui")
+        await alice.send(room, "!mesdonnees")
+
+        assert world.bot is not None
+        await world.bot.close()
+        await world.open()
+        assert world.bot is not None
+        real = world.bot.router
+        stuck = asyncio.Event()
+
+        class DyingRouter(Router):
+            async def dispatch(self, event: Inbound, outbound: Outbound) -> Context | None:
+                if event.text == "!mesdonnees":
+                    stuck.set()
+                    await asyncio.Event().wait()  # the process dies here
+                return await real.dispatch(event, outbound)
+
+        world.bot.router = DyingRouter(build_routes(), world.bot.services)
+        transport = await world.start()
+        await asyncio.wait_for(stuck.wait(), 20)
+        await transport.stop(grace=0)
+        world.transport = None
+
+        await world.restart()
+        await alice.wait(room, expect="Vos données")
+        seen = [m.body for m in alice.inbox[room]]
+        assert sum("votre signature est enregistrée" in b for b in seen) == 1, "the oui was not handled again"
+        assert await world.bot.services.signatures.count() == 1  # type: ignore[union-attr]
+
+
+async def test_after_a_restart_a_number_still_answers_the_last_list(tmp_path: Path, synapse: Synapse) -> None:
+    async with MatrixWorld(tmp_path, synapse) as world:
+        await world.start()
+        alice = await world.user()
+        room = await alice.open_dm(world.bot_id)
+        await alice.say(room, "!signer", expect="Répondez")
+        await world.restart()
+        assert "sous le nom « A. »" in await alice.say(room, "2", expect="Je signe")

@@ -218,11 +218,25 @@ async def test_admin_commands_are_shown_only_in_admin_chats(tmp_path: Path, cloc
         w.bot.services.commands.append(Command(("diffuser", "broadcast"), nothing, "menu_help", admin=True))
         await w.start()
         calls = w.stub.sent("setMyCommands")
-        public = [c for c in calls if not c.params.get("scope")]
-        admin = [c for c in calls if c.params.get("scope")]
+        public = [c for c in calls if (c.params.get("scope") or {}).get("type") != "chat"]
+        admin = [c for c in calls if (c.params.get("scope") or {}).get("type") == "chat"]
         assert all("diffuser" not in str(c.params["commands"]) for c in public)
         assert {c.params["scope"]["chat_id"] for c in admin} == {111}
         assert any("broadcast" in str(c.params["commands"]) for c in admin)
+
+
+async def test_private_chats_and_groups_each_get_the_commands_that_work_there(world: TelegramWorld) -> None:
+    calls = world.stub.sent("setMyCommands")
+
+    def names(scope: str) -> list[str]:
+        [call] = [
+            c for c in calls if (c.params.get("scope") or {}).get("type") == scope and not c.params.get("language_code")
+        ]
+        return [c["command"] for c in call.params["commands"]]
+
+    assert "signer" in names("all_private_chats") and "abonner" not in names("all_private_chats")
+    assert "abonner" in names("all_group_chats") and "signer" not in names("all_group_chats")
+    assert "compteur" in names("all_private_chats") and "compteur" in names("all_group_chats")
 
 
 async def test_webhook_mode_without_a_secret_refuses_to_start(tmp_path: Path, clock: FakeClock) -> None:

@@ -108,3 +108,23 @@ async def test_withdrawing_by_typing_oui(world: TelegramWorld) -> None:
     [done] = await world.say(ALICE, "oui")
     assert "Votre signature est retirée" in done.text
     assert await bot_signatures(world) == 0
+
+
+async def test_a_link_as_a_name_is_refused_and_the_button_comes_with_the_refusal(world: TelegramWorld) -> None:
+    await world.say(ALICE, "/signer")
+    await world.say(ALICE, "un autre nom")
+    [refused] = await world.say(ALICE, "https://example.org/alice")
+    assert "Un lien ou une adresse ne peut pas servir de nom" in refused.text
+    assert buttons(refused) == ["Annuler"]
+    [digits] = await world.say(ALICE, "42")
+    assert "il n'y a que des chiffres" in digits.text
+    [summary] = await world.say(ALICE, "Alice M.")
+    assert "sous le nom « Alice M. »" in summary.text
+
+
+async def test_help_in_a_group_lists_what_works_in_a_group(world: TelegramWorld) -> None:
+    [group] = await world.say(ALICE, "/aide", chat_id=-4001, chat_type="group")
+    assert "/abonner" in group.text and "/compteur" in group.text
+    assert "/signer —" not in group.text and "/retirer" not in group.text
+    [private] = await world.say(ALICE, "/aide")
+    assert "/signer —" in private.text and "/abonner" not in private.text

@@ -33,6 +33,9 @@ from aiohttp import web
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
     CallbackQuery,
     ChatMember,
@@ -227,20 +230,21 @@ class TelegramTransport:
     # Command menus ----------------------------------------------------------
 
     async def _publish_commands(self) -> None:
-        """French menu by default, English for English-speaking clients; admin commands only in admins' chats."""
+        """French menu by default, English for English-speaking clients; in private chats and in groups, what
+        works there (as /aide says); admin commands only in admins' chats."""
         commands = self._services.commands
         public = [c for c in commands if not c.admin]
-        for lang, code in (("fr", None), ("en", "en")):
-            await self._set_commands(self._menu(public, lang), language_code=code)
-        admin_ids = sorted(user for transport, user in self._services.admins if transport == TRANSPORT)
-        if not any(c.admin for c in commands):
-            return
-        for user_id in admin_ids:
-            if not user_id.lstrip("-").isdigit():
-                continue
-            scope = BotCommandScopeChat(int(user_id))
+        scopes: list[tuple[BotCommandScope | None, list[Command]]] = [
+            (None, public),
+            (BotCommandScopeAllPrivateChats(), [c for c in public if c.works_in(is_group=False)]),
+            (BotCommandScopeAllGroupChats(), [c for c in public if c.works_in(is_group=True)]),
+        ]
+        for user_id in sorted(user for transport, user in self._services.admins if transport == TRANSPORT):
+            if user_id.lstrip("-").isdigit() and any(c.admin for c in commands):
+                scopes.append((BotCommandScopeChat(int(user_id)), [c for c in commands if c.works_in(is_group=False)]))
+        for scope, shown in scopes:
             for lang, code in (("fr", None), ("en", "en")):
-                await self._set_commands(self._menu(commands, lang), language_code=code, scope=scope)
+                await self._set_commands(self._menu(shown, lang), language_code=code, scope=scope)
 
     def _menu(self, commands: Iterable[Command], lang: str) -> list[BotCommand]:
         menu = []
@@ -256,7 +260,7 @@ class TelegramTransport:
         return menu
 
     async def _set_commands(
-        self, menu: list[BotCommand], language_code: str | None, scope: BotCommandScopeChat | None = None
+        self, menu: list[BotCommand], language_code: str | None, scope: BotCommandScope | None = None
     ) -> None:
         try:
             await self._call(
@@ -264,7 +268,7 @@ class TelegramTransport:
             )
         except DeliveryError as exc:
             # A menu is a convenience: an admin who never opened a chat with the bot makes this fail.
-            log.warning("command menu not published scope=%s error=%s", scope and "chat", type(exc).__name__)
+            log.warning("command menu not published scope=%s error=%s", scope and scope.type, type(exc).__name__)
 
     # Polling ----------------------------------------------------------------
 
