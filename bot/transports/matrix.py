@@ -340,15 +340,16 @@ class MatrixTransport:
             try:
                 await self._crypto_chores()
                 await self._handle_sync(response, first=first)
+                # Stored before the loop counts as idle: a stop right after handling must not lose the token.
+                self._since = response.next_batch
+                try:
+                    await self._services.kv.set(SYNC_KEY.format(user=self.user_id), response.next_batch)
+                    await self._handled.clear()
+                except StorageError as exc:
+                    log.warning("matrix sync token not stored: %s", type(exc).__name__)
             finally:
                 self._idle.set()
             first = False
-            self._since = response.next_batch
-            try:
-                await self._services.kv.set(SYNC_KEY.format(user=self.user_id), response.next_batch)
-                await self._handled.clear()
-            except StorageError as exc:
-                log.warning("matrix sync token not stored: %s", type(exc).__name__)
 
     async def _crypto_chores(self) -> None:
         """What `sync_forever` does between syncs: keys out, keys in, then trust on first use."""
