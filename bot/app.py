@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.answers import AnswerIndex
 from bot.chat_events import SubscriptionChatEvents
@@ -20,10 +20,10 @@ from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
 from bot.counts import Counts
-from bot.events import Reply
 from bot.outbox import Outbox
 from bot.pseudonyms import Pseudonymizer, load_or_create_key
 from bot.router import Router
+from bot.transports.console import TRANSPORT as CONSOLE
 from bot.transports.console import ConsoleTransport, ConsoleUser
 from handlers import build_routes
 from storage.contacts import ContactRepository
@@ -36,6 +36,7 @@ from storage.signatures import SignatureRepository
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 10.0  # handlers in flight get this long after SIGTERM (systemd waits 90 s)
+SETTLE_AT_END_SECONDS = 10.0  # at the console's end of input, what is due to it gets this long to print
 STOP_DEADLINE_SECONDS = 30.0  # after a stop signal the process ends within this, whatever is stuck
 
 
@@ -48,7 +49,9 @@ class Bot:
         await self.services.db.close()
 
 
-async def build_bot(settings: Settings, clock: Clock | None = None) -> Bot:
+async def build_bot(
+    settings: Settings, clock: Clock | None = None, more_admins: frozenset[tuple[str, str]] = frozenset()
+) -> Bot:
     """Load content, open and migrate the database, build the index and the router."""
     content = load_content(settings.campaign_folder)
     db = await open_database(settings.database_path, settings.postgres_url)
@@ -69,7 +72,7 @@ async def build_bot(settings: Settings, clock: Clock | None = None) -> Bot:
             dialogues=DialogueRepository(db),
             preferences=PreferenceRepository(db),
             counts=Counts(kv, content, bot_signatures=signatures.count),
-            admins=settings.admin_ids,
+            admins=settings.admin_ids | more_admins,
             signatures=signatures,
             contacts=ContactRepository(db),
         )
@@ -82,35 +85,65 @@ async def build_bot(settings: Settings, clock: Clock | None = None) -> Bot:
     return Bot(services, router)
 
 
+async def run(settings: Settings) -> None:
+    """Start every configured platform; with none configured, the console chat is the platform."""
+    await serve(settings, None if _platforms(settings) else ConsoleUser())
+
+
 async def run_console(settings: Settings, user: ConsoleUser) -> None:
-    """The console chat on the configured database, until end of input."""
-    bot = await build_bot(settings)
-    if user.admin:
-        bot.services.admins = bot.services.admins | {("console", user.id)}
-    services = bot.services
-    transport = ConsoleTransport(user, words=services.content.replies, kv=services.kv)
-    lang = (user.language or services.settings.default_language)[:2]
-    banner = services.template(
-        lang if lang in ("fr", "en") else "fr", "console_banner", db=services.settings.database_path
-    )
-    await transport.send(transport.chat, Reply(banner))
-    log.info("console chat started")
+    """`petition-bot console`: the console chat on the configured database, until end of input."""
+    await serve(settings, user)
+
+
+async def serve(settings: Settings, console: ConsoleUser | None, clock: Clock | None = None) -> None:
+    """Start the components, run until a signal or the console's end of input, then stop them in reverse."""
+    # Settings are valid here; the data folder, ports and credentials are checked before anything starts.
+    await preflight(settings, platforms=console is None)
+    admins = frozenset({(CONSOLE, console.id)}) if console is not None and console.admin else frozenset()
+    bot = await build_bot(settings, clock, admins)
+    if _platforms(settings) and bot.services.content.placeholders:
+        log.warning(
+            "campaign content has %d placeholder(s) to fill in; `petition-bot check` names them",
+            len(bot.services.content.placeholders),
+        )
     signals = StopSignals()
-    reading = asyncio.create_task(transport.run(bot.router.dispatch))
-    stopping = asyncio.create_task(signals.requested.wait())
+    started: list[Component] = []
     try:
-        await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if not reading.done():
-            log.info("stopping")
-            transport.stop()
-            await bot.router.drain(SHUTDOWN_GRACE_SECONDS)
-            reading.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reading
+        if await _start_until_stopped(components(bot, console), started, signals.requested):
+            ended = await _until_stopped(signals.requested, started)
+            outbox = bot.services.outbox
+            if ended is not None and outbox is not None and ended.name in bot.services.outbounds:
+                # The console's input ended: what the campaign owes it now is printed before the process exits.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(SETTLE_AT_END_SECONDS):
+                        await outbox.settled(ended.name)
+        log.info("stopping")
+        await bot.router.drain(SHUTDOWN_GRACE_SECONDS)
     finally:
-        stopping.cancel()
+        for component in reversed(started):
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("could not stop %s cleanly", component.name)
         signals.restore()
         await bot.close()
+
+
+async def _until_stopped(stop: asyncio.Event, started: list[Component]) -> Component | None:
+    """Wait for a signal (None), or for a component that ends by itself (the console at end of input)."""
+    waits: dict[asyncio.Task[object], Component | None] = {asyncio.create_task(stop.wait()): None}
+    for component in started:
+        if isinstance(component, Ending):
+            waits[asyncio.create_task(component.ended())] = component
+    done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in waits:
+        task.cancel()
+    await asyncio.gather(*waits, return_exceptions=True)
+    return None if any(waits[task] is None for task in done) else waits[next(iter(done))]
+
+
+def _platforms(settings: Settings) -> bool:
+    return settings.telegram_enabled or settings.matrix_enabled
 
 
 class StopSignals:
@@ -164,8 +197,17 @@ class Component(Protocol):
     async def stop(self) -> None: ...
 
 
-def components(bot: Bot) -> list[Component]:
-    """What `run` starts, in start order (stopped in reverse): the leadership, transports, jobs, health.
+@runtime_checkable
+class Ending(Protocol):
+    """A component that can end by itself (the console at end of input): the whole process then stops."""
+
+    name: str
+
+    async def ended(self) -> None: ...
+
+
+def components(bot: Bot, console: ConsoleUser | None = None) -> list[Component]:
+    """What runs, in start order (stopped in reverse): the leadership, the platforms, the jobs, health.
 
     Parts that must run in one instance only (`leader_only`: the scheduler and its
     outbox, Telegram polling, the Matrix sync) run while this instance holds the lease.
@@ -175,53 +217,37 @@ def components(bot: Bot) -> list[Component]:
     from bot.health import HealthServer
     from bot.leadership import LEASE_NAME, Leadership
     from bot.scheduler import Scheduler
-    from bot.transports.matrix import MatrixTransport
-    from bot.transports.telegram import TelegramTransport
 
-    # First: it decides whether this instance leads, which the leader-only parts below ask.
-    leadership = Leadership(bot.services.db.lease(LEASE_NAME))
+    services = bot.services
     platforms: list[Component] = []
-    # Each platform adds itself here when configured (Telegram, Matrix), then the scheduler.
-    if bot.services.settings.telegram_enabled:
-        platforms.append(TelegramTransport(bot.services, bot.router))
-    if bot.services.settings.matrix_enabled:
-        platforms.append(MatrixTransport(bot.services, bot.router))
+    if console is not None:
+        # Beside configured platforms (commands tried on their database), the console is a chat
+        # only: it must not become the audience of announcements meant for supporters, nor run
+        # a second scheduler. Otherwise it is the platform, with the scheduler and the outbox.
+        beside = _platforms(services.settings)
+        console_chat = ConsoleTransport(services, bot.router, console, kv=services.kv, receives_broadcasts=not beside)
+        if beside:
+            return [console_chat]
+        platforms.append(console_chat)
+    else:
+        from bot.transports.matrix import MatrixTransport
+        from bot.transports.telegram import TelegramTransport
+
+        if services.settings.telegram_enabled:
+            platforms.append(TelegramTransport(services, bot.router))
+        if services.settings.matrix_enabled:
+            platforms.append(MatrixTransport(services, bot.router))
     # Broadcast audiences cover every platform served, even one whose receiver runs on the leader.
-    bot.services.platforms = {p.name for p in platforms}
-    jobs: list[Component] = []
-    if bot.services.outbox is not None:
-        jobs.append(Scheduler(bot.services, bot.services.outbox))
+    services.platforms = {p.name for p in platforms}
+    jobs: list[Component] = [Scheduler(services, services.outbox)] if services.outbox is not None else []
+    # First: it decides whether this instance leads, which the leader-only parts ask.
+    leadership = Leadership(services.db.lease(LEASE_NAME))
     found: list[Component] = [leadership]
     for part in platforms + jobs:
         found.append(leadership.only(part) if getattr(part, "leader_only", False) else part)
-    if bot.services.settings.health_port is not None:
-        found.append(HealthServer(bot.services, list(found)))  # last: it reports on the others
+    if services.settings.health_port is not None:
+        found.append(HealthServer(services, list(found)))  # last: it reports on the others
     return found
-
-
-async def run(settings: Settings) -> None:
-    """Start every configured platform; with none configured, the console chat."""
-    # Settings are valid here; the data folder, ports and credentials are checked before anything starts.
-    await preflight(settings)
-    if not (settings.telegram_enabled or settings.matrix_enabled):
-        await run_console(settings, ConsoleUser())
-        return
-    bot = await build_bot(settings)
-    signals = StopSignals()
-    started: list[Component] = []
-    try:
-        if await _start_until_stopped(components(bot), started, signals.requested):
-            await signals.requested.wait()
-        log.info("stopping")
-        await bot.router.drain(SHUTDOWN_GRACE_SECONDS)
-    finally:
-        for component in reversed(started):
-            try:
-                await component.stop()
-            except Exception:
-                log.exception("could not stop %s cleanly", component.name)
-        signals.restore()
-        await bot.close()
 
 
 async def _start_until_stopped(parts: list[Component], started: list[Component], stop: asyncio.Event) -> bool:

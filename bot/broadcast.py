@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 # Telegram's limit (4 096 characters of visible text) is the smallest of the platforms.
 MAX_BROADCAST_CHARS = 4_096
+CHART_NAME = "progression.png"
 
 _LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
 _URL = re.compile(r"^(https?://|mailto:)\S+$")
@@ -69,10 +70,14 @@ def render(services: Services, broadcast: store.Broadcast, lang: str) -> Reply:
     body = broadcast.body
     if broadcast.kind == store.MESSAGE:
         return Reply(admin_text(str(body["markup"])))
-    values = {k: formatting.number(int(v), lang) for k, v in body.get("numbers", {}).items()}
-    text = services.template(lang, str(body["key"]), **values)
-    image = Image(broadcast.image, "progression.png") if broadcast.image else None
-    return Reply(text, image=image, silent=True)
+    return announcement(services, str(body["key"]), body.get("numbers", {}), broadcast.image, lang)
+
+
+def announcement(services: Services, key: str, numbers: dict[str, int], image: bytes | None, lang: str) -> Reply:
+    """A message of the campaign's own (milestone, digest): its text with the numbers, and its chart."""
+    values = {k: formatting.number(int(v), lang) for k, v in numbers.items()}
+    chart = Image(image, CHART_NAME) if image else None
+    return Reply(services.template(lang, key, **values), image=chart, silent=True)
 
 
 async def enqueue(
@@ -95,9 +100,10 @@ async def enqueue(
     return broadcast_id, count
 
 
-async def recipients(services: Services, audience: str) -> int:
+async def recipients(services: Services, audience: str, group_kind: str | None = None) -> int:
+    """How many chats a broadcast to `audience` would reach now (platforms served, here or by the leader)."""
     async with services.db.read() as tx:
-        return len(await audience_in(tx, audience, served(services)))
+        return len(await audience_in(tx, audience, served(services), group_kind))
 
 
 def served(services: Services) -> tuple[str, ...]:

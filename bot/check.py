@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import errno
 import io
 import json
@@ -38,7 +39,7 @@ HTTP_TIMEOUT_SECONDS = 10.0
 MIN_FREE_BYTES = 20 * 1024 * 1024  # a migration, a day of WAL and a backup copy of a small campaign
 WRITE_PROBE_BYTES = 64 * 1024
 WRITE_PROBE_NAME = ".petition-bot-write-check"
-OK, PROBLEM, NOTE = "✔", "✘", "•"
+OK, PROBLEM, NOTE, WARNING = "✔", "✘", "•", "⚠"
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,12 @@ class Finding:
     summary: str
     fix: str = ""
     note: bool = False  # informational: neither a success nor a problem
+    warning: bool = False  # fine for trying the bot in the console, not for a campaign
 
     def lines(self) -> list[str]:
-        mark = NOTE if self.note else OK if self.ok else PROBLEM
+        mark = NOTE if self.note else WARNING if self.warning else OK if self.ok else PROBLEM
         out = [f"{mark} {self.part}: {self.summary}"]
-        if self.fix and not self.ok:
+        if self.fix and (self.warning or not self.ok):
             out.append(f"    fix: {self.fix}")
         return out
 
@@ -121,31 +123,77 @@ def check_settings(env_file: str | Path | None) -> tuple[Settings | None, list[F
     findings = [Finding("settings", True, f"valid ({source})")]
     for key in unknown_keys(env_file):
         findings.append(Finding("settings", True, f"{key} is not a setting and is ignored (a typo?)", note=True))
-    if not (settings.telegram_enabled or settings.matrix_enabled):
+    if not _platforms(settings):
         findings.append(
             Finding(
                 "platforms",
-                False,
-                "no platform configured: TELEGRAM_BOT_TOKEN and MATRIX_HOMESERVER are both empty",
-                "set at least one of them (docs/OPERATIONS.md); without them `run` only opens the console chat",
+                True,
+                "none configured (TELEGRAM_BOT_TOKEN and MATRIX_HOMESERVER are both empty):"
+                " `run` opens the console chat",
+                "set at least one of them to serve supporters (docs/OPERATIONS.md)",
+                warning=True,
             )
         )
     return settings, findings
 
 
+def _platforms(settings: Settings) -> bool:
+    return settings.telegram_enabled or settings.matrix_enabled
+
+
 # Content and storage ----------------------------------------------------------------
 
 
-def check_content(settings: Settings) -> Finding:
+def check_content(settings: Settings) -> list[Finding]:
+    """The content loads; each placeholder still in it is a problem once supporters can reach the bot."""
     try:
         content = load_content(settings.campaign_folder)
     except ContentError as exc:
-        return Finding("campaign content", False, str(exc), "correct the file and key named above")
-    return Finding(
-        "campaign content",
-        True,
-        f"{content.campaign.slug}: {len(content.faq)} FAQ entries, {len(content.messages)} languages",
-    )
+        return [Finding("campaign content", False, str(exc), "correct the file and key named above")]
+    found = [
+        Finding(
+            "campaign content",
+            True,
+            f"{content.campaign.slug}: {len(content.faq)} FAQ entries, {len(content.messages)} languages",
+        )
+    ]
+    console_only = not _platforms(settings)
+    for placeholder in content.placeholders:
+        found.append(
+            Finding(
+                "campaign content",
+                console_only,
+                f"{placeholder.file}: {placeholder.key} is still a placeholder ({placeholder.what})",
+                f"write the real value in {content.folder / placeholder.file}, in place of {{ placeholder = … }}",
+                warning=console_only,
+            )
+        )
+    return found
+
+
+def check_scheduler(settings: Settings) -> list[Finding]:
+    """What the scheduler will run and when, and where the published count comes from."""
+    from bot.scheduler import describe  # here: `run` imports this module, and needs the scheduler only later
+
+    found = [
+        Finding("scheduler", True, f"{job_id}: {when}", note=True)
+        for job_id, when in describe(settings, dt.datetime.now(dt.UTC))
+    ]
+    try:
+        campaign = load_content(settings.campaign_folder).campaign
+    except ContentError:
+        return found  # already reported by check_content
+    if not (settings.count_source_url or campaign.count_source_url):
+        found.append(
+            Finding(
+                "count source",
+                True,
+                "no petition page to poll (COUNT_SOURCE_URL and the campaign's count_source.url are empty):"
+                " the published count changes only with /compteur_officiel",
+                note=True,
+            )
+        )
+    return found
 
 
 def check_data_folder(folder: Path) -> Finding:
@@ -412,7 +460,7 @@ async def check_all(env_file: str | Path | None) -> list[Finding]:
     settings, findings = check_settings(env_file)
     if settings is None:
         return findings
-    findings.append(check_content(settings))
+    findings += check_content(settings)
     folder = check_data_folder(settings.data_folder)
     findings.append(folder)
     if folder.ok:
@@ -433,12 +481,18 @@ async def check_all(env_file: str | Path | None) -> list[Finding]:
     findings += port_checks(settings)
     if settings.health_port is None:
         findings.append(Finding("HEALTH_PORT", True, "health and metrics server off", note=True))
+    findings += check_scheduler(settings)
     return [_redacted(f, settings) for f in findings]
 
 
 def _redacted(finding: Finding, settings: Settings) -> Finding:
     return Finding(
-        finding.part, finding.ok, redact(finding.summary, settings), redact(finding.fix, settings), finding.note
+        finding.part,
+        finding.ok,
+        redact(finding.summary, settings),
+        redact(finding.fix, settings),
+        finding.note,
+        finding.warning,
     )
 
 
@@ -446,8 +500,14 @@ def report(findings: Iterable[Finding]) -> str:
     findings = list(findings)
     lines = [line for finding in findings for line in finding.lines()]
     problems = sum(1 for f in findings if not f.ok)
+    warnings = sum(1 for f in findings if f.warning)
     lines.append("")
-    lines.append("Everything is ready." if problems == 0 else f"{problems} problem(s) found.")
+    if problems:
+        lines.append(f"{problems} problem(s) found.")
+    elif warnings:
+        lines.append(f"Ready to try in the console, with {warnings} warning(s) (⚠) to settle before a campaign.")
+    else:
+        lines.append("Everything is ready.")
     return "\n".join(lines)
 
 
@@ -462,19 +522,22 @@ async def run_check(env_file: str | Path | None) -> tuple[str, int]:
     return report(findings), 0 if all(f.ok for f in findings) else 1
 
 
-async def preflight(settings: Settings) -> None:
-    """What `run` verifies before starting anything; raises `PreflightError` with the first problem."""
+async def preflight(settings: Settings, platforms: bool = True) -> None:
+    """What `run` verifies before starting anything; raises `PreflightError` with the first problem.
+
+    `platforms=False` for the console chat, which starts no platform even when some are configured.
+    """
     steps: list[Finding] = [check_data_folder(settings.data_folder)]
     _raise_first(steps, settings)
-    if settings.telegram_enabled or settings.matrix_enabled:  # else `run` opens the console: no server
+    if platforms or not _platforms(settings):  # the console beside platforms starts no server
         steps += port_checks(settings)
     _raise_first(steps, settings)
-    platforms = []
-    if settings.telegram_enabled:
-        platforms.append(check_telegram(settings))
-    if settings.matrix_enabled:
-        platforms.append(check_matrix(settings))
-    steps += await asyncio.gather(*platforms)
+    checks = []
+    if platforms and settings.telegram_enabled:
+        checks.append(check_telegram(settings))
+    if platforms and settings.matrix_enabled:
+        checks.append(check_matrix(settings))
+    steps += await asyncio.gather(*checks)
     _raise_first(steps, settings)
 
 

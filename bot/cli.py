@@ -25,8 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--user", default="1", help="the console user's id (default: 1)")
     console.add_argument("--name", default="Console", help="the console user's display name")
     console.add_argument("--lang", choices=("fr", "en"), default=None, help="the platform language hint")
-    console.add_argument("--group", default=None, help="act as a group chat with this id")
-    console.add_argument("--admin", action="store_true", help="make the console user an admin")
+    console.add_argument(
+        "--group", default=None, help="also a group chat with this id, where lines go (`:prive`/`:groupe` switch)"
+    )
+    console.add_argument("--admin", action="store_true", help="make the console user an admin (of the bot and group)")
     admin_cli.add_parser(sub)
     return parser
 

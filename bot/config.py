@@ -122,11 +122,12 @@ class Settings(BaseSettings):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet_hours_format(cls, value: str) -> str:
-        if value.strip() == "":
+        # An empty value in the environment means "the default" (env_ignore_empty): "none" turns them off.
+        if value.strip().lower() in ("", "none", "off"):
             return ""
         start, _, end = value.partition("-")
         if not (_HHMM.match(start.strip()) and _HHMM.match(end.strip())):
-            raise ValueError("use HH:MM-HH:MM, e.g. 22:00-08:00, or leave empty for none")
+            raise ValueError("use HH:MM-HH:MM, e.g. 22:00-08:00, or none")
         return value
 
     @field_validator("digest_time")

@@ -67,9 +67,8 @@ class ChronologyEntry:
 @dataclass(frozen=True)
 class Petition:
     title: str
-    url: str
     published_count: int
-    published_count_date: dt.date
+    published_count_date: dt.date | None  # None when the source gives no date for that count
     paragraphs: tuple[Paragraph, ...]
     demands_intro: str
     demands: tuple[Demand, ...]
@@ -111,11 +110,21 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class Placeholder:
+    """A value the campaign has not filled in yet, written `key = { placeholder = "what goes here" }`."""
+
+    file: str  # "campaign.toml"
+    key: str  # "campaign.controller"
+    what: str  # what the campaign must write there
+
+
+@dataclass(frozen=True)
 class Campaign:
     slug: str
     bot_name: Mapping[str, str]
-    controller: str
-    contact: str
+    controller: str | None  # None while it is a placeholder: supporters are told it is not named yet
+    contact: str | None
+    petition_url: str | None
     consent_version: str
     end_date: dt.date
     retention_days: int
@@ -124,6 +133,7 @@ class Campaign:
     count_source_url: str
     count_source_pattern: str
     synonyms: tuple[tuple[str, ...], ...]
+    placeholders: tuple[Placeholder, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,6 +182,11 @@ class Content:
     chat: ChatLexicon = field(default_factory=lambda: ChatLexicon({}, (), ()))
     replies: ReplyWords = field(default_factory=ReplyWords)  # how typed answers are read (replies.toml)
 
+    @property
+    def placeholders(self) -> tuple[Placeholder, ...]:
+        """Values still to be filled in: `petition-bot check` names each one."""
+        return self.campaign.placeholders
+
     def template(self, lang: str, key: str) -> str:
         """A user-facing message template in the user's language (French when unknown)."""
         return self.messages[lang if lang in self.messages else "fr"][key]
@@ -212,6 +227,15 @@ class _Reader:
             raise ContentError(self.path, full, "must be a date (YYYY-MM-DD)")
         return value
 
+    def filled(self, table: Mapping[str, Any], key: str, where: str, found: list[Placeholder]) -> str | None:
+        """A string, or None when the content marks it `{ placeholder = "…" }` (recorded in `found`)."""
+        value = table.get(key)
+        if isinstance(value, dict) and set(value) == {"placeholder"}:
+            what = self.get(value, "placeholder", str, f"{where}.{key}")
+            found.append(Placeholder(self.path.name, f"{where}.{key}", what))
+            return None
+        return str(self.get(table, key, str, where))
+
     def strings(self, table: Mapping[str, Any], key: str, where: str = "") -> tuple[str, ...]:
         values = self.get(table, key, list, where)
         for i, value in enumerate(values):
@@ -251,11 +275,16 @@ def _load_campaign(folder: Path) -> Campaign:
         r.strings({"group": g}, "group", f"synonyms[{i}]") for i, g in enumerate(r.get(r.data, "synonyms", list))
     )
     bot_name = r.get(c, "bot_name", dict, "campaign")
+    placeholders: list[Placeholder] = []
+    controller, contact, petition_url = (
+        r.filled(c, key, "campaign", placeholders) for key in ("controller", "contact", "petition_url")
+    )
     return Campaign(
         slug=r.get(c, "slug", str, "campaign"),
         bot_name={lang: r.get(bot_name, lang, str, "campaign.bot_name") for lang in LANGUAGES},
-        controller=r.get(c, "controller", str, "campaign"),
-        contact=r.get(c, "contact", str, "campaign"),
+        controller=controller,
+        contact=contact,
+        petition_url=petition_url,
         consent_version=r.get(c, "consent_version", str, "campaign"),
         end_date=r.get(c, "end_date", dt.date, "campaign"),
         retention_days=r.get(c, "retention_days", int, "campaign"),
@@ -264,6 +293,7 @@ def _load_campaign(folder: Path) -> Campaign:
         count_source_url=str(s.get("url", "")),
         count_source_pattern=str(s.get("pattern", "")),
         synonyms=synonyms,
+        placeholders=tuple(placeholders),
     )
 
 
@@ -303,9 +333,10 @@ def _load_petition(folder: Path) -> Petition:
         raise ContentError(r.path, "paragraph/demand/chronology", "each needs at least one entry")
     return Petition(
         title=r.get(p, "title", str, "petition"),
-        url=r.get(p, "url", str, "petition"),
         published_count=r.get(p, "published_count", int, "petition"),
-        published_count_date=r.get(p, "published_count_date", dt.date, "petition"),
+        published_count_date=(
+            r.get(p, "published_count_date", dt.date, "petition") if "published_count_date" in p else None
+        ),
         paragraphs=paragraphs,
         demands_intro=r.get(p, "demands_intro", str, "petition"),
         demands=demands,

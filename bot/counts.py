@@ -19,7 +19,7 @@ OFFICIAL_AT_KEY = "count.official_at"
 @dataclass(frozen=True)
 class Totals:
     official: int
-    official_at: dt.date
+    official_at: dt.date | None  # None: the content's count, for which the source gives no date
     bot: int
 
     @property

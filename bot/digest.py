@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot import broadcast, charts, milestones
@@ -22,10 +23,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHART_DAYS = 30
+DIGEST_KEY = "digest"  # the message's key in content
 
 
-async def send_digest(services: Services) -> int | None:
-    """Queue today's digest; returns the broadcast id (None when it was already queued)."""
+@dataclass(frozen=True)
+class Digest:
+    """Today's digest: its numbers (total, today's progress, next goal) and its chart."""
+
+    day: dt.date
+    numbers: dict[str, int]
+    chart: bytes
+
+
+async def compose(services: Services) -> Digest:
+    """The digest as it stands now (also shown to an admin by /point)."""
     now = services.clock.now()
     zone = services.settings.zone
     today = now.astimezone(zone).date()
@@ -45,7 +56,19 @@ async def send_digest(services: Services) -> int | None:
         total=services.template(lang, "chart_total").plain,
         milestone=services.template(lang, "chart_milestone").plain,
     )
-    png = await charts.count_chart(points, marks, labels)
+    png = await charts.count_chart(points, marks, labels, zone)
+    numbers = {"total": totals.total, "today": max(0, totals.total - start_of_day), "next_goal": goal}
+    return Digest(today, numbers, png)
+
+
+def dedup_key(day: dt.date) -> str:
+    return f"digest:{day.isoformat()}"
+
+
+async def send_digest(services: Services) -> tuple[int, int] | None:
+    """Queue today's digest to the groups that chose it: (broadcast id, deliveries), None when already queued."""
+    now = services.clock.now()
+    digest = await compose(services)
     async with services.db.transaction() as tx:
         created = await broadcast.enqueue(
             tx,
@@ -53,19 +76,12 @@ async def send_digest(services: Services) -> int | None:
             store.NewBroadcast(
                 kind=store.DIGEST,
                 audience=GROUPS,
-                body={
-                    "key": "digest",
-                    "numbers": {
-                        "total": totals.total,
-                        "today": max(0, totals.total - start_of_day),
-                        "next_goal": goal,
-                    },
-                },
-                dedup_key=f"digest:{today.isoformat()}",
+                body={"key": DIGEST_KEY, "numbers": digest.numbers},
+                dedup_key=dedup_key(digest.day),
                 created_by="scheduler",
                 created_at=now,
                 send_at=now,
-                image=png,
+                image=digest.chart,
             ),
             now,
             group_kind=DAILY,
@@ -75,4 +91,4 @@ async def send_digest(services: Services) -> int | None:
     log.info("daily digest queued deliveries=%d", created[1])
     if services.outbox is not None:
         services.outbox.wake()
-    return created[0]
+    return created

@@ -97,6 +97,16 @@ class Sent:
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """How fast the broadcast outbox may send on one platform: declared by its transport, from the
+    platform's published limits, so the outbox itself knows no platform."""
+
+    rate: float  # messages per second, evenly spaced
+    per_chat_seconds: float = 1.0  # at most one broadcast message per this many seconds to one chat
+    group_per_minute: int | None = None  # and at most this many per minute to one group
+
+
 class DeliveryError(Exception):
     """Base of the few errors a transport may raise to the core."""
 
@@ -129,6 +139,16 @@ class Outbound(Protocol):
     async def edit(self, sent: Sent, reply: Reply) -> None: ...
 
     async def is_chat_admin(self, chat: Chat, user_id: str) -> bool: ...
+
+
+class Deliverer(Outbound, Protocol):
+    """A platform the outbox sends broadcasts through (every transport; fakes may offer only `Outbound`)."""
+
+    pacing: Pacing
+
+    async def deliver(self, chat: Chat, reply: Reply) -> Sent:
+        """Like `send`, but raises `RateLimited` at once instead of waiting, so the outbox reschedules."""
+        ...
 
 
 class ChatEvents(Protocol):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot import broadcast as broadcasting
-from bot.events import Chat, ChatGone, ChatKind, DeliveryError, RateLimited, Reply, Sent, TransientError
+from bot.events import Chat, ChatGone, ChatKind, DeliveryError, Pacing, RateLimited, Reply, Sent, TransientError
 from bot.markup import Rich
 from bot.pacer import Pacer
 from storage import broadcasts as store
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_GROUP_PER_MINUTE = 20  # Bot API FAQ: at most 20 messages per minute to one group
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 30.0
 MAX_RATE_RETRIES = 20
@@ -55,6 +54,7 @@ PROGRESS_EVERY_SECONDS = 2.0
 BAR_WIDTH = 10
 SETTLE_EVERY = 10  # outcomes recorded in one transaction
 STOP_GRACE_SECONDS = 5.0
+SETTLED_POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -134,6 +134,16 @@ class Outbox:
                 log.warning("outbox: stopped with sends in flight; they will be sent again at the next start")
         self._tasks = []
 
+    async def settled(self, transport: str) -> None:
+        """Return once nothing is due or being sent on `transport` (the caller bounds the wait).
+
+        For the console at end of piped input: an announcement queued by the last lines is
+        printed before the process exits, instead of waiting in the table for the next start.
+        """
+        while await self._repo.busy(transport, self._now()):
+            self.wake()
+            await asyncio.sleep(SETTLED_POLL_SECONDS)
+
     def wake(self) -> None:
         """New deliveries are due: start sending without waiting for the next poll."""
         self._wake.set()
@@ -164,16 +174,17 @@ class Outbox:
     def _lane(self, transport: str) -> _Lane:
         lane = self._lanes.get(transport)
         if lane is None:
-            s = self._services.settings
-            chat_clock = self._services.clock.monotonic
-            if transport == "telegram":
-                pacer = Pacer(
-                    s.broadcast_rate_telegram, group_per_minute=TELEGRAM_GROUP_PER_MINUTE, chat_monotonic=chat_clock
-                )
-            elif transport == "matrix":
-                pacer = Pacer(s.broadcast_rate_matrix, chat_monotonic=chat_clock)
-            else:
-                pacer = Pacer(s.broadcast_rate_telegram, chat_monotonic=chat_clock)
+            # Each transport declares its platform's limits; one that declares none (a test's fake)
+            # gets a cautious default: one message per second per chat.
+            pacing = getattr(self._services.outbounds.get(transport), "pacing", None)
+            if not isinstance(pacing, Pacing):
+                pacing = Pacing(self._services.settings.broadcast_rate_telegram)
+            pacer = Pacer(
+                pacing.rate,
+                per_chat_seconds=pacing.per_chat_seconds,
+                group_per_minute=pacing.group_per_minute,
+                chat_monotonic=self._services.clock.monotonic,
+            )
             lane = self._lanes[transport] = _Lane(transport, pacer)
         return lane
 

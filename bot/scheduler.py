@@ -9,12 +9,14 @@ A job's failure is logged and the job runs again at its next time.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -22,6 +24,7 @@ from bot import count_source, digest, milestones, retention
 from storage.db import StorageError
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.context import Services
     from bot.outbox import Outbox
 
@@ -31,7 +34,44 @@ Job = Callable[["Services"], Awaitable[object]]
 
 MILESTONE_CHECK_SECONDS = 60
 OUTBOX_NUDGE_SECONDS = 30
+STOP_GRACE_SECONDS = 10.0  # jobs running at a stop get this long to finish
 PURGE_TIME = dt.time(3, 30)  # local time: a quiet moment
+AT_START_UP = ("count_poll", "milestones")  # checked at start-up too, not only after a first interval
+
+
+def triggers(settings: Settings) -> dict[str, BaseTrigger]:
+    """When each job runs, in the campaign's time zone (also what `petition-bot check` lists)."""
+    zone = settings.zone
+    digest_hour, digest_minute = (int(x) for x in settings.digest_time.strip().split(":"))
+    return {
+        "count_poll": IntervalTrigger(minutes=settings.count_poll_minutes, timezone=zone),
+        "milestones": IntervalTrigger(seconds=MILESTONE_CHECK_SECONDS, timezone=zone),
+        "digest": CronTrigger(hour=digest_hour, minute=digest_minute, timezone=zone),
+        "outbox": IntervalTrigger(seconds=OUTBOX_NUDGE_SECONDS, timezone=zone),
+        "purge": CronTrigger(hour=PURGE_TIME.hour, minute=PURGE_TIME.minute, timezone=zone),
+    }
+
+
+def describe(settings: Settings, now: dt.datetime) -> list[tuple[str, str]]:
+    """Each job and when it runs if the bot starts at `now`, in words for the operator (`petition-bot check`)."""
+    found = []
+    for job_id, trigger in triggers(settings).items():
+        if isinstance(trigger, IntervalTrigger):
+            every = _duration(trigger.interval)
+            found.append((job_id, f"at start-up, then every {every}" if job_id in AT_START_UP else f"every {every}"))
+            continue
+        next_run = trigger.get_next_fire_time(None, now.astimezone(settings.zone))
+        found.append((job_id, f"daily at {next_run:%H:%M} ({settings.timezone}), next {next_run:%Y-%m-%d %H:%M}"))
+    return found
+
+
+def _duration(interval: dt.timedelta) -> str:
+    seconds = int(interval.total_seconds())
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
 
 
 class Scheduler:
@@ -45,32 +85,30 @@ class Scheduler:
         self._outbox = outbox
         self._purges: list[Job] = [purge_dialogues, purge_personal_data, *(purges or [])]
         self._scheduler: AsyncIOScheduler | None = None
+        self._in_flight: set[asyncio.Task[object]] = set()
         self.last_success: dict[str, dt.datetime] = {}
 
     @property
     def running(self) -> bool:
         return self._scheduler is not None and bool(self._scheduler.running)
 
-    def jobs(self) -> list[tuple[str, Callable[[], Awaitable[None]], object]]:
+    def jobs(self) -> list[tuple[str, Callable[[], Awaitable[None]], BaseTrigger]]:
         """Each job's id, coroutine and trigger (listed for tests and the operations guide)."""
-        s = self._services.settings
-        zone = s.zone
-        digest_hour, digest_minute = (int(x) for x in s.digest_time.strip().split(":"))
-        return [
-            ("count_poll", self._count_poll, IntervalTrigger(minutes=s.count_poll_minutes, timezone=zone)),
-            ("milestones", self._milestones, IntervalTrigger(seconds=MILESTONE_CHECK_SECONDS, timezone=zone)),
-            ("digest", self._digest, CronTrigger(hour=digest_hour, minute=digest_minute, timezone=zone)),
-            ("outbox", self._nudge_outbox, IntervalTrigger(seconds=OUTBOX_NUDGE_SECONDS, timezone=zone)),
-            ("purge", self._purge, CronTrigger(hour=PURGE_TIME.hour, minute=PURGE_TIME.minute, timezone=zone)),
-        ]
+        funcs = {
+            "count_poll": self._count_poll,
+            "milestones": self._milestones,
+            "digest": self._digest,
+            "outbox": self._nudge_outbox,
+            "purge": self._purge,
+        }
+        return [(job_id, funcs[job_id], trigger) for job_id, trigger in triggers(self._services.settings).items()]
 
     async def start(self) -> None:
         await self._outbox.start()
         scheduler = AsyncIOScheduler(timezone=self._services.settings.zone)
         now = dt.datetime.now(self._services.settings.zone)
         for job_id, func, trigger in self.jobs():
-            # The count and milestones are checked at start-up too, not only after a first interval.
-            first = now if job_id in ("count_poll", "milestones") else None
+            first = now if job_id in AT_START_UP else None
             scheduler.add_job(
                 func,
                 trigger,
@@ -86,6 +124,11 @@ class Scheduler:
 
     async def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
+            # Jobs running now (the start-up poll, when the console's input ends at once) finish
+            # first: APScheduler would cancel them, and report a normal stop as their failure.
+            self._scheduler.pause()
+            if self._in_flight:
+                await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_SECONDS)
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
         await self._outbox.stop()
@@ -101,6 +144,9 @@ class Scheduler:
         return lags
 
     async def _run(self, job_id: str, job: Job) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
         try:
             outcome = await job(self._services)
             if isinstance(outcome, count_source.PollResult) and outcome.value is None:
@@ -112,6 +158,8 @@ class Scheduler:
         except Exception:
             self._services.metrics.error("job")
             log.exception("job %s failed", job_id)
+        finally:
+            self._in_flight.discard(task)
 
     async def _count_poll(self) -> None:
         await self._run("count_poll", count_source.poll_count)

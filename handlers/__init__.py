@@ -9,7 +9,17 @@ from __future__ import annotations
 import functools
 
 from bot.router import GROUP, PRIVATE, Routes
-from handlers import admin, fallbacks, info, official_count, privacy, questions, signing, subscriptions
+from handlers import (
+    admin,
+    digest_preview,
+    fallbacks,
+    info,
+    official_count,
+    privacy,
+    questions,
+    signing,
+    subscriptions,
+)
 
 
 def build_routes() -> Routes:
@@ -46,6 +56,7 @@ def build_routes() -> Routes:
     admin_command(
         "compteur_officiel", "official_count", handler=official_count.set_official_count, menu="menu_official_count"
     )
+    admin_command("point", "digest", handler=digest_preview.show_digest, menu="menu_digest")
     routes.flow(admin.BROADCAST)
     routes.flow(official_count.OFFICIAL_COUNT)
     routes.flow(signing.SIGNING)
@@ -55,4 +66,5 @@ def build_routes() -> Routes:
     routes.choice(info.FAQ_TOPIC)
     routes.choice("faq", questions.faq_pressed)
     routes.choice(info.LANGUAGE)
+    routes.choice(digest_preview.SEND_NOW)
     return routes

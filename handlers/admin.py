@@ -20,6 +20,7 @@ from bot.context import Context
 from bot.dialogue import Option
 from bot.events import Sent
 from bot.markup import Rich, join
+from handlers.audiences import platforms_report
 from storage import broadcasts as store
 from storage import outbox
 from storage.audit import record_in
@@ -109,8 +110,8 @@ async def _text_typed(ctx: Context, d: Dialogue, text: str) -> None:
         return
     count = await broadcast.recipients(ctx.services, str(d.data["audience"]))
     if count == 0:
-        await dialogue.close(ctx, d, "no_recipients")
-        await ctx.say("broadcast_no_recipients")
+        await dialogue.close(ctx, d, f"no_recipients:{d.data['audience']}")
+        await _say_no_recipients(ctx, str(d.data["audience"]))
         return
     await dialogue.go(ctx, BROADCAST, d, Step.CONFIRM, {**d.data, "text": text.strip(), "count": count})
 
@@ -197,7 +198,16 @@ async def _replay(ctx: Context, done: Done) -> None:
         if b is not None:
             await _say_sent(ctx, b.id, int(count), b.send_at)
             return
-    await ctx.say("broadcast_no_recipients" if kind == "no_recipients" else "broadcast_abandoned")
+    if kind == "no_recipients":
+        await _say_no_recipients(ctx, rest or "both")
+        return
+    await ctx.say("broadcast_abandoned")
+
+
+async def _say_no_recipients(ctx: Context, audience: str) -> None:
+    """Nobody would receive it: the admin also sees why, platform by platform."""
+    platforms = await platforms_report(ctx)
+    await ctx.say("broadcast_no_recipients", audience=ctx.label(f"recipients_{audience}"), platforms=platforms)
 
 
 async def _replay_if_ended(ctx: Context, done: Done) -> None:

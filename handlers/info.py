@@ -126,11 +126,15 @@ async def show_count(ctx: Context) -> None:
     """/compteur: the published count, the bot's signatures, their sum and the next goal."""
     totals = await ctx.services.counts.totals()
     goal = next_goal(ctx.services.content.campaign, totals.total)
+    if totals.official_at is None:
+        when = ctx.t("count_official_at_publication")
+    else:
+        when = ctx.t("count_official_dated", date=formatting.date(totals.official_at, ctx.lang))
     await ctx.say(
         "count",
         total=formatting.number(totals.total, ctx.lang),
         official=formatting.number(totals.official, ctx.lang),
-        official_date=formatting.date(totals.official_at, ctx.lang),
+        official_when=when,
         bot=formatting.number(totals.bot, ctx.lang),
         next_goal=formatting.number(goal, ctx.lang),
     )

@@ -20,6 +20,7 @@ from bot.counts import set_official_in, totals_in
 from bot.dialogue import Option
 from bot.markup import Rich, join
 from handlers.admin import private_only
+from handlers.audiences import tell_milestone
 from storage import broadcasts as store
 from storage.audit import record_in
 from storage.count_history import add_in
@@ -177,7 +178,9 @@ async def _save(
         shown = ", ".join(_number(ctx, m.milestone) for m in withdrawn)
         parts.append(ctx.t("official_count_withdrawn", milestones=shown))
     await ctx.reply(join(parts))
-    await milestones.check_milestones(s)
+    announced = await milestones.check_milestones(s)
+    if announced is not None:
+        await tell_milestone(ctx, announced)
 
 
 OFFICIAL_COUNT = dialogue.Flow.declare(

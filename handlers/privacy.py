@@ -58,10 +58,22 @@ def _date(ctx: Context, moment: Any) -> str:
 async def show_privacy(ctx: Context) -> None:
     """/confidentialite: who holds what, why, on which legal basis, for how long, and how to complain."""
     campaign = ctx.services.content.campaign
+    # A placeholder is never shown: supporters read that the campaign has not named it yet.
+    if campaign.controller:
+        controller = ctx.t("privacy_controller", name=campaign.controller)
+    else:
+        controller = ctx.t("privacy_controller_unnamed")
+    if campaign.contact:
+        contact = ctx.t("privacy_contact", address=campaign.contact)
+        other_requests = ctx.t("privacy_other_requests", address=campaign.contact)
+    else:
+        contact = ctx.t("privacy_contact_unpublished")
+        other_requests = ctx.t("privacy_other_requests_unpublished")
     await ctx.say(
         "privacy_notice",
-        controller=campaign.controller,
-        contact=campaign.contact,
+        controller=controller,
+        contact=contact,
+        other_requests=other_requests,
         end_date=formatting.date(campaign.end_date, ctx.lang),
         retention_days=campaign.retention_days,
         purge_date=formatting.date(purge_date(campaign), ctx.lang),

@@ -68,10 +68,10 @@ def signing_link(s: Services, transport: str) -> str | None:
     return link
 
 
-def share_link(s: Services) -> str:
-    """What supporters pass on: the Telegram deep link when known, else the petition page."""
+def share_link(s: Services) -> str | None:
+    """What supporters pass on: the Telegram deep link when known, else the petition page (if the campaign gave it)."""
     telegram = s.bot_links.get("telegram")
-    return f"{telegram}?start={START_ARGS[0]}" if telegram else s.content.petition.url
+    return f"{telegram}?start={START_ARGS[0]}" if telegram else s.content.campaign.petition_url
 
 
 # Names -------------------------------------------------------------------
@@ -296,7 +296,11 @@ async def _receipt(ctx: Context, signed: store.Signature) -> None:
         total=formatting.number(totals.total, ctx.lang),
         bot=formatting.number(totals.bot, ctx.lang),
     )
-    await ctx.say("sign_share", title=s.content.petition.title, link=share_link(s))
+    link = share_link(s)
+    if link:
+        await ctx.say("sign_share", title=s.content.petition.title, link=link)
+    else:
+        await ctx.say("sign_share_no_link", title=s.content.petition.title)
 
 
 # Step: the news

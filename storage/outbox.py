@@ -178,6 +178,16 @@ class OutboxRepository:
                 ],
             )
 
+    async def busy(self, transport: str, now: dt.datetime) -> bool:
+        """Whether a delivery of this transport is being sent, or due and waiting to be."""
+        async with self._db.read() as tx:
+            row = await tx.fetchone(
+                "SELECT 1 AS busy FROM deliveries WHERE transport = ?"
+                " AND (status = ? OR (status = ? AND next_attempt_at <= ?)) LIMIT 1",
+                (transport, SENDING, PENDING, to_db_time(now)),
+            )
+        return row is not None
+
     async def next_due(self, transport: str) -> dt.datetime | None:
         async with self._db.read() as tx:
             row = await tx.fetchone(

@@ -76,11 +76,11 @@ class Chat:
     def __init__(self, bot: Bot, user: ConsoleUser) -> None:
         self.bot = bot
         self.out = io.StringIO()
-        self.transport = ConsoleTransport(user, self.out)
+        self.transport = ConsoleTransport(bot.services, bot.router, user, self.out)
         self._read = 0
 
     async def say(self, line: str) -> str:
-        await self.bot.router.dispatch(self.transport.to_inbound(line), self.transport)
+        await self.transport.handle(line)
         return self.new_output()
 
     async def press(self, label_or_number: str | int) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +20,23 @@ from tests.conftest import TEST_KEY
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX_USER = "@petition:localhost"
 MATRIX_TOKEN = "syt_good-matrix-token-0123"
+
+
+def filled_campaign(folder: Path) -> Path:
+    """A copy of the shipped campaign with every placeholder filled in, as a real campaign would."""
+    shutil.copytree(ROOT / "content" / "sante-microsoft", folder)
+    path = folder / "campaign.toml"
+    text = path.read_text(encoding="utf-8")
+    values = {
+        "controller": "Collectif Santé Libre",
+        "contact": "dpo@collectif.test",
+        "petition_url": "https://p.test/s",
+    }
+    for key, value in values.items():
+        text = re.sub(rf"(?m)^{key} = \{{ placeholder = .*\}}$", f'{key} = "{value}"', text)
+    assert not re.search(r"(?m)^\w+ = \{ placeholder", text)
+    path.write_text(text, encoding="utf-8")
+    return folder
 
 
 def free_port() -> int:

@@ -29,6 +29,7 @@ from tests.ops_helpers import (
     clean_environment,
     cli,
     fill,
+    filled_campaign,
     free_port,
     small_tmpfs,
     write_env,
@@ -54,7 +55,11 @@ async def matrix() -> AsyncIterator[MatrixWhoami]:
 
 
 def good_settings(tmp_path: Path, telegram: TelegramStub, matrix: MatrixWhoami, **changes: str) -> dict[str, str]:
+    campaign = tmp_path / "campaign-filled"
+    if not campaign.exists():
+        filled_campaign(campaign)
     settings = {
+        "CAMPAIGN": str(campaign),
         "DATABASE_PATH": str(tmp_path / "data" / "petition.sqlite3"),
         "TELEGRAM_BOT_TOKEN": telegram.token,
         "TELEGRAM_API_URL": telegram.api_url,
@@ -92,6 +97,8 @@ async def test_check_on_a_good_configuration_says_everything_is_ready(
     assert "✔ database:" in out and "schema version" in out
     assert "✔ data folder:" in out and "✔ HEALTH_PORT:" in out
     assert "✔ campaign content: sante-microsoft" in out
+    assert "• scheduler: digest: daily at 18:00 (Europe/Paris), next " in out
+    assert "• scheduler: count_poll: at start-up, then every 15 min" in out
     assert out.rstrip().endswith("Everything is ready.")
     assert not problem_lines(out)
     assert_no_secret(out, err)
@@ -163,11 +170,38 @@ async def test_an_invalid_setting_is_named_without_its_value(tmp_path: Path) -> 
     assert code != 0 and err.strip().count("\n") == 0 and "HEALTH_PORT" in err
 
 
-async def test_no_settings_file_and_no_platform_is_a_problem_for_check(tmp_path: Path) -> None:
+async def test_the_shipped_content_in_the_console_passes_with_a_warning_for_each_placeholder(tmp_path: Path) -> None:
     code, out, _ = await cli(tmp_path / "missing.env", "check", DATABASE_PATH=str(tmp_path / "db.sqlite3"))
-    assert code != 0
+    assert code == 0, out
     assert "environment variables only" in out
-    assert any("no platform configured" in line for line in problem_lines(out))
+    assert not problem_lines(out)
+    warnings = [line for line in out.splitlines() if line.startswith("⚠")]
+    assert any("platforms: none configured" in line and "console chat" in line for line in warnings)
+    for key in ("campaign.controller", "campaign.contact", "campaign.petition_url"):
+        assert any(f"campaign.toml: {key} is still a placeholder" in line for line in warnings), key
+    assert len(warnings) == 4
+    assert "• count source: no petition page to poll" in out and "/compteur_officiel" in out
+    assert "with 4 warning(s)" in out.splitlines()[-1]
+
+
+async def test_the_shipped_content_with_a_telegram_token_fails_naming_each_placeholder(
+    tmp_path: Path, telegram: TelegramStub
+) -> None:
+    settings = {
+        "DATABASE_PATH": str(tmp_path / "data" / "petition.sqlite3"),
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_URL": telegram.api_url,
+    }
+    code, out, _ = await cli(write_env(tmp_path / ".env", **settings), "check")
+    assert code == 1
+    problems = problem_lines(out)
+    assert [line.split(": ")[2].split(" ")[0] for line in problems] == [
+        "campaign.controller",
+        "campaign.contact",
+        "campaign.petition_url",
+    ]
+    assert all(line.startswith("✘ campaign content: campaign.toml: ") for line in problems)
+    assert "3 problem(s) found." in out
 
 
 async def test_a_wrong_telegram_token_is_named_and_never_printed(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.ops_helpers import cli, write_env
+from tests.ops_helpers import cli, filled_campaign, write_env
 from tests.synapse import Synapse, synapse_server  # noqa: F401 - the session's homeserver, fixture "synapse"
 
 
 async def test_check_accepts_the_bot_account_and_refuses_a_revoked_token(tmp_path: Path, synapse: Synapse) -> None:
     account = synapse.register("petitionbot")
     settings = {
+        "CAMPAIGN": str(filled_campaign(tmp_path / "campaign")),
         "DATABASE_PATH": str(tmp_path / "petition.sqlite3"),
         "MATRIX_HOMESERVER": synapse.url,
         "MATRIX_USER_ID": account.user_id,

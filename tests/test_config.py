@@ -65,3 +65,12 @@ def test_postgresql_needs_a_shared_pseudonym_key_and_a_postgresql_url(monkeypatc
     assert "DATABASE_URL" in str(caught.value) and "s3cret-pw" not in str(caught.value)
     settings = load_settings(env_file=None, database_url=url, pseudonym_key="k" * 32)
     assert settings.postgres_url == url and "s3cret-pw" not in repr(settings)
+
+
+def test_quiet_hours_can_be_turned_off_in_the_settings_file(tmp_path: Path) -> None:
+    """An empty value in a settings file means "the default"; `none` is how to have no quiet hours."""
+    env = tmp_path / ".env"
+    env.write_text("QUIET_HOURS=none\n", encoding="utf-8")
+    assert load_settings(env).quiet_window is None
+    env.write_text("QUIET_HOURS=\n", encoding="utf-8")
+    assert load_settings(env).quiet_window is not None

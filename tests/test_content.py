@@ -104,3 +104,36 @@ def test_every_message_key_used_in_code_exists() -> None:
         used.update(re.findall(r'menu="([a-z0-9_]+)"', path.read_text(encoding="utf-8")))
     missing = sorted(key for key in used if key not in content.messages["fr"])
     assert missing == []
+
+
+def test_placeholders_are_marked_in_the_content_and_never_a_value() -> None:
+    content = load_content(CAMPAIGN)
+    campaign = content.campaign
+    assert campaign.controller is None and campaign.contact is None and campaign.petition_url is None
+    assert [(p.file, p.key) for p in content.placeholders] == [
+        ("campaign.toml", "campaign.controller"),
+        ("campaign.toml", "campaign.contact"),
+        ("campaign.toml", "campaign.petition_url"),
+    ]
+    assert all(p.what for p in content.placeholders)
+    assert content.petition.published_count_date is None  # the source gives no date for its count
+
+
+def test_a_filled_in_value_replaces_its_placeholder(tmp_path: Path) -> None:
+    folder = _broken_copy(tmp_path)
+    path = folder / "campaign.toml"
+    text = re.sub(r"(?m)^contact = \{.*\}$", 'contact = "dpo@collectif.test"', path.read_text(encoding="utf-8"))
+    path.write_text(text, encoding="utf-8")
+    content = load_content(folder)
+    assert content.campaign.contact == "dpo@collectif.test"
+    assert [p.key for p in content.placeholders] == ["campaign.controller", "campaign.petition_url"]
+
+
+def test_an_empty_placeholder_is_named(tmp_path: Path) -> None:
+    folder = _broken_copy(tmp_path)
+    path = folder / "campaign.toml"
+    text = re.sub(r"(?m)^contact = \{.*\}$", 'contact = { placeholder = "" }', path.read_text(encoding="utf-8"))
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_content(folder)
+    assert "campaign.contact.placeholder" in str(caught.value)

@@ -2,9 +2,12 @@
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
-from bot.app import Bot
-from tests.conftest import Chat
+from bot.app import Bot, build_bot
+from bot.transports.console import ConsoleUser
+from tests.conftest import Chat, make_settings
+from tests.ops_helpers import filled_campaign
 from tests.outbox_fakes import RecordingPlatform
 
 
@@ -137,15 +140,31 @@ async def test_personal_data_commands_point_to_a_private_chat_in_groups(chat: Ca
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(1,)]
 
 
-async def test_the_privacy_notice_names_controller_basis_retention_rights_and_cnil(chat: Callable[..., Chat]) -> None:
+async def test_the_privacy_notice_says_what_the_campaign_has_not_named_yet(chat: Callable[..., Chat]) -> None:
+    """The shipped content has placeholders for the controller and the contact: never shown as such."""
     seen = await chat(id="11").say("/confidentialite")
-    assert "Responsable du traitement : Collectif Sortons nos données de santé" in seen
-    assert "contact@example.org" in seen
+    assert "Responsable du traitement : pas encore désigné par la campagne." in seen
+    assert "Adresse de contact : pas encore publiée." in seen
+    assert "/oublier efface tout" in seen
+    assert "compléter" not in seen and "example" not in seen and "placeholder" not in seen
+    english = await chat(id="12", language="en").say("/privacy")
+    assert "Data controller: not yet named by the campaign." in english
+
+
+async def test_the_privacy_notice_names_controller_basis_retention_rights_and_cnil(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, campaign=str(filled_campaign(tmp_path / "campaign")))
+    bot = await build_bot(settings)
+    try:
+        seen = await Chat(bot, ConsoleUser(id="11")).say("/confidentialite")
+        english = await Chat(bot, ConsoleUser(id="12", language="en")).say("/privacy")
+    finally:
+        await bot.close()
+    assert "Responsable du traitement : Collectif Santé Libre. Contact : dpo@collectif.test" in seen
+    assert "(rectification, opposition, limitation) : dpo@collectif.test" in seen
     assert "article 9, paragraphe 2, point a" in seen
     assert "30 juin 2027" in seen and "90 jours" in seen and "28 septembre 2027" in seen
     assert "/mesdonnees" in seen and "/retirer" in seen and "/oublier" in seen
     assert "CNIL" in seen and "cnil.fr/fr/plaintes" in seen
-    english = await chat(id="12", language="en").say("/privacy")
     assert "Article 9(2)(a)" in english and "Complaints" in english
 
 

@@ -156,7 +156,7 @@ async def test_a_read_only_file_system_stops_every_command(
     with read_only_file_system(folder, database):
         await migrated(database)
         subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
-        cause = "not writable" if command in (("run",), ("check",)) else "cannot be opened"
+        cause = "not writable" if command in (("run",), ("console",), ("check",)) else "cannot be opened"
         await assert_one_line_and_exit_2(database, command, cause, **platform_env(command, telegram))
 
 

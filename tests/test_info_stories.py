@@ -2,7 +2,8 @@
 
 from collections.abc import Callable
 
-from tests.conftest import Chat
+from bot.app import Bot
+from tests.conftest import Chat, FakeClock
 
 
 async def test_a_newcomer_is_welcomed_with_choices(chat: Callable[..., Chat]) -> None:
@@ -46,8 +47,14 @@ async def test_the_faq_leads_from_topic_to_answer_with_its_source(chat: Callable
 async def test_the_count_shows_published_bot_and_total(chat: Callable[..., Chat]) -> None:
     seen = await chat().say("/compteur")
     assert "18\u202f882 signatures au total" in seen
-    assert "Pétition publiée : 18\u202f882" in seen
+    assert "Pétition publiée : 18\u202f882 (au moment de la publication)" in seen  # the source gives no date
     assert "Prochain objectif : 19\u202f000" in seen
+
+
+async def test_the_count_is_dated_once_it_is_updated(chat: Callable[..., Chat], bot: Bot, clock: FakeClock) -> None:
+    await bot.services.counts.set_official(19_020, clock.now())
+    assert "Pétition publiée : 19\u202f020 (mis à jour le 29 novembre 2026)" in await chat().say("/compteur")
+    assert "Published petition: 19,020 (updated November 29, 2026)" in await chat(language="en").say("/count")
 
 
 async def test_english_speakers_get_english(chat: Callable[..., Chat]) -> None:

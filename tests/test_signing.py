@@ -213,6 +213,15 @@ async def test_the_share_text_carries_the_telegram_deep_link(chat: Callable[...,
     assert "Signez-la, vous aussi : https://t.me/petition_test_bot?start=sign" in await me.press(1)
 
 
+async def test_without_a_link_the_share_text_says_how_to_sign_here(chat: Callable[..., Chat]) -> None:
+    """The shipped campaign has no petition address yet (a placeholder): nothing made up is shared."""
+    me = chat(id="23", name="Ana")
+    await reach_confirmation(me)
+    receipt = await me.press(1)
+    assert "Signez-la, vous aussi, en écrivant /signer à ce bot." in receipt
+    assert "example" not in receipt and "http" not in receipt.split("transférez-leur ce message")[1]
+
+
 async def test_start_sign_opens_the_signing_dialogue(chat: Callable[..., Chat]) -> None:
     seen = await chat(id="22", name="Ana").say("/start sign")
     assert "Sous quel nom voulez-vous signer" in seen

@@ -83,6 +83,7 @@ from bot.events import (
     Choice,
     DeliveryError,
     Inbound,
+    Pacing,
     RateLimited,
     Reply,
     Sender,
@@ -169,6 +170,8 @@ class MatrixTransport:
         self._sync_ok = False
         self._notified: dict[str, float] = {}
         self._commands: frozenset[str] = frozenset()
+        # The homeserver sets the limits (and answers M_LIMIT_EXCEEDED): the configured rate, 1/s per room.
+        self.pacing = Pacing(self._settings.broadcast_rate_matrix)
 
     # Component -------------------------------------------------------------------
 

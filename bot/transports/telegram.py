@@ -67,6 +67,7 @@ from bot.events import (
     ChatGone,
     DeliveryError,
     Inbound,
+    Pacing,
     RateLimited,
     Reply,
     Sent,
@@ -94,6 +95,7 @@ T = TypeVar("T")
 OFFSET_KEY = "telegram:update_offset"
 HANDLED_KEY = "telegram:handled"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+GROUP_PER_MINUTE = 20  # Bot API FAQ: at most 20 messages per minute to one group
 ADMIN_CACHE_SECONDS = 60.0  # a demoted admin keeps their rights this long, at most
 MAX_RATE_RETRIES = 3  # 429s in a row for one interactive reply before giving up
 DOUBLE_PRESS_SECONDS = 5.0  # a second press of the same button by the same user within this is a double press
@@ -143,6 +145,9 @@ class TelegramTransport:
         self._lock_users: collections.Counter[str] = collections.Counter()
         self._handled = HandledMarks(services.kv, HANDLED_KEY)
         self._runner: web.AppRunner | None = None
+        # Bot API FAQ: about 30 messages/s overall (the configured rate leaves room for replies),
+        # about 1/s to one chat, at most 20 per minute to one group.
+        self.pacing = Pacing(self._settings.broadcast_rate_telegram, group_per_minute=GROUP_PER_MINUTE)
 
     # Component -------------------------------------------------------------
 
