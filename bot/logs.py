@@ -40,12 +40,23 @@ class TextFormatter(logging.Formatter):
         return ""
 
 
+# Libraries that log request URLs (which hold the Telegram token), payloads or chatter at INFO/DEBUG.
+NOISY = ("httpx", "httpcore", "telegram", "nio", "apscheduler", "aiosqlite", "peewee", "matplotlib", "bm25s")
+
+
+class QuietLibraries(logging.Filter):
+    """Below WARNING, only our own records pass: a library imported later may set its own logger to DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name.partition(".")[0] not in NOISY
+
+
 def configure(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(QuietLibraries())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Libraries log request URLs (which hold the Telegram token) and payloads at INFO/DEBUG.
-    for noisy in ("httpx", "httpcore", "telegram", "nio", "apscheduler", "aiosqlite", "peewee", "matplotlib", "bm25s"):
+    for noisy in NOISY:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

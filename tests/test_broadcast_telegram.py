@@ -109,3 +109,18 @@ async def test_a_429_stops_every_send_on_telegram_for_retry_after_then_the_same_
     delivered = [m for chat in [*GROUPS, *FOLLOWERS] for m in world.stub.chat_messages(chat) if m.text == text]
     assert sorted(m.chat_id for m in delivered) == sorted([*GROUPS, *FOLLOWERS])
     assert outbox(world).stats.rate_limited == 1
+
+
+async def test_on_telegram_point_shows_the_digest_with_its_chart_as_a_photo(world: TelegramWorld) -> None:
+    await world.say(ADMIN, "/abonner", chat_id=GROUPS[0], chat_type="group")
+    shown = await world.say(ADMIN, "/point")
+    photos = [m for m in shown if m.kind == "photo"]
+    assert len(photos) == 1 and "Signatures au total : 18\u202f882" in photos[0].text
+    assert "le recevront à 18:00" in shown[-1].text
+    [sent] = await world.press(ADMIN, shown[-1], "Envoyer maintenant")
+    assert "Point quotidien envoyé maintenant à 1 groupe(s)" in sent.text
+    await outbox(world).drain()
+    [digest] = [m for m in world.stub.chat_messages(GROUPS[0]) if m.kind == "photo"]
+    assert "La pétition aujourd'hui" in digest.text and digest.silent
+    refused = await world.say(MEMBER, "/point")
+    assert "photo" not in [m.kind for m in refused]

@@ -290,3 +290,12 @@ async def test_the_admin_learns_where_and_when_a_crossed_milestone_is_announced(
     told = await console.type("/compteur_officiel 20 010", until="Objectif 20\u202f000 franchi")
     assert "son annonce partira le 30 novembre 2026 à 08:00, à la fin des heures calmes (22:00-08:00)" in told
     assert "vers 1 destinataire(s)" in told and FROM_CAMPAIGN not in told
+
+
+def test_the_banner_says_where_the_campaign_writes_and_how_to_reach_the_private_chat(tmp_path: Path) -> None:
+    out = _cli(tmp_path, ["console", "--group", "g1"], "/abonner\n:prive\n/suivre\n")
+    banner = out.split("\n\n")[0]
+    assert "s'affiche ici, précédé de 📣" in banner
+    assert "groupe g1" in banner and ":prive" in banner and "--admin" in banner
+    assert "Seuls les administrateurs de ce groupe" in out  # a plain member, as the banner said
+    assert "vous recevrez les nouvelles de la pétition ici" in out  # :prive reached the private chat

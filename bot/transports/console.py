@@ -120,6 +120,8 @@ class ConsoleTransport:
             parts.append(self._t("console_banner_platform"))
         if self.group is not None:
             parts.append(self._t("console_banner_group", group=self.group.id))
+            if not self.user.admin:
+                parts.append(self._t("console_banner_member"))
         return join(parts, "\n")
 
     async def ended(self) -> None:
