@@ -106,6 +106,14 @@ class Instances:
         await asyncio.gather(*(self._start(i) for i in range(len(self.processes))))
 
     async def _start(self, i: int) -> None:
+        for _ in range(3):
+            if await self._try_start(i):
+                return
+            # Another program on this shared machine took a port between our pick and the bind: new ports.
+            self.hook_ports[i], self.health_ports[i] = free_port(), free_port()
+        raise AssertionError(f"instance {i} could not bind its ports: {self.log(i)[-2000:]}")
+
+    async def _try_start(self, i: int) -> bool:
         env = clean_environment(
             DATABASE_URL=self.url,
             DATABASE_PATH=str(self.tmp_path / f"instance{i}" / "petition.sqlite3"),  # its data folder only
@@ -129,8 +137,11 @@ class Instances:
         deadline = time.monotonic() + 60
         while (await self.health(i)) is None:
             assert time.monotonic() < deadline, f"instance {i} did not start: {self.log(i)[-2000:]}"
-            assert self.processes[i].returncode is None, f"instance {i} exited: {self.log(i)[-2000:]}"  # type: ignore[union-attr]
+            if self.processes[i].returncode is not None:  # type: ignore[union-attr]
+                assert "already in use" in self.log(i) or "already taken" in self.log(i), self.log(i)[-2000:]
+                return False
             await asyncio.sleep(0.2)
+        return True
 
     async def health(self, i: int) -> dict[str, Any] | None:
         with contextlib.suppress(httpx.HTTPError):
