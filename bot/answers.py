@@ -11,101 +11,35 @@ plus its answer plus half of all its ways of asking. At query time the per-term
 scores bm25s precomputed are read as dense rows, which keeps `ask` within about
 twice a bare `get_scores` call (bench/answers.py).
 
-Text is accent-folded, French elisions and English contractions are split off,
-multi-word synonyms from content become one token, words are stemmed with
-Snowball (PyStemmer) in French and English and single-word synonyms are merged
-by stem. Question words (qui/who, quand/when...) and negation are kept as tokens
-of their own, because they tell "who hosts" from "since when" and "sign" from
-"unsign". A query word unknown to the content, of five letters or more, is
-corrected to the most frequent content word one edit away.
+Text becomes index terms in `bot/analysis.py`; a query word in no dictionary is
+corrected to a content word (`bot/spelling.py`).
 
-The bot must not guess, so it declines unless more than half of the question's
-topic words are known to the content (exactly half only with two known words or
-more; a corrected word counts 0.75), and the best passage earns a minimum share
-of what the query's terms could score at most. The answer comes in the language
-the question's small words show ("what did the", "qu'est-ce que").
+The bot must not guess. It declines unless enough of the question's topic words
+are known to the content, and its tier (answer, "did you mean", unsure, decline)
+follows how much of the question the best passage holds: the IDF-weighted share
+of its topic words, where a word the content lacks weighs more when it is rare
+in everyday language. The answer comes in the language the question's small
+words show ("what did the", "qu'est-ce que").
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import bm25s
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 
+from bot.analysis import ACRONYM, QUESTION_TOKENS, STOPWORDS, Analyzer, language_of
 from bot.content import ChatLexicon, Content
 from bot.lexicon import ChatNormaliser
 from bot.sanitize import fold
-from bot.spelling import MIN_TYPO_LENGTH, Speller, languages_of
+from bot.spelling import MIN_TYPO_LENGTH, Speller
 
-_WORD = re.compile(r"\w+", re.U)
-_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]+\b")
-_APOSTROPHE = re.compile(r"[’ʼ`´]")
-_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-# English contractions first ("don't" must not leave "don", a French stem), then French elisions.
-_NEGATION = re.compile(r"\b(can|won|ain)'t\b|n't\b")
-_EN_CLITIC = re.compile(r"'(s|re|ve|ll|d|m)\b")
-_FR_ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|quoiqu|qu|l|d|c|j|s|t|m)'")
-_FR_NEGATION = re.compile(r"\bn'")
-
-# Question words tell what kind of answer is wanted; they become tokens of their own.
-_QUESTION_PHRASES = {
-    "depuis quand": "qsince",
-    "since when": "qsince",
-    "how long": "qhowlong",
-    "combien de temps": "qhowlong",
-    "how many": "qcount",
-    "how much": "qcount",
-}
-_QUESTION_WORDS = {
-    "qui": "qwho",
-    "who": "qwho",
-    "quand": "qwhen",
-    "when": "qwhen",
-    "combien": "qcount",
-    "pourquoi": "qwhy",
-    "why": "qwhy",
-    "comment": "qhow",
-    "how": "qhow",
-    "where": "qwhere",
-    # Negation turns "sign" into "unsign" and "keep" into "leave".
-    "ne": "qnot",
-    "not": "qnot",
-    "no": "qnot",
-    "longer": "qnot",
-}
-_WHERE_FR = re.compile(r"\bou\b(?=\s+(?:est|sont|se|trouve|trouver|peut|peux|puis))")
-# Fillers that say nothing about the topic (beyond bm25s' French and English lists).
-_EXTRA_FRENCH = """
-quoi quel quelle quels quelles est ce cet cette ca cela ceci voici voila a y il elle on ils elles vous tu moi toi
-je nous fait faire fais chose choses truc dire dis dit dites sais savoir connais peux peut pouvez puis veux veut
-voudrais aimerais explique expliquer expliquez bonjour salut merci svp stp exactement vraiment donc alors bien tout
-tous toute toutes juste etre plus tres aussi encore deja ici la quelqu quelque genre type sorte maintenant
-actuellement instant moment aujourd hui parler parle parlez parlent entendu entendre
-"""
-_EXTRA_ENGLISH = """
-a about above after again against all am an and any are as at be because been before being below between both but
-by can could did do does doing down during each few for from further get got had has have having he her here hers
-herself him himself his i if in into is it its itself just me more most my myself no nor not now of off on once
-only or other our ours ourselves out over own same she should so some such than that the their theirs them
-themselves then there these they this those through to too under until up very was we were what whats which while
-whom will with would you your yours yourself yourselves tell please hello hi thanks thank know explain thing
-things anything something everything really actually exactly kind sort mean means currently today now yet still
-talk talking speak speaking heard hear
-"""
-_STOPWORDS = frozenset(
-    fold(w) for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN, *_EXTRA_FRENCH.split(), *_EXTRA_ENGLISH.split())
-)
 CORRECTION_DISCOUNT = 0.25
-MIN_SYNONYM_STEM = 4
 MIN_TOPIC_LENGTH = 4
 
 # Scoring weights and decline rule (see module docstring).
@@ -116,7 +50,7 @@ QUESTIONS_WEIGHT = 0.5  # all ways of asking together, so that words spread over
 MIN_COVERAGE = 0.5  # share of the question's topic words the content knows
 MIN_RELATIVE = 0.1  # best score over the best score each query term could earn
 RELATED_SHARE = 0.6  # "see also" entries score at least this share of the best
-CLOSE_SHARE = 0.75  # a runner-up this close to the best is a close call: the bot asks which one
+CLOSE_SHARE = 0.85  # a runner-up this close to the best is a close call: the bot asks which one
 CONFIDENT_RELATIVE = 0.3  # below this share of the ceiling, the best is offered, not asserted
 SAME_LANGUAGE_SHARE = 0.9  # a language-neutral question gets the user's language unless it fits far worse
 SUGGEST_SHARE = 0.75  # suggestions after a decline score at least this share of the best
@@ -128,7 +62,7 @@ UNSURE_COVERAGE = 0.5  # below: "no sure answer in the petition; is it one of th
 RARE_ZIPF = 3.5  # an unknown word this rare in everyday language weighs as much as the rarest content word
 COMMON_ZIPF = 6.0  # an unknown word this common weighs MIN_UNKNOWN_SHARE of that
 MIN_UNKNOWN_SHARE = 0.35
-CONFIDENT_COVERAGE = 0.7  # an answer is asserted only when its passage holds this share
+CONFIDENT_COVERAGE = 0.6  # an answer is asserted only when its passage holds this share
 
 
 @dataclass(frozen=True)
@@ -187,126 +121,6 @@ class QueryTerms:
     # Each topic word's term ids (empty when the content does not know it) and its weight (IDF).
     topic_ids: list[tuple[int, ...]] = field(default_factory=list)
     topic_weights: list[float] = field(default_factory=list)
-
-
-class Analyzer:
-    """Text to index terms: fold, split clitics, map synonyms, drop stop words, stem.
-
-    Stems carry their language ("f:heberg", "e:host"): a French document is
-    stemmed in French only and an English one in English only, while a question,
-    whose language is not known, gets both stems of each word. A document thus
-    matches each question word at most once. Synonyms, numbers and question
-    words are tokens shared by both languages.
-    """
-
-    def __init__(self, synonyms: Iterable[Iterable[str]], fillers: Iterable[str] = ()) -> None:
-        self._ignored = _STOPWORDS | {fold(f) for f in fillers}
-        self._stemmers = {"fr": Stemmer.Stemmer("french"), "en": Stemmer.Stemmer("english")}
-        phrases: dict[str, str] = dict(_QUESTION_PHRASES)
-        self._word_synonyms: dict[str, str] = {}
-        # Stem -> synonym token, per language: the French "stocker" (stem "stock") must not make the
-        # English "stock price" a question about hosting.
-        self._stem_synonyms: dict[str, dict[str, str]] = {"fr": {}, "en": {}}
-        self.synonym_words: list[str] = []  # every word of every synonym, for typo correction
-        for i, group in enumerate(synonyms):
-            token = f"syn{i}"
-            for phrase in group:
-                words = self._surface(phrase).split()
-                self.synonym_words += words
-                if len(words) == 1:
-                    self._word_synonyms.setdefault(words[0], token)
-                    stems = self._raw_stems(words[0])
-                    for lang in languages_of(words[0]):
-                        if len(stems[lang]) >= MIN_SYNONYM_STEM:  # "don" (données) is also "donner"
-                            self._stem_synonyms[lang].setdefault(stems[lang], token)
-                elif words:
-                    phrases[" ".join(words)] = token
-        # Phrases by first word, longest first: "health data hub" before "health".
-        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for phrase, token in sorted(phrases.items(), key=lambda p: -len(p[0])):
-            key = tuple(phrase.split())
-            self._phrases.setdefault(key[0], []).append((key, token))
-
-    @staticmethod
-    def _surface(text: str) -> str:
-        text = text.casefold()
-        if "ou" in text:
-            text = _WHERE_FR.sub("qwhere", text.replace("où", " qwhere "))
-        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))  # accent folding, as bot.sanitize.fold
-        if "'" in text or not text.isascii():
-            text = _APOSTROPHE.sub("'", text)
-            text = _NEGATION.sub(" not", text)
-            text = _EN_CLITIC.sub(" ", text)
-            text = _FR_ELISION.sub(" ", text)
-            text = _FR_NEGATION.sub("ne ", text)
-        return " ".join(_WORD.findall(text.replace("_", " ")))
-
-    def surface(self, text: str) -> str:
-        """Folded words separated by single spaces, clitics split off: what typo correction works on."""
-        return self._surface(text)
-
-    def words(self, text: str, questions: bool = True) -> list[str]:
-        """Folded words and tokens in order; question words kept only when `questions`."""
-        return self.tokens(self._surface(text).split(), questions)
-
-    def tokens(self, words: list[str], questions: bool = True) -> list[str]:
-        """`words` of text already passed through `surface` and split."""
-        out = []
-        i, n = 0, len(words)
-        while i < n:
-            w = words[i]
-            i += 1
-            for phrase, token in self._phrases.get(w, ()):
-                if tuple(words[i - 1 : i - 1 + len(phrase)]) == phrase:
-                    w = token
-                    i += len(phrase) - 1
-                    break
-            w = _QUESTION_WORDS.get(w, w)
-            if w in _QUESTION_TOKENS:
-                if questions:
-                    out.append(w)
-            elif w not in self._ignored and (len(w) > 1 or w.isdigit()):
-                out.append(w)
-        return out
-
-    def _raw_stems(self, word: str) -> dict[str, str]:
-        fr = self._stemmers["fr"].stemWord(word)
-        if len(fr) > 4:
-            fr = fr.rstrip("e")  # "donnée" and "données" stem apart otherwise
-        return {"fr": fr, "en": self._stemmers["en"].stemWord(word)}
-
-    @functools.lru_cache(maxsize=20_000)  # noqa: B019 - one analyzer per index, bounded cache
-    def stems(self, word: str, lang: str | None = None, hint: str | None = None) -> tuple[str, ...]:
-        """Index terms of one word: in `lang`, or in both languages when None (a question).
-
-        `hint`: the question's language when its small words tell it; only that language's
-        synonyms apply then, while stems of both languages are still tried.
-        """
-        if word.isdigit() or word in _QUESTION_TOKENS or _SYNONYM_TOKEN.fullmatch(word):
-            return (word,)
-        if word in self._word_synonyms:
-            return (self._word_synonyms[word],)
-        stems = self._raw_stems(word)
-        wanted = lang or hint
-        for stem_lang in (wanted,) if wanted is not None else ("fr", "en"):
-            token = self._stem_synonyms[stem_lang].get(stems[stem_lang])
-            if token is not None:
-                return (token,)
-        if lang is not None:
-            return (f"{lang[0]}:{stems[lang]}",)
-        # A question's language is unknown, and an English word's stem often is the French one
-        # ("organising", "organisé"): try each stem against documents of both languages.
-        return tuple(dict.fromkeys(f"{p}:{s}" for s in (stems["fr"], stems["en"]) for p in "fe"))
-
-    def terms(self, text: str, lang: str | None, questions: bool = True) -> list[str]:
-        out: list[str] = []
-        for word in self.words(text, questions):
-            out.extend(self.stems(word, lang))
-        return out
-
-
-_SYNONYM_TOKEN = re.compile(r"syn[0-9]+")
-_QUESTION_TOKENS = frozenset((*_QUESTION_WORDS.values(), *_QUESTION_PHRASES.values(), "qwhere"))
 
 
 class AnswerIndex:
@@ -373,7 +187,7 @@ class AnswerIndex:
             for text in (*d.questions, d.text):
                 frequency.update(analyzer.surface(text).split())
         frequency.update(analyzer.synonym_words)
-        for word in [w for w in frequency if w in _STOPWORDS]:
+        for word in [w for w in frequency if w in STOPWORDS]:
             del frequency[word]  # "world" is not a typo of "would"
         self.speller = Speller(frequency, commands)
         self.normaliser = normaliser or ChatNormaliser(ChatLexicon({}, (), ()), analyzer.surface)
@@ -403,7 +217,7 @@ class AnswerIndex:
 
     def query(self, question: str) -> QueryTerms:
         surface = self.words(question)
-        lang = _language(surface)
+        lang = language_of(surface)
         fixed = [self._fix(w) for w in surface]
         corrections = sum(a != b for a, b in zip(surface, fixed, strict=True))
         corrected = {b for a, b in zip(surface, fixed, strict=True) if a != b}
@@ -420,13 +234,13 @@ class AnswerIndex:
             if info is None:
                 info = self._word_info(word, lang)
             word_terms, word_ids, word_ceiling = info
-            if word not in _QUESTION_TOKENS:
+            if word not in QUESTION_TOKENS:
                 counted = bool(word_terms) or len(word) >= MIN_TOPIC_LENGTH or word.isdigit()
                 if not counted:
                     # An unknown word of one to three letters ("wat", "pls") is more likely noise than
                     # a topic, unless written as an acronym ("PSG").
                     if acronyms is None:
-                        acronyms = {fold(a) for a in _ACRONYM.findall(question)}
+                        acronyms = {fold(a) for a in ACRONYM.findall(question)}
                     counted = word in acronyms
                 if counted and word not in seen:
                     seen.add(word)
@@ -471,7 +285,7 @@ class AnswerIndex:
         "Depuis quand … ?" is answered by the entry that has "depuis quand" in its ways of
         asking; an entry that scores as well without it is no close call.
         """
-        wanted = [i for t, i in zip(q.terms, q.ids, strict=True) if t in _QUESTION_TOKENS]
+        wanted = [i for t, i in zip(q.terms, q.ids, strict=True) if t in QUESTION_TOKENS]
         if not wanted or not self._present[wanted, best].all():
             return True
         rows = self._present[wanted]
@@ -509,7 +323,7 @@ class AnswerIndex:
 
     def _fix(self, word: str) -> str:
         """The word, or the content word it is most likely a typo of (see bot/spelling.py)."""
-        if len(word) < MIN_TYPO_LENGTH or word in _STOPWORDS:
+        if len(word) < MIN_TYPO_LENGTH or word in STOPWORDS:
             return word
         return self.speller.correct(word)
 
@@ -539,7 +353,7 @@ class AnswerIndex:
 
     def language(self, question: str) -> str | None:
         """ "fr" or "en" when the question's small words tell it."""
-        return _language(self.words(question))
+        return language_of(self.words(question))
 
     def mentions_campaign(self, question: str) -> bool:
         """Some word of the question is a word of the content (after typo correction)."""
@@ -633,13 +447,6 @@ class AnswerIndex:
         return Answer(best.id, best.kind, best.lang, best_score, others, (best.id, *close), tier, relative, share)
 
 
-# Small words that tell the question's language; words of both languages ("a", "on") tell nothing.
-_FRENCH_WORDS = frozenset(fold(w) for w in (*STOPWORDS_FRENCH, *_EXTRA_FRENCH.split(), "comment", "pourquoi", "quand"))
-_ENGLISH_WORDS = frozenset((*STOPWORDS_EN, *_EXTRA_ENGLISH.split(), "who", "when", "why", "how", "where"))
-_FRENCH_HINTS = _FRENCH_WORDS - _ENGLISH_WORDS
-_ENGLISH_HINTS = _ENGLISH_WORDS - _FRENCH_WORDS
-
-
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _TIERS = ("unsure", "did_you_mean", "answer")
 
@@ -655,14 +462,3 @@ def _question_sentences(text: str) -> list[str]:
 
 def _rank(answer: Answer) -> tuple[int, float]:
     return _TIERS.index(answer.tier), answer.coverage
-
-
-def _language(words: list[str]) -> str | None:
-    """ "fr" or "en" when the question's small words clearly say so ("what did the" / "qu'est-ce que")."""
-    french = sum(w in _FRENCH_HINTS for w in words)
-    english = sum(w in _ENGLISH_HINTS for w in words)
-    if french > english:
-        return "fr"
-    if english > french:
-        return "en"
-    return None

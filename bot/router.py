@@ -324,7 +324,7 @@ class Router:
         numbered list ends with them. If the reply itself moved the dialogue (a command word
         typed alone, "annuler"), the step is not asked again.
         """
-        ctx.args = text
+        ctx.args, ctx.dialogue = text, d
         await (self.routes.question or self.routes.free_text)(ctx)
         now = await self.services.dialogues.current(ctx.owner, ctx.now)
         if now is not None and now.nonce == d.nonce:

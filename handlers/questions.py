@@ -108,6 +108,8 @@ def _command_choice(ctx: Context, name: str) -> Choice:
 
 
 def main_actions(ctx: Context) -> list[Choice]:
+    if ctx.dialogue is not None:
+        return []  # in the middle of a dialogue, its own question and choices come right after
     return [c for c in main_menu(ctx) if c.payload in MAIN_ACTIONS and ctx.services.commands_include(c.payload[4:])]
 
 

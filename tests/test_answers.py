@@ -274,7 +274,7 @@ async def test_the_held_out_realistic_questions_do_not_regress() -> None:
     assert declines
 
 
-@pytest.mark.xfail(reason="issue 10's 90% target is not reached: held-out accuracy is about 86% (README)")
+@pytest.mark.xfail(reason="issue 10's 90% target is not reached: held-out accuracy is about 87% (README)")
 async def test_the_held_out_realistic_questions_reach_the_target() -> None:
     """Issue 10's target: 90% right directly or with one press; French and English each 85%; every decline."""
     report = await evaluate(load("realistic_holdout.toml"))

@@ -73,6 +73,7 @@ async def test_words_that_answer_none_of_the_choices_get_a_reply_then_the_choice
         seen = await me.say(typed)
         assert "Reprenons. Pour signer sous le nom « A. »" in seen, typed
         assert last_choices(seen) == ["[1] ✅ Je signe", "[2] Annuler"], typed
+        assert "Signer" not in seen, typed  # no main menu in the middle: the step's choices only
     assert "Avec plaisir" in seen or "Reprenons" in seen
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
     assert "votre signature est enregistrée" in await me.say("signer")  # another word for "Je signe"
