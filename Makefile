@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.telegram
 	$(BIN)/python -m bench.broadcast
 	$(BIN)/python -m bench.matrix
+	$(BIN)/python -m bench.flood
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

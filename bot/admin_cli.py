@@ -126,6 +126,7 @@ async def _export(db: Database, settings: Settings, fmt: str, output: Path | Non
         out.write(text)
         return
     fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT: make it private too
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
         f.write(text)
     print(f"export written to {output}", file=out)

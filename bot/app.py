@@ -118,6 +118,10 @@ async def serve(settings: Settings, console: ConsoleUser | None, clock: Clock | 
                     async with asyncio.timeout(SETTLE_AT_END_SECONDS):
                         await outbox.settled(ended.name)
         log.info("stopping")
+        for component in started:
+            if isinstance(component, Reading):
+                component.stop_reading()  # no new input from now on: only what is in flight finishes
+        await bot.services.db.stopping()  # and nothing new waits for a locked database
         await bot.router.drain(SHUTDOWN_GRACE_SECONDS)
     finally:
         for component in reversed(started):
@@ -204,6 +208,13 @@ class Ending(Protocol):
     name: str
 
     async def ended(self) -> None: ...
+
+
+@runtime_checkable
+class Reading(Protocol):
+    """A component that takes input lines itself (the console): told to take no more at a stop."""
+
+    def stop_reading(self) -> None: ...
 
 
 def components(bot: Bot, console: ConsoleUser | None = None) -> list[Component]:

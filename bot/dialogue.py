@@ -132,11 +132,20 @@ async def go(
 
 
 async def go_in(
-    tx: Transaction, ctx: Context, d: Dialogue, step: enum.Enum, data: dict[str, Any] | None, outcome: str
+    tx: Transaction,
+    ctx: Context,
+    d: Dialogue,
+    step: enum.Enum,
+    data: dict[str, Any] | None,
+    outcome: str,
+    kept: bool = False,
 ) -> Dialogue:
-    """`go` inside a caller's transaction (with the write the step confirms); the caller asks the step after."""
+    """`go` inside a caller's transaction (with the write the step confirms); the caller asks the step after.
+
+    `kept`: the data this step drops was saved by the same transaction (else it is scrubbed from the files).
+    """
     moved = await advance_in(
-        tx, d, str(step.value), d.data if data is None else data, _expiry(ctx), _done(ctx, d, outcome)
+        tx, d, str(step.value), d.data if data is None else data, _expiry(ctx), _done(ctx, d, outcome), kept
     )
     if moved is None:
         raise Moved
@@ -150,8 +159,11 @@ async def close(ctx: Context, d: Dialogue, outcome: str) -> None:
         await close_in_tx(tx, ctx, d, outcome)
 
 
-async def close_in_tx(tx: Transaction, ctx: Context, d: Dialogue, outcome: str) -> None:
-    """`close` inside a caller's transaction: only how it ended is kept, for as long as a dialogue lasts."""
-    if await close_in(tx, d, _done(ctx, d, outcome), _expiry(ctx)) is None:
+async def close_in_tx(tx: Transaction, ctx: Context, d: Dialogue, outcome: str, kept: bool = False) -> None:
+    """`close` inside a caller's transaction: only how it ended is kept, for as long as a dialogue lasts.
+
+    `kept`: the dialogue's data was saved by the same transaction (else it is scrubbed from the files).
+    """
+    if await close_in(tx, d, _done(ctx, d, outcome), _expiry(ctx), kept) is None:
         raise Moved
     ctx.dialogue = None

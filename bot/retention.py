@@ -1,8 +1,8 @@
 """The retention purge: once the campaign is over and its retention period passed, personal data goes.
 
-Signatures, news contacts, open dialogues, language preferences and broadcast
-deliveries to private chats are deleted in one transaction; the counters and anonymous daily counts stay, so the
-campaign's history survives without anyone in it. The scheduler runs this daily;
+Everyone's personal data goes in one transaction, by the same operation as a
+person's /oublier (`storage.purge.erase_in`); the counters and anonymous daily
+counts stay, so the campaign's history survives without anyone in it. The scheduler runs this daily;
 before the purge date it does nothing.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.content import Campaign
 from storage.db import Database
-from storage.purge import PersonalRows, count_personal_in, erase_personal_in
+from storage.purge import PersonalRows, count_personal_in, erase_in
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,7 @@ async def purge(db: Database, campaign: Campaign, now: dt.datetime, dry_run: boo
             rows = await count_personal_in(tx)
         return PurgeReport(when, True, True, rows)
     async with db.transaction() as tx:
-        rows = await erase_personal_in(tx)
-    await db.wipe_erased()
+        rows = (await erase_in(tx, None, now)).rows
     log.info(
         "retention purge signatures=%d contacts=%d dialogues=%d preferences=%d deliveries=%d",
         rows.signatures,

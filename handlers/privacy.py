@@ -23,11 +23,10 @@ from bot.markup import Rich, join
 from bot.retention import purge_date
 from handlers.signing import contacts, follow_here, signatures, tell_to_write_privately
 from storage import signatures as store
-from storage.contacts import Contact, forget_contact_in, get_contact_in
+from storage.contacts import Contact, get_contact_in
 from storage.db import StorageError
 from storage.dialogues import Dialogue, Done, delete_in
-from storage.preferences import forget_preferences
-from storage.purge import count_private_deliveries_in, forget_private_deliveries_in
+from storage.purge import Person, count_private_deliveries_in, erase_in
 from storage.signatures import Signature
 
 log = logging.getLogger(__name__)
@@ -196,16 +195,8 @@ async def _forget_chosen(ctx: Context, d: Dialogue, value: str) -> None:
             # Erasure leaves no memory of the dialogue either: the row goes, not just its data.
             if not await delete_in(tx, ctx.owner, d.nonce):
                 raise dialogue.Moved
-            removed = await store.withdraw_in(tx, ctx.user_key, ctx.now, repo.zone)
-            chats = {(ctx.event.chat.transport, ctx.event.chat.id)}
-            followed = await get_contact_in(tx, ctx.user_key)
-            if followed is not None:
-                chats.add((followed.transport, followed.chat_id))
-            for transport, chat_id in sorted(chats):
-                await forget_private_deliveries_in(tx, transport, chat_id)
-            contact = await forget_contact_in(tx, ctx.user_key)
-            language = await forget_preferences(tx, ctx.user_key)
-        await ctx.services.db.wipe_erased()  # PostgreSQL: old row versions go now (VACUUM)
+            chat = ctx.event.chat
+            erased = await erase_in(tx, Person(ctx.user_key, chat.transport, chat.id, ctx.owner), ctx.now, repo.zone)
     except StorageError as exc:
         log.warning("erasure not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
         await ctx.say("rights_failed", dialogue.choices(ctx, FORGETTING, d))
@@ -214,11 +205,11 @@ async def _forget_chosen(ctx: Context, d: Dialogue, value: str) -> None:
     log.info("user erased user=%s", ctx.user_tag)
     # The language preference is gone too: answer in the default language from now on.
     items = [ctx.t("forget_item_dialogue")]
-    if removed is not None:
-        items.insert(0, ctx.t("forget_item_signature", name=removed.name))
-    if contact:
+    if erased.signature is not None:
+        items.insert(0, ctx.t("forget_item_signature", name=erased.signature.name))
+    if erased.rows.contacts:
         items.append(ctx.t("forget_item_contact"))
-    if language:
+    if erased.rows.preferences:
         items.append(ctx.t("forget_item_language"))
     await ctx.say("forget_done", items=join(items, "\n"))
 

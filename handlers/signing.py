@@ -251,10 +251,10 @@ async def _confirm_chosen(ctx: Context, d: Dialogue, value: str) -> None:
             following = await get_contact_in(tx, ctx.user_key) if signed else None
             if signed is None:
                 await dialogue.close_in_tx(tx, ctx, d, "already")
-            elif following is not None and following.active:
-                await dialogue.close_in_tx(tx, ctx, d, "signed")
+            elif following is not None and following.active:  # the name is kept in the signature
+                await dialogue.close_in_tx(tx, ctx, d, "signed", kept=True)
             else:
-                await dialogue.go_in(tx, ctx, d, Step.NEWS, {}, "signed")
+                await dialogue.go_in(tx, ctx, d, Step.NEWS, {}, "signed", kept=True)
     except StorageError as exc:
         log.warning("signature not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
         await ctx.say("sign_failed", dialogue.choices(ctx, SIGNING, d))

@@ -97,14 +97,23 @@ async def create_in(tx: Transaction, new: NewBroadcast) -> int | None:
     return None if row is None else int(row["id"])
 
 
+# A broadcast that ends forgets where its admin's progress message was: the admin's chat
+# address is personal data, needed only while the progress message is being edited.
+_ENDED = (
+    "UPDATE broadcasts SET status = ?, finished_at = ?, admin_transport = NULL, admin_chat_id = NULL,"
+    " progress_message_id = NULL WHERE id = ? AND status = ?"
+)
+
+
+async def _end_in(tx: Transaction, broadcast_id: int, status: str, now: dt.datetime) -> bool:
+    ended = await tx.execute(_ENDED, (status, to_db_time(now), broadcast_id, ACTIVE)) > 0
+    if ended:
+        tx.scrub()
+    return ended
+
+
 async def cancel_in(tx: Transaction, broadcast_id: int, now: dt.datetime) -> bool:
-    return (
-        await tx.execute(
-            "UPDATE broadcasts SET status = ?, finished_at = ? WHERE id = ? AND status = ?",
-            (CANCELLED, to_db_time(now), broadcast_id, ACTIVE),
-        )
-        > 0
-    )
+    return await _end_in(tx, broadcast_id, CANCELLED, now)
 
 
 class BroadcastRepository:
@@ -137,13 +146,7 @@ class BroadcastRepository:
 
     async def finish(self, broadcast_id: int, now: dt.datetime) -> bool:
         async with self._db.transaction() as tx:
-            return (
-                await tx.execute(
-                    "UPDATE broadcasts SET status = ?, finished_at = ? WHERE id = ? AND status = ?",
-                    (DONE, to_db_time(now), broadcast_id, ACTIVE),
-                )
-                > 0
-            )
+            return await _end_in(tx, broadcast_id, DONE, now)
 
 
 @dataclass(frozen=True)

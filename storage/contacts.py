@@ -42,7 +42,10 @@ async def get_contact_in(tx: Transaction, pseudonym: str) -> Contact | None:
 
 
 async def forget_contact_in(tx: Transaction, pseudonym: str) -> int:
-    return await tx.execute("DELETE FROM contacts WHERE pseudonym = ?", (pseudonym,))
+    deleted = await tx.execute("DELETE FROM contacts WHERE pseudonym = ?", (pseudonym,))
+    if deleted:
+        tx.scrub()  # the chat's address must not survive in the database's files either
+    return deleted
 
 
 class ContactRepository:

@@ -102,6 +102,9 @@ class DialogueRepository:
         """Open a dialogue, replacing any other one of the same user in that chat."""
         dialogue = Dialogue(owner, name, step, data, new_nonce(), expires_at)
         async with self._db.transaction() as tx:
+            replaced = await tx.fetchone("SELECT data FROM dialogues WHERE owner = ?", (owner,))
+            if replaced is not None and _holds_data(str(replaced["data"])):
+                tx.scrub()  # the dialogue it replaces had a name typed: no copy may stay
             await tx.execute(
                 "INSERT INTO dialogues (owner, name, step, data, nonce, expires_at, active)"
                 " VALUES (?, ?, ?, ?, ?, ?, 1)"
@@ -125,17 +128,38 @@ class DialogueRepository:
     async def finish(self, owner: str) -> bool:
         """Drop the open dialogue (/annuler); True if there was one."""
         async with self._db.transaction() as tx:
-            return await tx.execute("DELETE FROM dialogues WHERE owner = ? AND active = 1", (owner,)) > 0
+            rows = await tx.fetchall("DELETE FROM dialogues WHERE owner = ? AND active = 1 RETURNING data", (owner,))
+            if any(_holds_data(str(r["data"])) for r in rows):
+                tx.scrub()
+            return bool(rows)
 
     async def purge_expired(self, now: dt.datetime) -> int:
         async with self._db.transaction() as tx:
-            return await tx.execute("DELETE FROM dialogues WHERE expires_at <= ?", (to_db_time(now),))
+            expired = to_db_time(now)
+            held = await tx.fetchone(
+                "SELECT COUNT(*) AS n FROM dialogues WHERE expires_at <= ? AND data <> '{}'", (expired,)
+            )
+            if held is not None and int(held["n"]):
+                tx.scrub()
+            return await tx.execute("DELETE FROM dialogues WHERE expires_at <= ?", (expired,))
 
 
 async def advance_in(
-    tx: Transaction, current: Dialogue, step: str, data: dict[str, Any], expires_at: dt.datetime, done: Done
+    tx: Transaction,
+    current: Dialogue,
+    step: str,
+    data: dict[str, Any],
+    expires_at: dt.datetime,
+    done: Done,
+    kept: bool = False,
 ) -> Dialogue | None:
-    """Move to `step` only if nobody moved it meanwhile (a double press, a second device); None if someone did."""
+    """Move to `step` only if nobody moved it meanwhile (a double press, a second device); None if someone did.
+
+    Data the step drops is scrubbed from the files, unless `kept`: the same
+    transaction saved it elsewhere (a signature keeps the name typed).
+    """
+    if current.data and data != current.data and not kept:
+        tx.scrub()
     moved = Dialogue(current.owner, current.name, step, data, new_nonce(), expires_at, True, done)
     changed = await tx.execute(
         "UPDATE dialogues SET step = ?, data = ?, nonce = ?, expires_at = ?, done_step = ?, done_nonce = ?,"
@@ -153,8 +177,15 @@ async def advance_in(
     return moved if changed else None
 
 
-async def close_in(tx: Transaction, current: Dialogue, done: Done, keep_until: dt.datetime) -> Dialogue | None:
-    """End the dialogue at its current step (compare-and-set); only how it ended stays, until `keep_until`."""
+async def close_in(
+    tx: Transaction, current: Dialogue, done: Done, keep_until: dt.datetime, kept: bool = False
+) -> Dialogue | None:
+    """End the dialogue at its current step (compare-and-set); only how it ended stays, until `keep_until`.
+
+    Its data is scrubbed from the files, unless `kept` (saved elsewhere by the same transaction).
+    """
+    if current.data and not kept:
+        tx.scrub()
     closed = Dialogue(current.owner, current.name, "", {}, new_nonce(), keep_until, False, done)
     changed = await tx.execute(
         "UPDATE dialogues SET step = '', data = '{}', nonce = ?, expires_at = ?, active = 0, done_step = ?,"
@@ -167,9 +198,14 @@ async def close_in(tx: Transaction, current: Dialogue, done: Done, keep_until: d
 
 async def delete_in(tx: Transaction, owner: str, nonce: str | None = None) -> bool:
     """Delete the row outright, memory included (erasure); with `nonce`, only if the dialogue is still at that step."""
+    tx.scrub()
     if nonce is None:
         return await tx.execute("DELETE FROM dialogues WHERE owner = ?", (owner,)) > 0
     return await tx.execute("DELETE FROM dialogues WHERE owner = ? AND nonce = ? AND active = 1", (owner, nonce)) > 0
+
+
+def _holds_data(data: str) -> bool:
+    return data not in ("", "{}")
 
 
 def _done(done: Done) -> tuple[str, str, str | None, str | None, str]:

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 # Tables where an erasure deletes rows about a person (storage/purge.py, /oublier).
 ERASED_TABLES = ("signatures", "contacts", "dialogues", "preferences", "deliveries")
+VACUUM_DELAY_SECONDS = 1.0  # after a transaction that erased someone (`Transaction.scrub()`)
 CONNECT_TIMEOUT_SECONDS = 10
 POOL_WAIT_SECONDS = 10.0  # a request waits this long for a free connection before "busy"
 LOCK_TIMEOUT = "5s"  # as SQLite's busy timeout: a row lock held longer makes the write fail "busy"
@@ -168,6 +169,11 @@ class PostgresTransaction:
 
     def __init__(self, conn: psycopg.AsyncConnection[PgRow]) -> None:
         self._conn = conn
+        self.scrubbing = False
+
+    def scrub(self) -> None:
+        """This transaction deletes personal data: its old row versions are vacuumed away soon after."""
+        self.scrubbing = True
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         cursor = await self._conn.execute(placeholders(sql) if params else sql, params or None)
@@ -196,6 +202,7 @@ class PostgresDatabase:
     def __init__(self, url: str) -> None:
         self.url = url
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[PgRow]] | None = None
+        self._vacuum: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, url: str, migrate: bool = True) -> PostgresDatabase:
@@ -244,6 +251,12 @@ class PostgresDatabase:
         self._pool = pool
 
     async def close(self) -> None:
+        if self._vacuum is not None and not self._vacuum.done():
+            self._vacuum.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StorageError):
+                await self._vacuum
+            with contextlib.suppress(StorageError):
+                await self.vacuum_erased()  # what was erased is not left for autovacuum
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -256,11 +269,27 @@ class PostgresDatabase:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
+        tx: PostgresTransaction | None = None
         try:
             async with self.pool.connection() as conn, conn.transaction():
-                yield PostgresTransaction(conn)
+                tx = PostgresTransaction(conn)
+                yield tx
         except (psycopg.Error, PoolTimeout) as exc:
             raise translate(exc) from None
+        if tx is not None and tx.scrubbing and (self._vacuum is None or self._vacuum.done()):
+            self._vacuum = asyncio.create_task(self._vacuum_soon())
+
+    async def _vacuum_soon(self) -> None:
+        """Erasures close together (a purge, a burst of dialogues) share one VACUUM."""
+        await asyncio.sleep(VACUUM_DELAY_SECONDS)
+        try:
+            await self.vacuum_erased()
+        except StorageError as exc:
+            log.warning("vacuum after an erasure failed: %s (autovacuum will do it later)", exc)
+
+    async def stopping(self) -> None:
+        """Nothing to change: a lock is never waited for longer than `LOCK_TIMEOUT`."""
+        return None
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[Transaction]:
@@ -273,7 +302,7 @@ class PostgresDatabase:
     def lease(self, name: str) -> Lease:
         return AdvisoryLease(self.url, name)
 
-    async def wipe_erased(self) -> None:
+    async def vacuum_erased(self) -> None:
         """VACUUM the tables that hold people: the dead row versions an erasure leaves go now, not at
         autovacuum's leisure (a table is vacuumed after 20 % of it changed: for a big signatures
         table, weeks). VACUUM cannot run inside a transaction, hence its own autocommit statement."""

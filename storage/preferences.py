@@ -25,4 +25,7 @@ class PreferenceRepository:
 
 
 async def forget_preferences(tx: Transaction, pseudonym: str) -> int:
-    return await tx.execute("DELETE FROM preferences WHERE pseudonym = ?", (pseudonym,))
+    deleted = await tx.execute("DELETE FROM preferences WHERE pseudonym = ?", (pseudonym,))
+    if deleted:
+        tx.scrub()
+    return deleted

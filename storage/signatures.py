@@ -79,6 +79,7 @@ async def withdraw_in(tx: Transaction, pseudonym: str, now: dt.datetime, zone: d
     deleted = await tx.execute("DELETE FROM signatures WHERE pseudonym = ?", (pseudonym,))
     if not deleted:
         return None
+    tx.scrub()  # the name must not survive in the database's files either
     await tx.execute("UPDATE counters SET value = value - 1 WHERE name = ?", (COUNTER,))
     await tx.execute(
         "INSERT INTO daily_counts (day, signed, withdrawn) VALUES (?, 0, 1)"

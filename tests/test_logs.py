@@ -8,11 +8,19 @@ ids, names and texts the story used.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import signal
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot import logs
+from bot.app import Bot
+from bot.router import Router, Routes
+from bot.transports.console import ConsoleTransport, ConsoleUser
 from tests.ops_helpers import ROOT, clean_environment, free_port
 from tests.telegram_stub import TelegramStub, User
 
@@ -131,3 +139,49 @@ async def test_a_telegram_story_logs_no_id_name_or_text(tmp_path: Path) -> None:
     for line in err.splitlines():
         assert isinstance(json.loads(line), dict)
     assert_anonymous(err)
+
+
+class _Broken:
+    """A handler with a bug whose exception message quotes what the user typed."""
+
+    @staticmethod
+    async def answer(ctx: object) -> None:
+        try:
+            {}["missing"]
+        except KeyError as exc:
+            raise ValueError(f"could not answer {QUESTION!r} for {USER_NAME}") from exc
+
+
+def _line_of(text: str) -> int:
+    return next(i for i, line in enumerate(Path(__file__).read_text().splitlines(), start=1) if text in line)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+async def test_a_handler_bug_is_logged_with_its_stack_but_not_its_message(
+    bot: Bot, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    logs.configure("INFO", fmt)
+    try:
+        router = Router(Routes(free_text=_Broken.answer), bot.services)
+        console = ConsoleTransport(bot.services, router, ConsoleUser(str(USER_ID), USER_NAME), io.StringIO())
+        await console.handle(QUESTION)
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    err = capsys.readouterr().err
+    assert "handler failed" in err
+    raised, cause = _line_of('raise ValueError(f"could not answer'), _line_of('{}["missing"]')
+    if fmt == "json":
+        [entry] = [json.loads(line) for line in err.splitlines() if "handler failed" in line]
+        assert entry["error"] == "ValueError"
+        assert f"test_logs.py:{raised} in answer" in " ".join(entry["stack"])
+        assert entry["caused_by"][0]["error"] == "KeyError"
+        assert f"test_logs.py:{cause} in answer" in " ".join(entry["caused_by"][0]["stack"])
+    else:
+        assert f'test_logs.py", line {raised}, in answer' in err  # where the bug is: file, line, function
+        assert f'test_logs.py", line {cause}, in answer' in err and "KeyError" in err and "ValueError" in err
+        assert "router.py" in err  # the whole stack, not only the last frame
+    assert_anonymous(err)  # the messages (the question, the name) are left out; code lines stay
+    assert f"could not answer {QUESTION!r}" not in err and "KeyError: 'missing'" not in err

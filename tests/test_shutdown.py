@@ -24,54 +24,10 @@ from bot.transports.console import ConsoleTransport, ConsoleUser
 from storage import broadcasts as store
 from storage.subscriptions import GROUPS, SubscriptionRepository
 from tests.conftest import make_settings
-from tests.ops_helpers import ROOT, clean_environment, free_port
+from tests.ops_helpers import ROOT, ConsoleProcess, clean_environment, free_port
 from tests.telegram_stub import TelegramStub
 
 GROUPS_COUNT = 300
-
-
-class ConsoleProcess:
-    """`petition-bot console` with a pipe for what the user types and one for what they see."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.seen = ""
-
-    @classmethod
-    async def start(cls, database: Path, *args: str) -> ConsoleProcess:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "--env-file",
-            str(database.parent / "none.env"),
-            "console",
-            *args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=ROOT,
-            env=clean_environment(DATABASE_PATH=str(database)),
-        )
-        return cls(process)
-
-    async def say(self, line: str, until: str) -> str:
-        """Type a line, then read until `until` is on screen."""
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write((line + "\n").encode())
-        await self.process.stdin.drain()
-        start = len(self.seen)
-        while until not in self.seen[start:]:
-            chunk = await asyncio.wait_for(self.process.stdout.read(4096), 30)
-            assert chunk, f"the bot ended before showing {until!r}: {self.seen[start:]!r}"
-            self.seen += chunk.decode()
-        return self.seen[start:]
-
-    async def terminate(self) -> tuple[int, str]:
-        self.process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(self.process.communicate(), 30)
-        assert self.process.returncode is not None
-        return self.process.returncode, err.decode()
 
 
 def integrity(database: Path) -> str:

@@ -5,6 +5,8 @@ PostgreSQL (a server shared by several instances).
 """
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,7 +37,7 @@ async def opened(where: tuple[Path, str], migrate: bool = True) -> Database:
 @pytest.mark.sqlite_only
 async def test_pragmas_are_set_on_the_real_file(tmp_path: Path) -> None:
     db = await SqliteDatabase.open(tmp_path / "a.sqlite3")
-    async with db.read() as tx:
+    async with db.transaction() as tx:
         assert (await tx.fetchone("PRAGMA journal_mode"))[0] == "wal"
         assert (await tx.fetchone("PRAGMA synchronous"))[0] == 1  # NORMAL
         assert (await tx.fetchone("PRAGMA foreign_keys"))[0] == 1
@@ -163,3 +165,32 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.mark.sqlite_only
+async def test_a_transaction_cancelled_while_waiting_for_the_lock_leaves_the_connection_usable(
+    tmp_path: Path,
+) -> None:
+    """A job cancelled at shutdown while its BEGIN waits must not leave that BEGIN open for the next one."""
+    path = tmp_path / "a.sqlite3"
+    db = await SqliteDatabase.open(path)
+    try:
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # another process's write lock
+
+        async def write() -> None:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO kv (key, value, updated_at) VALUES ('a', '1', 'now')")
+
+        waiting = asyncio.create_task(write())
+        await asyncio.sleep(0.2)
+        waiting.cancel()
+        other.execute("ROLLBACK")  # the lock is free: the cancelled BEGIN now runs in the connection's thread
+        other.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        await KeyValueRepository(db).set("b", "2")  # the next transaction starts cleanly
+        assert await KeyValueRepository(db).get("a") is None
+        assert await KeyValueRepository(db).get("b") == "2"
+    finally:
+        await db.close()
