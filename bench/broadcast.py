@@ -46,7 +46,6 @@ from bot.transports.telegram import TelegramTransport
 from storage import broadcasts as store
 from storage.outbox import OutboxRepository
 from storage.subscriptions import FOLLOWERS
-from tests.outbox_fakes import CONTACTS_SCHEMA
 from tests.telegram_stub import TOKEN, TelegramStub, User, _ApiError
 
 TEXT = "Bench: la pétition a besoin de vous"
@@ -203,7 +202,6 @@ async def run(destinations: int, rate: float, limit: int, blocked_share: float, 
     blocked = set(chats[:: round(1 / blocked_share)]) if blocked_share else set()
     now = dt.datetime.now(dt.UTC).isoformat()
     async with bot.services.db.transaction() as tx:
-        await tx.execute(CONTACTS_SCHEMA)
         await tx.executemany(
             "INSERT INTO contacts (pseudonym, transport, chat_id, language, created_at, active)"
             " VALUES (?, 'telegram', ?, 'fr', ?, 1)",

@@ -1,7 +1,12 @@
-"""Time as a dependency, so tests can move it instead of sleeping."""
+"""Time as a dependency, so tests can move it instead of sleeping.
+
+Everything that waits for a duration (the outbox's pacing, a platform's rate-limit
+pause) sleeps through the clock: a test's clock then jumps instead of waiting.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from typing import Protocol
@@ -12,6 +17,8 @@ class Clock(Protocol):
 
     def monotonic(self) -> float: ...
 
+    async def sleep(self, seconds: float) -> None: ...
+
 
 class SystemClock:
     def now(self) -> dt.datetime:
@@ -19,3 +26,6 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)

@@ -127,9 +127,7 @@ class Metrics:
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
-    def _set_all(self, gauge: Gauge, values: dict[str, int] | None) -> None:
-        if values is None:
-            return  # the feature's table does not exist: no figure rather than a wrong one
+    def _set_all(self, gauge: Gauge, values: dict[str, int]) -> None:
         seen = self._labels_set.setdefault(id(gauge), set())
         for label in seen - set(values):  # a figure that dropped to nothing reads 0, not its last value
             gauge.labels(label).set(0)

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -148,9 +147,6 @@ class Outbox:
         """New deliveries are due: start sending without waiting for the next poll."""
         self._wake.set()
 
-    def pacer(self, transport: str) -> Pacer:
-        return self._lane(transport).pacer
-
     # Sending -------------------------------------------------------------------
 
     async def drain(self) -> None:
@@ -181,9 +177,9 @@ class Outbox:
                 pacing = Pacing(self._services.settings.broadcast_rate_telegram)
             pacer = Pacer(
                 pacing.rate,
+                self._services.clock,
                 per_chat_seconds=pacing.per_chat_seconds,
                 group_per_minute=pacing.group_per_minute,
-                chat_monotonic=self._services.clock.monotonic,
             )
             lane = self._lanes[transport] = _Lane(transport, pacer)
         return lane
@@ -203,6 +199,10 @@ class Outbox:
             while self._running or not self._tasks:
                 async with lane.claiming:
                     claimed = await self._repo.claim(lane.transport, self._now(), batch)
+                if not claimed and running:
+                    # Sends in flight may queue more (a migrated group's new address): claim again after them.
+                    await asyncio.gather(*list(running))
+                    continue
                 if not claimed:
                     break
                 for delivery in claimed:
@@ -339,7 +339,7 @@ class Outbox:
         outbound = self._services.outbounds.get(b.admin_transport)
         if outbound is None:
             return
-        mono = time.monotonic()
+        mono = self._services.clock.monotonic()
         track = self._tracking.setdefault(b.id, _Tracking(mono, p.done))
         if not force and mono - track.last_edit < self._progress_every:
             return

@@ -10,10 +10,11 @@ they keep the transport's own path, so a broadcast never queues them.
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import time
-from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
 
 PER_CHAT_SECONDS = 1.0
 GROUP_WINDOW_SECONDS = 60.0
@@ -24,24 +25,20 @@ class Pacer:
     def __init__(
         self,
         rate: float,
+        clock: Clock,
         *,
         per_chat_seconds: float = PER_CHAT_SECONDS,
         group_per_minute: int | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        chat_monotonic: Callable[[], float] | None = None,
     ) -> None:
-        """`chat_monotonic` times the per-chat limits, which defer deliveries in the outbox's own
-        clock (a test clock in tests); `monotonic` and `sleep` time the spacing and pauses."""
+        """`clock` times the spacing, the pauses and the per-chat limits (a test's clock jumps instead of waiting)."""
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.interval = 1.0 / rate
         self.per_chat_seconds = per_chat_seconds
         self.group_per_minute = group_per_minute
-        self._monotonic = monotonic
-        self._chat_monotonic = chat_monotonic or monotonic
-        self._sleep = sleep
+        self._monotonic = clock.monotonic
+        self._sleep = clock.sleep
         self._next = 0.0
         self.paused_until = 0.0
         self._last_to_chat: collections.OrderedDict[str, float] = collections.OrderedDict()
@@ -56,7 +53,7 @@ class Pacer:
 
     def chat_wait(self, chat_id: str, is_group: bool) -> float:
         """Seconds before this chat may receive another broadcast message (0 when it may now)."""
-        now = self._chat_monotonic()
+        now = self._monotonic()
         wait = 0.0
         last = self._last_to_chat.get(chat_id)
         if last is not None:
@@ -88,7 +85,7 @@ class Pacer:
             return
 
     def sent_to(self, chat_id: str, is_group: bool) -> None:
-        now = self._chat_monotonic()
+        now = self._monotonic()
         self._last_to_chat[chat_id] = now
         self._last_to_chat.move_to_end(chat_id)
         while len(self._last_to_chat) > _MEMORY:

@@ -30,10 +30,6 @@ class Pseudonymizer:
         """The pseudonym of one user in one chat: the key of dialogue state."""
         return self._digest(f"{transport}:{chat_id}:{user_id}")
 
-    def short(self, transport: str, user_id: str) -> str:
-        """A short tag for logs and the audit trail: enough to follow one user's actions, nothing more."""
-        return self.user(transport, user_id)[:10]
-
     def _digest(self, text: str) -> str:
         return hmac.new(self._key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot import dialogue
@@ -49,7 +49,6 @@ class Command:
     handler: Handler
     menu_key: str | None = None  # message key of the one-line description shown in menus
     admin: bool = False
-    in_menu: bool = True
     where: str = ANYWHERE  # where it does its job (PRIVATE, GROUP): /aide lists a chat's commands only
 
     def works_in(self, is_group: bool) -> bool:
@@ -120,12 +119,6 @@ class Router:
     def set_username(self, transport: str, username: str) -> None:
         """The bot's own name on a platform, so `/cmd@otherbot` in a group is left to that bot."""
         self._usernames[transport] = fold(username.lstrip("@"))
-
-    def find_command(self, name: str) -> Command | None:
-        return self._commands.get(fold(name))
-
-    def commands(self) -> Iterable[Command]:
-        return self.routes.commands
 
     async def drain(self, grace: float) -> int:
         """Wait (at most `grace` seconds) for the events being handled now; returns how many were cut short.

@@ -18,7 +18,7 @@ from storage.stats import StatsRepository
 async def platforms_report(ctx: Context) -> Rich:
     """One line per platform (running or holding followers or groups): its followers and groups."""
     figures = await StatsRepository(ctx.services.db).figures()
-    followers, groups = figures.followers or {}, figures.groups or {}
+    followers, groups = figures.followers, figures.groups
     running = set(ctx.services.outbounds)
     lines = []
     for platform in sorted(running | set(followers) | set(groups)):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, Transaction, from_db_time, to_db_time
+from storage.db import Database, Transaction, to_db_time
 from storage.subscriptions import Destination
 
 PENDING = "pending"
@@ -188,21 +188,9 @@ class OutboxRepository:
             )
         return row is not None
 
-    async def next_due(self, transport: str) -> dt.datetime | None:
-        async with self._db.read() as tx:
-            row = await tx.fetchone(
-                "SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE transport = ? AND status = ?",
-                (transport, PENDING),
-            )
-        return from_db_time(row["due"]) if row is not None and row["due"] else None
-
     async def progress(self, broadcast_id: int) -> Progress:
         async with self._db.read() as tx:
             return await progress_in(tx, broadcast_id)
-
-    async def cancel(self, broadcast_id: int, now: dt.datetime) -> int:
-        async with self._db.transaction() as tx:
-            return await cancel_in(tx, broadcast_id, now)
 
     async def statuses(self, broadcast_id: int) -> dict[tuple[str, str], tuple[str, int, str | None]]:
         """Each destination's status, attempts and last error (for tests and operators)."""

@@ -1,22 +1,19 @@
-"""Aggregate figures for the operator's metrics: how many, never who.
-
-Each figure comes from a table another feature owns. A table that does not exist
-yet (a feature not installed, an older database) gives no figure rather than an
-error, so the metrics page always answers.
-"""
+"""Aggregate figures for the operator's metrics and the admins' audience reports: how many, never who."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from storage.db import Database, StorageError
+from storage.db import Database
 
 
 @dataclass(frozen=True)
 class Figures:
-    followers: dict[str, int] | None = None  # transport -> active contacts (news opt-in)
-    groups: dict[str, int] | None = None  # transport -> chats with an active subscription
-    deliveries: dict[str, int] = field(default_factory=dict)  # outbox status -> deliveries
+    followers: dict[str, int]  # transport -> active contacts (news opt-in)
+    groups: dict[str, int]  # transport -> chats with an active subscription
+    deliveries: dict[str, int]  # outbox status -> deliveries
 
 
 class StatsRepository:
@@ -24,19 +21,17 @@ class StatsRepository:
         self._db = db
 
     async def figures(self) -> Figures:
-        followers = await self._by_key(
-            "SELECT transport AS k, COUNT(*) AS n FROM contacts WHERE active = 1 GROUP BY transport"
-        )
-        groups = await self._by_key(
-            "SELECT transport AS k, COUNT(DISTINCT chat_id) AS n FROM subscriptions WHERE active = 1 GROUP BY transport"
-        )
-        deliveries = await self._by_key("SELECT status AS k, COUNT(*) AS n FROM deliveries GROUP BY status")
-        return Figures(followers=followers, groups=groups, deliveries=deliveries or {})
+        async with self._db.read() as tx:
+            followers = await tx.fetchall(
+                "SELECT transport AS k, COUNT(*) AS n FROM contacts WHERE active = 1 GROUP BY transport"
+            )
+            groups = await tx.fetchall(
+                "SELECT transport AS k, COUNT(DISTINCT chat_id) AS n FROM subscriptions WHERE active = 1"
+                " GROUP BY transport"
+            )
+            deliveries = await tx.fetchall("SELECT status AS k, COUNT(*) AS n FROM deliveries GROUP BY status")
+        return Figures(_by_key(followers), _by_key(groups), _by_key(deliveries))
 
-    async def _by_key(self, sql: str) -> dict[str, int] | None:
-        try:
-            async with self._db.read() as tx:
-                rows = await tx.fetchall(sql)
-        except StorageError:
-            return None  # the table belongs to a feature this database does not have (yet)
-        return {str(r["k"]): int(r["n"]) for r in rows}
+
+def _by_key(rows: Sequence[Any]) -> dict[str, int]:
+    return {str(r["k"]): int(r["n"]) for r in rows}

@@ -8,15 +8,21 @@ fixture) runs twice: on a SQLite file, and on a PostgreSQL database of its own
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import io
-from collections.abc import AsyncIterator, Callable, Iterator
+import string
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.answers import AnswerIndex
 from bot.app import Bot, build_bot
-from bot.config import Settings, load_settings
+from bot.config import PROJECT_ROOT, Settings, load_settings
+from bot.content import Content
 from bot.transports.console import ConsoleTransport, ConsoleUser
 from tests.postgres import PostgresServer, postgres_server
 
@@ -49,7 +55,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
 
 
 class FakeClock:
-    """Time that moves only when the test says so."""
+    """Time that moves only when the test says so, or when the bot sleeps (the sleep then takes no time)."""
 
     def __init__(self, start: dt.datetime | None = None) -> None:
         self.current = start or dt.datetime(2026, 11, 29, 10, 0, tzinfo=dt.UTC)
@@ -64,6 +70,37 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         self.current += dt.timedelta(seconds=seconds)
         self.mono += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        """A pacer's spacing or a rate-limit pause: time jumps ahead, other tasks get their turn."""
+        self.advance(max(seconds, 0.0))
+        await asyncio.sleep(0)
+
+
+_build_index = AnswerIndex.build
+_indexes: dict[tuple[Path, tuple[str, ...]], AnswerIndex] = {}
+
+
+def _shared_index(content: Content, *args: Any, commands: Iterable[str] = (), **kwargs: Any) -> AnswerIndex:
+    """The shipped campaign's index, built once per command list: building it is most of a bot's start-up.
+
+    An index never changes once built, so sharing it between tests shares no state; any other
+    content (a test's copy in a temporary folder) or setting gets its own index, as before.
+    """
+    names = tuple(commands)
+    if args or kwargs or not content.folder.is_relative_to(PROJECT_ROOT / "content"):
+        return _build_index(content, *args, commands=names, **kwargs)
+    key = (content.folder, names)
+    if key not in _indexes:
+        _indexes[key] = _build_index(content, commands=names)
+    return _indexes[key]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_answer_index() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(AnswerIndex, "build", _shared_index)
+        yield
 
 
 class Chat:
@@ -99,6 +136,36 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return load_settings(env_file=None, **values)
 
 
+@contextlib.asynccontextmanager
+async def opened_bot(
+    settings: Settings, clock: FakeClock | None = None, more_admins: frozenset[tuple[str, str]] = frozenset()
+) -> AsyncIterator[Bot]:
+    """A bot for the length of a `with` block: closed whatever happens in it."""
+    b = await build_bot(settings, clock, more_admins)
+    try:
+        yield b
+    finally:
+        await b.close()
+
+
+def says(bot: Bot, key: str, lang: str = "fr") -> str:
+    """What a message of the content always says, whatever its values: its longest fixed line.
+
+    Stories assert that the bot gave this answer (`says(bot, "cancelled") in reply`), not how
+    the campaign words it today, so rewording a message breaks no story.
+    """
+    template = bot.services.content.template(lang, key)
+    pieces = [
+        line.replace("**", "").replace("__", "").strip(" :")
+        for text, _, _, _ in string.Formatter().parse(template)
+        for line in text.split("\n")
+        if "[" not in line and "](" not in line
+    ]
+    fragment = max(pieces, key=len, default="")
+    assert fragment, f"message {key!r} has no fixed text to recognise it by"
+    return fragment
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -111,9 +178,8 @@ def settings(tmp_path: Path, backend: dict[str, object]) -> Settings:
 
 @pytest.fixture
 async def bot(settings: Settings, clock: FakeClock) -> AsyncIterator[Bot]:
-    b = await build_bot(settings, clock)
-    yield b
-    await b.close()
+    async with opened_bot(settings, clock) as b:
+        yield b
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,11 @@ from bot.app import Bot, build_bot
 from bot.clock import Clock
 from bot.events import Chat
 from bot.transports.matrix import MatrixTransport
-from tests.conftest import make_settings
+from tests.conftest import make_settings, says
 from tests.synapse import Account, Synapse
 
 WAIT = 20.0  # seconds a test waits for an expected reply (replies take ~0.1-0.4 s here)
+PROBE = "!compteur"  # a command that changes nothing, answered in private chats and groups alike
 
 
 class RecordingChatEvents:
@@ -81,6 +83,7 @@ class MatrixUser:
         )
         self.client.restore_login(account.user_id, account.device_id, account.access_token)
         self.inbox: dict[str, list[Received]] = {}
+        self.probe_answer = ""  # what the bot's answer to PROBE always says
         self.undecryptable = 0
         self._read: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
@@ -204,13 +207,21 @@ class MatrixUser:
         new = self.inbox.get(room_id, [])[start:]
         raise AssertionError(f"expected {expect or replies} from the bot, got: {[m.body[:80] for m in new]}")
 
-    async def quiet(self, room_id: str, seconds: float = 1.5) -> list[Received]:
-        """Whatever else the bot sends within `seconds` (a test of 'answered once' expects nothing)."""
-        await asyncio.sleep(seconds)
-        start = self._read.get(room_id, 0)
-        new = self.inbox.get(room_id, [])[start:]
-        self._read[room_id] = start + len(new)
-        return new
+    async def nothing_more(self, room_id: str) -> list[Received]:
+        """Whatever else the bot sends for what was said so far (a test of 'answered once' expects nothing).
+
+        No sleeping: a command goes last and its answer is awaited. The bot handles a room's
+        events in order and sends its replies in order, so anything it still had to say about
+        earlier messages arrives before that answer.
+        """
+        assert self.probe_answer, "the world sets what the probe's answer says"
+        await self.send(room_id, PROBE)
+        new = await self.wait(room_id, expect=self.probe_answer)
+        return new[:-1]
+
+    def skip(self, room_id: str) -> None:
+        """Mark what the bot sent so far as read (a reply to someone else in a group)."""
+        self._read[room_id] = len(self.inbox.get(room_id, []))
 
     def last(self, room_id: str) -> Received:
         return self.inbox[room_id][-1]
@@ -284,10 +295,20 @@ class MatrixWorld:
         await self.open()
         return await self.start()
 
+    async def until(self, condition: Callable[[], Awaitable[bool]], what: str) -> None:
+        """Wait (at most WAIT seconds) for something the bot does on its own, such as leaving a room."""
+        deadline = time.monotonic() + WAIT
+        while not await condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the bot did not {what} within {WAIT:.0f} s")
+            await asyncio.sleep(0.05)
+
     async def user(self, name: str = "alice", *, encrypted: bool = False) -> MatrixUser:
         account = self.synapse.register(name)
         folder = self.tmp_path / f"store-{account.localpart}" if encrypted else None
         user = await MatrixUser(self.synapse, account, self.bot_id, folder).start()
+        assert self.bot is not None
+        user.probe_answer = says(self.bot, "count")
         self.users.append(user)
         return user
 

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.app import Bot
 from bot.events import Chat, Reply, Sent
 from storage.db import to_db_time
 
-CONTACTS_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS contacts (pseudonym TEXT PRIMARY KEY, transport TEXT NOT NULL,"
-    " chat_id TEXT NOT NULL, language TEXT NOT NULL, created_at TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1)"
-)
-
 
 @dataclass(frozen=True)
 class Delivered:
     chat: Chat
     reply: Reply
-    at: float  # time.monotonic()
+    at: float  # the platform's monotonic clock (the test's clock when it has one)
 
     @property
     def text(self) -> str:
@@ -30,7 +26,8 @@ class Delivered:
 class RecordingPlatform:
     """An `Outbound` with the non-waiting `deliver` the real transports offer."""
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
         self.delivered: list[Delivered] = []
         self.edits: list[tuple[Sent, Reply]] = []
         self.errors: dict[str, list[Exception]] = {}  # chat id -> errors raised by the next deliveries
@@ -42,13 +39,13 @@ class RecordingPlatform:
         self.errors.setdefault(chat_id, []).extend(errors)
 
     async def deliver(self, chat: Chat, reply: Reply) -> Sent:
-        self.attempts.append((chat.id, time.monotonic()))
+        self.attempts.append((chat.id, self._monotonic()))
         if chat.id in self.always:
             raise self.always[chat.id]
         queued = self.errors.get(chat.id)
         if queued:
             raise queued.pop(0)
-        self.delivered.append(Delivered(chat, reply, time.monotonic()))
+        self.delivered.append(Delivered(chat, reply, self._monotonic()))
         return Sent(chat, str(next(self._ids)))
 
     async def send(self, chat: Chat, reply: Reply) -> Sent:
@@ -68,15 +65,9 @@ async def add_followers(bot: Bot, *followers: tuple[str, str, str]) -> None:
     """Supporters who opted in to news: (transport, chat id, language)."""
     now = to_db_time(bot.services.clock.now())
     async with bot.services.db.transaction() as tx:
-        await tx.execute(CONTACTS_SCHEMA)
         for i, (transport, chat_id, lang) in enumerate(followers):
             await tx.execute(
                 "INSERT INTO contacts (pseudonym, transport, chat_id, language, created_at, active)"
                 " VALUES (?, ?, ?, ?, ?, 1)",
                 (f"p{transport}{chat_id}{i}", transport, chat_id, lang, now),
             )
-
-
-async def ensure_contacts(bot: Bot) -> None:
-    async with bot.services.db.transaction() as tx:
-        await tx.execute(CONTACTS_SCHEMA)

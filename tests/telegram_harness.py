@@ -47,7 +47,8 @@ class TelegramWorld:
         self.tmp_path = tmp_path
         self.clock = clock
         self.overrides = settings
-        self.stub = TelegramStub()
+        # Calls are stamped with the bot's clock: a 429 pause it sleeps through shows in their times.
+        self.stub = TelegramStub(monotonic=clock.monotonic) if clock is not None else TelegramStub()
         self.events = RecordingChatEvents()
         self.bot: Bot | None = None
         self.transport: TelegramTransport | None = None

@@ -38,7 +38,7 @@ _ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a"
 class Call:
     method: str
     params: dict[str, Any]
-    at: float  # time.monotonic() on arrival
+    at: float  # on arrival, by the stub's clock (the bot's test clock when the world has one)
 
 
 @dataclass
@@ -131,6 +131,7 @@ class TelegramStub:
     migrated: dict[int, int] = field(default_factory=dict)  # old chat id -> new id (400 with parameter)
     webhook_url: str = ""
     webhook_secret: str = ""
+    monotonic: Callable[[], float] = time.monotonic  # stamps calls: the bot's clock, so pauses compare
 
     def __post_init__(self) -> None:
         self._pending: list[dict[str, Any]] = []
@@ -315,7 +316,7 @@ class TelegramStub:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         params = await _params(request)
-        self.calls.append(Call(method, params, time.monotonic()))
+        self.calls.append(Call(method, params, self.monotonic()))
         self.changed.set()
         held = self._holds.get(method)
         if held is not None:

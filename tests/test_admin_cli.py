@@ -149,9 +149,11 @@ async def test_purge_dry_run_and_purge(chat: Callable[..., Chat], bot: Bot, sett
     await admin_cli.run(argparse.Namespace(admin_command="purge", dry_run=False), settings, out, later)
     assert "deleted: 2 signatures, 1 contacts" in out.getvalue()
     db = await open_database(settings.database_path, settings.postgres_url)
-    async with db.read() as tx:
-        assert (await tx.fetchone("SELECT COUNT(*) FROM signatures"))[0] == 0  # type: ignore[index]
-    await db.close()
+    try:
+        async with db.read() as tx:
+            assert (await tx.fetchone("SELECT COUNT(*) FROM signatures"))[0] == 0  # type: ignore[index]
+    finally:
+        await db.close()
 
 
 async def test_backup_on_postgresql_points_to_pg_dump_without_the_password(

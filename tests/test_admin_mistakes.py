@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Bot, build_bot
+from bot.app import Bot
 from bot.milestones import check_milestones
 from storage.audit import AuditRepository
 from storage.broadcasts import MilestoneRepository
 from storage.count_history import CountHistoryRepository
-from tests.conftest import Chat, FakeClock, make_settings
-from tests.outbox_fakes import RecordingPlatform, add_followers, ensure_contacts
+from tests.conftest import Chat, FakeClock, make_settings, opened_bot
+from tests.outbox_fakes import RecordingPlatform, add_followers
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 PUBLISHED = 18_882  # the campaign's published count, before anyone changes it
@@ -27,7 +27,6 @@ async def platform(bot: Bot, chat: Callable[..., Chat]) -> AsyncIterator[Recordi
     p = RecordingPlatform()
     bot.services.outbounds["console"] = p
     bot.services.admins = bot.services.admins | {("console", "1")}
-    await ensure_contacts(bot)
     await chat(group="g1", admin=True).say("/abonner jalons")
     await add_followers(bot, ("console", "f1", "fr"))
     yield p
@@ -225,10 +224,9 @@ async def test_a_broadcast_number_that_cannot_exist_is_answered(
 
 @pytest.fixture
 async def new_york(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Bot]:
-    b = await build_bot(make_settings(tmp_path / "ny", timezone="America/New_York"), clock)
-    b.services.admins = b.services.admins | {("console", "1")}
-    yield b
-    await b.close()
+    settings = make_settings(tmp_path / "ny", timezone="America/New_York")
+    async with opened_bot(settings, clock, frozenset({("console", "1")})) as b:
+        yield b
 
 
 @pytest.mark.parametrize(

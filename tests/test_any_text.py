@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from bot.app import Bot, build_bot
 from tests.conftest import Chat, FakeClock, make_settings
-from tests.outbox_fakes import RecordingPlatform, ensure_contacts
+from tests.outbox_fakes import RecordingPlatform
 
 EXAMPLES = settings(
     max_examples=60,
@@ -50,7 +50,6 @@ async def world(tmp_path: Path) -> AsyncIterator[tuple[Bot, Chat]]:
     platform = RecordingPlatform()
     bot.services.outbounds["console"] = platform
     bot.services.admins = bot.services.admins | {("console", "1")}
-    await ensure_contacts(bot)
     await Chat(bot, Chat.user(group="g1", admin=True)).say("/abonner")
     try:
         yield bot, Chat(bot, Chat.user(id="1", name="Admin"))

@@ -14,7 +14,7 @@ from storage.audit import AuditRepository
 from storage.broadcasts import BroadcastRepository
 from storage.count_history import CountHistoryRepository
 from tests.conftest import Chat, FakeClock
-from tests.outbox_fakes import RecordingPlatform, add_followers, ensure_contacts
+from tests.outbox_fakes import RecordingPlatform, add_followers
 
 ADMIN_COMMANDS = (
     "/diffuser",
@@ -31,7 +31,6 @@ async def platform(bot: Bot, chat: Callable[..., Chat]) -> AsyncIterator[Recordi
     p = RecordingPlatform()
     bot.services.outbounds["console"] = p
     bot.services.admins = bot.services.admins | {("console", "1")}
-    await ensure_contacts(bot)
     await chat(group="g1", admin=True).say("/abonner")
     await chat(group="g2", admin=True).say("/abonner jalons")
     await add_followers(bot, ("console", "f1", "fr"))

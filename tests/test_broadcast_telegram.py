@@ -11,7 +11,7 @@ from bot.outbox import Outbox
 from storage.outbox import OutboxRepository
 from storage.subscriptions import SubscriptionRepository
 from tests.conftest import FakeClock
-from tests.outbox_fakes import add_followers, ensure_contacts
+from tests.outbox_fakes import add_followers
 from tests.telegram_harness import TelegramWorld
 from tests.telegram_stub import User
 
@@ -27,7 +27,6 @@ async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[TelegramWorld
     async with TelegramWorld(tmp_path, clock, record_chat_events=False, admins=ADMIN_ID) as w:
         await w.start()
         assert w.bot is not None
-        await ensure_contacts(w.bot)
         for group in GROUPS:
             w.stub.admins[group] = {ADMIN.id}
         yield w

@@ -127,8 +127,10 @@ async def test_once_logged_in_with_a_password_the_stored_session_is_enough(
     db_path = tmp_path / "data" / "petition.sqlite3"
     db = await SqliteDatabase.open(db_path)
     session = {"homeserver": matrix.url, "device_id": "STORED", "access_token": MATRIX_TOKEN}
-    await KeyValueRepository(db).set(SESSION_KEY.format(user=MATRIX_USER), json.dumps(session))
-    await db.close()
+    try:
+        await KeyValueRepository(db).set(SESSION_KEY.format(user=MATRIX_USER), json.dumps(session))
+    finally:
+        await db.close()
     code, out, err = await cli(write_env(tmp_path / ".env", **settings), "check")
     assert code == 0, out + err
     assert f"✔ Matrix: access token accepted for {MATRIX_USER}" in out

@@ -86,17 +86,22 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
     port = free_port()
     settings = make_settings(tmp_path, health_port=port, count_source_url=page.url, quiet_hours="")
     bot = await build_bot(settings)
-    parts = components(bot)
-    for part in parts:
-        await part.start()
-    world = Running(bot, parts, port)
-    yield world
-    await world.http.aclose()
-    for part in reversed(parts):
-        await part.stop()
-    await bot.close()
-    assert page.runner is not None
-    await page.runner.cleanup()
+    started: list[Component] = []
+    try:
+        for part in components(bot):
+            await part.start()
+            started.append(part)
+        world = Running(bot, started, port)
+        try:
+            yield world
+        finally:
+            await world.http.aclose()
+    finally:
+        for part in reversed(started):
+            await part.stop()
+        await bot.close()
+        assert page.runner is not None
+        await page.runner.cleanup()
 
 
 async def test_healthz_is_ok_when_every_part_works_and_names_a_failing_part(running: Running) -> None:

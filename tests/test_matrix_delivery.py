@@ -91,10 +91,11 @@ async def test_a_room_the_bot_was_removed_from_is_gone(tmp_path: Path, synapse: 
         room = await alice.open_group([world.bot_id])  # two members: a private chat where alice is the admin
         await alice.wait_joined(room, world.bot_id)
         await alice.client.room_kick(room, world.bot_id)
-        for _ in range(100):
-            if world.events.gone:
-                break
-            await alice.quiet(room, 0.05)
+
+        async def gone() -> bool:
+            return bool(world.events.gone)
+
+        await world.until(gone, "notice it was removed")
         assert [c.id for c in world.events.gone] == [room]
 
         with pytest.raises(ChatGone):

@@ -39,6 +39,7 @@ async def echo(ctx: Context) -> None:
     await ctx.reply(plain(f"écho {ctx.args}"))
 
 
+@pytest.mark.timeout(240)  # past the burst, the homeserver lets one reply through every ~5 s: about a minute
 async def test_a_burst_of_30_replies_arrives_complete_and_in_order(tmp_path: Path, stock_synapse: Synapse) -> None:
     async with MatrixWorld(tmp_path, stock_synapse, flood_max_per_minute=1000) as world:
         assert world.bot is not None

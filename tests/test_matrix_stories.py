@@ -60,7 +60,7 @@ async def sign_by_number_and_reaction_then_withdraw(alice: MatrixUser, room: str
     assert "Voulez-vous vraiment retirer votre signature" in confirm
     done = await alice.say(room, "1", expect="retirée")
     assert "Votre signature est retirée." in done
-    assert await alice.quiet(room, 0.5) == []
+    assert await alice.nothing_more(room) == []
 
 
 async def test_a_supporter_signs_by_number_and_reaction_then_withdraws(tmp_path: Path, synapse: Synapse) -> None:
@@ -100,7 +100,7 @@ async def test_a_message_the_bot_cannot_decrypt_gets_one_notice(tmp_path: Path, 
 
         notice = await alice.read(room)
         assert "Je n'ai pas pu déchiffrer votre message" in notice and "I could not decrypt" in notice
-        assert await alice.quiet(room, 0.5) == []  # one notice, not one per message
+        assert await alice.nothing_more(room) == []  # one notice, not one per message
 
 
 @pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
@@ -121,11 +121,10 @@ async def test_messages_sent_while_the_bot_is_down_are_answered_once_after_resta
         answers = await alice.wait(room, expect="Microsoft")
         assert "SORTONS NOS DONNÉES" in answers[0].body  # in order: the petition first
         assert "signatures" not in "".join(m.body for m in answers)  # the earlier command is not answered again
-        await alice.quiet(room, 1.0)
+        await alice.nothing_more(room)
 
         await world.restart()  # a restart with nothing new answers nothing
-        assert await alice.quiet(room, 1.5) == []
-        assert "signatures" in await alice.say(room, "!compteur")
+        assert await alice.nothing_more(room) == []
 
 
 async def test_more_messages_than_one_sync_holds_are_all_answered_in_order(tmp_path: Path, synapse: Synapse) -> None:
@@ -142,7 +141,7 @@ async def test_more_messages_than_one_sync_holds_are_all_answered_in_order(tmp_p
         await world.restart()
 
         answers = await alice.wait(room, replies=12)
-        answers += await alice.quiet(room, 1.0)
+        answers += await alice.nothing_more(room)
         kinds = [
             "petition" if "SORTONS" in m.body else "count"
             for m in answers
@@ -189,9 +188,7 @@ async def test_in_a_group_the_bot_answers_commands_mentions_and_replies_only(tmp
         await admin.wait_joined(room, world.bot_id)
 
         await bob.send(room, "Bonjour à tous, qui héberge nos données de santé ?")
-        assert await bob.quiet(room, 1.0) == []  # conversation between members: the bot stays out
-
-        assert "signatures" in await bob.say(room, "!compteur")
+        assert await bob.nothing_more(room) == []  # conversation between members: the bot stays out
 
         name = world.bot_id[1:].split(":")[0]
         mention = f"{name}: qui héberge nos données de santé ?"
@@ -209,13 +206,13 @@ async def test_in_a_group_the_bot_answers_commands_mentions_and_replies_only(tmp
         assert "CNIL" in reply
 
         assert "Seuls les administrateurs" in await bob.say(room, "!abonner", expect="Seuls")  # power 0: refused
-        await admin.quiet(room, 0)  # what bob was told
+        admin.skip(room)  # what bob was told
         assert "ce groupe recevra" in await admin.say(room, "!abonner")  # the room's creator
 
         levels = await admin.client.room_get_state_event(room, "m.room.power_levels")
         promoted = {**levels.content, "users": {**levels.content.get("users", {}), bob.user_id: 50}}
         await admin.client.room_put_state(room, "m.room.power_levels", promoted)
-        await bob.quiet(room, 0.5)
+        await bob.nothing_more(room)  # the bot has synced past the new power levels
         assert "ne recevra plus" in await bob.say(room, "!desabonner", expect="ne recevra plus")  # power 50 may
 
 
@@ -232,8 +229,7 @@ async def test_joining_a_group_the_bot_does_not_answer_its_history(tmp_path: Pat
         await admin.client.room_invite(room, world.bot_id)
         await admin.wait_joined(room, world.bot_id)
 
-        assert await bob.quiet(room, 1.0) == []
-        assert "signatures" in await bob.say(room, "!compteur")
+        assert await bob.nothing_more(room) == []  # the history is not answered; the command after it is
 
 
 async def test_kicked_from_a_group_the_subscription_ends(tmp_path: Path, synapse: Synapse) -> None:
@@ -251,11 +247,10 @@ async def test_kicked_from_a_group_the_subscription_ends(tmp_path: Path, synapse
 
         await admin.client.room_kick(room, world.bot_id)
 
-        for _ in range(100):
-            if not await subscriptions.kinds("matrix", room):
-                break
-            await admin.quiet(room, 0.05)
-        assert await subscriptions.kinds("matrix", room) == []
+        async def ended() -> bool:
+            return await subscriptions.kinds("matrix", room) == []
+
+        await world.until(ended, "end the kicked room's subscription")
 
 
 async def test_a_room_upgrade_moves_the_subscription(tmp_path: Path, synapse: Synapse) -> None:
@@ -292,17 +287,17 @@ async def test_invites_from_other_servers_are_declined_when_servers_are_listed(
         alice = await world.user()
         response = await alice.client.room_create(is_direct=True, invite=[world.bot_id])
         room = response.room_id
-        for _ in range(100):
-            members = await alice.client.joined_members(room)
+
+        async def declined() -> bool:
             state = synapse.request(
                 "GET",
                 f"/_matrix/client/v3/rooms/{room}/state/m.room.member/{world.bot_id}",
                 token=alice.account.access_token,
             )
-            if state.get("membership") == "leave":
-                break
-            await alice.quiet(room, 0.05)
-        assert state["membership"] == "leave"  # the invitation was declined
+            return bool(state.get("membership") == "leave")
+
+        await world.until(declined, "decline the invitation")
+        members = await alice.client.joined_members(room)
         assert world.bot_id not in [m.user_id for m in members.members]
 
 

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.milestones import after_quiet_hours, between, check_milestones, count_up_to, reached
 from storage.broadcasts import MilestoneRepository
 from tests.conftest import Chat, FakeClock
-from tests.outbox_fakes import RecordingPlatform, add_followers, ensure_contacts
+from tests.outbox_fakes import RecordingPlatform, add_followers
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
@@ -23,7 +23,6 @@ PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 async def world(bot: Bot, chat: Callable[..., Chat]) -> AsyncIterator[tuple[Bot, RecordingPlatform]]:
     platform = RecordingPlatform()
     bot.services.outbounds["console"] = platform
-    await ensure_contacts(bot)
     for group in ("g1", "g2"):
         assert "C'est noté" in await chat(group=group, admin=True).say("/abonner jalons")
     assert "C'est noté" in await chat(group="g3", admin=True).say("/abonner quotidien")  # digest only

@@ -12,7 +12,7 @@ from bot.app import build_bot, components
 from bot.scheduler import Scheduler
 from storage.subscriptions import SubscriptionRepository
 from tests.conftest import FakeClock, make_settings
-from tests.outbox_fakes import RecordingPlatform, add_followers, ensure_contacts
+from tests.outbox_fakes import RecordingPlatform, add_followers
 from tests.test_count_source import PetitionSite
 
 
@@ -25,7 +25,6 @@ async def test_the_scheduler_polls_at_start_and_announces_the_crossed_milestone(
     bot = await build_bot(make_settings(tmp_path, count_source_url=site.url), clock)
     platform = RecordingPlatform()
     bot.services.outbounds["console"] = platform
-    await ensure_contacts(bot)
     await SubscriptionRepository(bot.services.db).subscribe("console", "g1", ("milestones",), "fr", clock.now())
     [scheduler] = [getattr(c, "inner", c) for c in components(bot) if c.name == "scheduler"]  # leader-only
     assert isinstance(scheduler, Scheduler)

@@ -17,14 +17,13 @@ from storage import broadcasts as store
 from storage.outbox import OutboxRepository
 from storage.subscriptions import BOTH, SubscriptionRepository
 from tests.conftest import FakeClock
-from tests.outbox_fakes import RecordingPlatform, add_followers, ensure_contacts
+from tests.outbox_fakes import RecordingPlatform, add_followers
 
 
 @pytest.fixture
-async def platform(bot: Bot) -> AsyncIterator[RecordingPlatform]:
-    p = RecordingPlatform()
+async def platform(bot: Bot, clock: FakeClock) -> AsyncIterator[RecordingPlatform]:
+    p = RecordingPlatform(clock.monotonic)
     bot.services.outbounds["console"] = p
-    await ensure_contacts(bot)
     yield p
 
 
@@ -120,7 +119,7 @@ async def test_a_rate_limit_pauses_the_transport_then_retries_the_same_delivery(
     during = [c for c, t in platform.attempts if limited_at < t < limited_at + 0.4]
     assert during == []  # nothing at all on that transport during the pause
     retried = [t for c, t in platform.attempts if c == "g03"]
-    assert len(retried) == 2 and retried[1] - retried[0] >= 0.4
+    assert len(retried) == 2 and retried[1] - retried[0] >= 0.4 - 1e-9
     assert outbox(bot).stats.rate_limited == 1
 
 
@@ -167,8 +166,10 @@ async def test_deliveries_in_flight_at_a_crash_are_sent_again_and_nothing_is_los
     assert len(platform.delivered) == 7  # the claimed ones are stuck until a restart
     fresh = Outbox(bot.services)
     await fresh.start()
-    await fresh.drain()
-    await fresh.stop()
+    try:
+        await fresh.drain()
+    finally:
+        await fresh.stop()
     assert sorted(d.chat.id for d in platform.delivered) == sorted(f"g{i}" for i in range(10))
     assert {s for s, _, _ in (await repo.statuses(broadcast_id)).values()} == {"sent"}
 
@@ -186,46 +187,47 @@ async def test_a_cancelled_broadcast_sends_nothing_more(bot: Bot, platform: Reco
 
 
 def test_the_pacer_keeps_one_second_per_chat_and_twenty_a_minute_per_group() -> None:
-    now = [100.0]
-    pacer = Pacer(25, group_per_minute=20, monotonic=lambda: now[0])
+    clock = FakeClock()
+    pacer = Pacer(25, clock, group_per_minute=20)
     pacer.sent_to("u1", False)
     assert pacer.chat_wait("u1", False) == pytest.approx(1.0)
     assert pacer.chat_wait("u2", False) == 0
-    now[0] += 1.0
+    clock.advance(1.0)
     assert pacer.chat_wait("u1", False) == 0
     for _ in range(20):
         pacer.sent_to("g", True)
-        now[0] += 1.0
+        clock.advance(1.0)
     assert pacer.chat_wait("g", True) == pytest.approx(40.0)
-    now[0] += 40.0
+    clock.advance(40.0)
     assert pacer.chat_wait("g", True) == 0
 
 
 async def test_the_pacer_spaces_sends_evenly_and_honours_a_pause() -> None:
-    now = [0.0]
-
-    async def sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    pacer = Pacer(10, monotonic=lambda: now[0], sleep=sleep)
+    clock = FakeClock()
+    pacer = Pacer(10, clock)
     times = []
     for _ in range(5):
         await pacer.slot()
-        times.append(now[0])
+        times.append(clock.monotonic())
     assert [round(b - a, 6) for a, b in itertools.pairwise(times)] == [0.1] * 4
     pacer.pause(3.0)
-    start = now[0]
+    start = clock.monotonic()
     await pacer.slot()
-    assert now[0] - start >= 3.0
+    assert clock.monotonic() - start >= 3.0
 
 
 async def test_a_clean_stop_finishes_what_is_in_flight_and_the_next_start_sends_the_rest_once(
     bot: Bot, platform: RecordingPlatform
 ) -> None:
+    ten_sent = asyncio.Event()
+
     class Slow(RecordingPlatform):
         async def deliver(self, chat, reply):  # type: ignore[no-untyped-def]
-            await asyncio.sleep(0.02)
-            return await super().deliver(chat, reply)
+            await asyncio.sleep(0.02)  # real time: sends are still in flight when the stop comes
+            sent = await super().deliver(chat, reply)
+            if len(self.delivered) >= 10:
+                ten_sent.set()
+            return sent
 
     slow = Slow()
     bot.services.outbounds["console"] = slow
@@ -233,14 +235,17 @@ async def test_a_clean_stop_finishes_what_is_in_flight_and_the_next_start_sends_
     broadcast_id = await queue(bot)
     first = Outbox(bot.services)
     await first.start()
-    while len(slow.delivered) < 10:
-        await asyncio.sleep(0.01)
-    await first.stop()
+    try:
+        await asyncio.wait_for(ten_sent.wait(), timeout=10)
+    finally:
+        await first.stop()
     statuses = await OutboxRepository(bot.services.db).statuses(broadcast_id)
     assert [s for s, _, _ in statuses.values()].count("sending") == 0
     assert [s for s, _, _ in statuses.values()].count("sent") == len(slow.delivered) < 60
     second = Outbox(bot.services)
     await second.start()
-    await second.drain()
-    await second.stop()
+    try:
+        await second.drain()
+    finally:
+        await second.stop()
     assert sorted(d.chat.id for d in slow.delivered) == sorted(f"g{i:02d}" for i in range(60))  # each once

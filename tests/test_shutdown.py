@@ -23,7 +23,7 @@ from bot.router import Router, Routes
 from bot.transports.console import ConsoleTransport, ConsoleUser
 from storage import broadcasts as store
 from storage.subscriptions import GROUPS, SubscriptionRepository
-from tests.conftest import make_settings
+from tests.conftest import make_settings, opened_bot
 from tests.ops_helpers import ROOT, ConsoleProcess, clean_environment, free_port
 from tests.telegram_stub import TelegramStub
 
@@ -57,34 +57,38 @@ async def test_sigterm_with_a_dialogue_open_exits_0_and_the_next_start_resumes_i
 
 async def test_a_handler_in_flight_finishes_before_the_stop_and_a_stuck_one_is_bounded(tmp_path: Path) -> None:
     """The router's drain: what is being handled gets its time; a stuck handler does not hold the stop forever."""
-    bot = await build_bot(make_settings(tmp_path))
-    release = asyncio.Event()
-    finished: list[str] = []
+    async with opened_bot(make_settings(tmp_path)) as bot:
+        release = asyncio.Event()
+        entered = asyncio.Event()
+        finished: list[str] = []
 
-    async def slow(ctx: object) -> None:
-        await release.wait()
-        finished.append("answered")
+        async def slow(ctx: object) -> None:
+            entered.set()
+            await release.wait()
+            finished.append("answered")
 
-    router = Router(Routes(free_text=slow), bot.services)
-    console = ConsoleTransport(bot.services, router, ConsoleUser(), output=io.StringIO())
-    event = Inbound(Chat("console", "1"), Sender("1"), "une question", addressed=True)
-    handling = asyncio.create_task(router.dispatch(event, console))
-    await asyncio.sleep(0.05)
-    assert router.in_flight == 1
+        router = Router(Routes(free_text=slow), bot.services)
+        console = ConsoleTransport(bot.services, router, ConsoleUser(), output=io.StringIO())
+        event = Inbound(Chat("console", "1"), Sender("1"), "une question", addressed=True)
+        handling = asyncio.create_task(router.dispatch(event, console))
+        await asyncio.wait_for(entered.wait(), 5)
+        assert router.in_flight == 1
 
-    draining = asyncio.create_task(router.drain(5.0))
-    await asyncio.sleep(0.05)
-    assert not draining.done()  # waiting for the handler
-    release.set()
-    assert await draining == 0
-    assert finished == ["answered"] and handling.done()
+        draining = asyncio.create_task(router.drain(5.0))
+        # The drain can only end when the handler does: given a few turns of the loop, it must still wait.
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert not draining.done()
+        release.set()
+        assert await draining == 0
+        assert finished == ["answered"] and handling.done()
 
-    release.clear()
-    stuck = asyncio.create_task(router.dispatch(event, console))
-    await asyncio.sleep(0.05)
-    assert await router.drain(0.1) == 1  # bounded: reported, not waited for
-    stuck.cancel()
-    await bot.close()
+        release.clear()
+        entered.clear()
+        stuck = asyncio.create_task(router.dispatch(event, console))
+        await asyncio.wait_for(entered.wait(), 5)
+        assert await router.drain(0.1) == 1  # bounded: reported, not waited for
+        stuck.cancel()
 
 
 async def test_sigterm_during_a_broadcast_exits_0_and_the_next_start_sends_the_rest_once(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from bot.events import Chat as Where
 from bot.events import ChatKind
 from storage.subscriptions import SubscriptionRepository
 from tests.conftest import Chat
-from tests.outbox_fakes import add_followers, ensure_contacts
+from tests.outbox_fakes import add_followers
 
 
 async def kinds(bot: Bot, chat_id: str) -> list[str]:
@@ -59,7 +59,6 @@ async def test_a_group_admin_unsubscribes(bot: Bot, chat: Callable[..., Chat]) -
 
 
 async def test_a_group_that_removed_the_bot_is_unsubscribed(bot: Bot, chat: Callable[..., Chat]) -> None:
-    await ensure_contacts(bot)
     await chat(group="g1", admin=True).say("/abonner")
     assert bot.services.chat_events is not None
     await bot.services.chat_events.chat_gone(Where("console", "g1", ChatKind.GROUP))
@@ -76,7 +75,6 @@ async def test_a_follower_who_blocked_the_bot_is_no_longer_a_recipient(bot: Bot)
 
 
 async def test_a_group_that_became_a_supergroup_keeps_its_subscriptions(bot: Bot, chat: Callable[..., Chat]) -> None:
-    await ensure_contacts(bot)
     await chat(group="-42", admin=True).say("/abonner jalons")
     assert bot.services.chat_events is not None
     await bot.services.chat_events.chat_migrated(Where("console", "-42", ChatKind.GROUP), "-100042")

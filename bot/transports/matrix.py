@@ -25,11 +25,11 @@ nio's `sync_forever`:
   their client then shares a fresh key.
 - Rate limits: nio is configured not to retry (`max_limit_exceeded=0`), so
   `M_LIMIT_EXCEEDED` comes back here with `retry_after_ms`. Synapse limits a
-  sender, not a room, so a pause applies to every send of the transport.
-  `send()` (the port, for interactive replies) waits the pause out and retries the
-  same transaction id until the message is accepted, so nothing is lost and a
-  retried message is never duplicated. `deliver()` (for the broadcast outbox)
-  never waits: it raises `RateLimited(retry_after)` and the outbox reschedules.
+  sender, not a room, so a pause applies to every send of the transport (the
+  shared rate gate, `rate_gate.py`). `send()` (the port, for interactive replies)
+  waits the pause out and retries under the same transaction id, so a retried
+  message is never duplicated; `deliver()` (for the broadcast outbox) never waits:
+  it raises `RateLimited(retry_after)` and the outbox reschedules.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ import io
 import json
 import logging
 import re
-import time
 import uuid
 from collections.abc import Awaitable
 from typing import Any
@@ -104,6 +103,7 @@ from bot.transports.matrix_render import (
     with_prefix,
 )
 from bot.transports.offers import Offer, Offers
+from bot.transports.rate_gate import RateGate
 from storage.db import StorageError
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,6 @@ ADMIN_POWER = 50  # Matrix's "moderator" level: the default power needed to kick
 # Room versions before "privileged creators" (MSC4289, room version 12): there, creators hold power 100 in the
 # power levels like anyone else; from version 12 on they are above any power level and not listed in it.
 _PLAIN_CREATOR_VERSIONS = frozenset(str(v) for v in range(1, 12))
-MAX_RATE_WAIT = 600.0  # a single pause longer than this is not waited out: the reply fails with RateLimited
 DEFAULT_RETRY_AFTER = 5.0
 UNDECRYPTABLE_NOTICE_SECONDS = 60.0
 OWN_EVENTS_MEMORY = 4096  # the bot's recent event ids, to recognise replies to the bot
@@ -160,7 +159,8 @@ class MatrixTransport:
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = False
-        self._paused_until = 0.0
+        self._clock = services.clock
+        self._gate = RateGate(TRANSPORT, services.clock, services.metrics)
         self._offers = Offers(services.kv, OFFER_KEY.replace("{room}", "{chat}"))
         self._handled = HandledMarks(services.kv, HANDLED_KEY.format(user=self.user_id))
         self._own_events: collections.OrderedDict[str, None] = collections.OrderedDict()
@@ -548,7 +548,7 @@ class MatrixTransport:
 
     async def _on_undecryptable(self, room: MatrixRoom) -> None:
         """One clear notice, in both languages (the sender's is unknown), at most once a minute per room."""
-        now = time.monotonic()
+        now = self._clock.monotonic()
         last = self._notified.get(room.room_id)
         if last is not None and now - last < UNDECRYPTABLE_NOTICE_SECONDS:
             return
@@ -691,8 +691,8 @@ class MatrixTransport:
         """Upload to the media repository (encrypted for an encrypted room); the content that shows it."""
         room = self._room(room_id)
         encrypt = room.encrypted
-        while True:
-            await self._wait_for_pause(wait)
+
+        async def attempt() -> tuple[UploadResponse, dict[str, Any] | None]:
             try:
                 response, keys = await self.client.upload(
                     io.BytesIO(data), content_type=mime, filename=name, encrypt=encrypt, filesize=len(data)
@@ -700,10 +700,10 @@ class MatrixTransport:
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise TransientError(type(exc).__name__) from None
             if isinstance(response, UploadResponse):
-                break
-            error = self._error(response)
-            if not self._should_retry(error, wait):
-                raise error
+                return response, keys
+            raise self._error(response)
+
+        response, keys = await self._gate.call(attempt, wait=wait)
         info = {"mimetype": mime, "size": len(data)}
         content: dict[str, Any] = {"msgtype": msgtype, "body": name, "info": info}
         if encrypt and keys is not None:
@@ -726,8 +726,8 @@ class MatrixTransport:
         if room.encrypted:
             self._trust_new_devices()
         tx_id = str(uuid.uuid4())
-        while True:
-            await self._wait_for_pause(wait)
+
+        async def attempt() -> RoomSendResponse:
             try:
                 # Trust on first use (see the module docstring): devices first seen while sending are trusted too.
                 response = await self.client.room_send(
@@ -736,31 +736,14 @@ class MatrixTransport:
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise TransientError(type(exc).__name__) from None
             if isinstance(response, RoomSendResponse):
-                self._own_events[response.event_id] = None
-                while len(self._own_events) > OWN_EVENTS_MEMORY:
-                    self._own_events.popitem(last=False)
-                return str(response.event_id)
-            error = self._error(response)
-            if not self._should_retry(error, wait):
-                raise error
+                return response
+            raise self._error(response)
 
-    async def _wait_for_pause(self, wait: bool) -> None:
-        remaining = self._paused_until - time.monotonic()
-        if remaining <= 0:
-            return
-        if not wait:
-            raise RateLimited(remaining)
-        await asyncio.sleep(remaining)
-
-    def _should_retry(self, error: DeliveryError, wait: bool) -> bool:
-        """A rate limit pauses every send; an interactive send waits it out (unless absurdly long)."""
-        if not isinstance(error, RateLimited):
-            return False
-        self._paused_until = max(self._paused_until, time.monotonic() + error.retry_after)
-        log.warning("matrix rate limit: pausing %.1f s", error.retry_after)
-        if wait:  # the outbox counts its own (non-waiting) ones
-            self._services.metrics.rate_limited(TRANSPORT)
-        return wait and error.retry_after <= MAX_RATE_WAIT
+        response = await self._gate.call(attempt, wait=wait)
+        self._own_events[response.event_id] = None
+        while len(self._own_events) > OWN_EVENTS_MEMORY:
+            self._own_events.popitem(last=False)
+        return str(response.event_id)
 
     @staticmethod
     def _error(response: ErrorResponse) -> DeliveryError:

@@ -24,7 +24,6 @@ import collections
 import hmac
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -76,6 +75,7 @@ from bot.events import (
 from bot.router import Command, Router
 from bot.transports.handled import HandledMarks
 from bot.transports.loops import stop_receiving
+from bot.transports.rate_gate import RateGate
 from bot.transports.telegram_render import fits_caption, message_chunks, to_html
 from bot.transports.telegram_types import (
     ALLOWED_UPDATES,
@@ -97,7 +97,6 @@ HANDLED_KEY = "telegram:handled"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 GROUP_PER_MINUTE = 20  # Bot API FAQ: at most 20 messages per minute to one group
 ADMIN_CACHE_SECONDS = 60.0  # a demoted admin keeps their rights this long, at most
-MAX_RATE_RETRIES = 3  # 429s in a row for one interactive reply before giving up
 DOUBLE_PRESS_SECONDS = 5.0  # a second press of the same button by the same user within this is a double press
 PRESSED_MEMORY = 2048  # presses remembered for that purpose
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")  # what setMyCommands accepts
@@ -113,8 +112,9 @@ class TelegramTransport:
 
     Sending, two ways:
     - `send(chat, reply)` (the port, used by handlers for interactive replies):
-      when Telegram answers 429, it waits `retry_after` and retries, because the
-      user is waiting for that reply; nothing else goes out on the token meanwhile.
+      when Telegram answers 429, it waits `retry_after` and retries (within the
+      rate gate's bounds, `rate_gate.py`), because the user is waiting for that
+      reply; nothing else goes out on the token meanwhile.
     - `deliver(chat, reply)` (for the broadcast outbox): never waits; raises
       `RateLimited(retry_after)` on a 429, or at once while a pause is running,
       so the outbox can reschedule instead of holding a task.
@@ -138,7 +138,8 @@ class TelegramTransport:
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = False
-        self._paused_until = 0.0
+        self._clock = services.clock
+        self._gate = RateGate(TRANSPORT, services.clock, services.metrics)
         self._admin_cache: dict[tuple[str, str], tuple[float, bool]] = {}
         self._pressed: collections.OrderedDict[tuple[str, str, str], float] = collections.OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -254,7 +255,7 @@ class TelegramTransport:
     def _menu(self, commands: Iterable[Command], lang: str) -> list[BotCommand]:
         menu = []
         for command in commands:
-            if command.menu_key is None or not command.in_menu:
+            if command.menu_key is None:
                 continue
             name = command.names[1] if lang == "en" and len(command.names) > 1 else command.names[0]
             if not _COMMAND_NAME.match(name):
@@ -436,7 +437,7 @@ class TelegramTransport:
         await asyncio.gather(*(self._quietly(c) for c in courtesy), self._router.dispatch(inbound, self))
 
     def _double_press(self, key: tuple[str, str, str]) -> bool:
-        now = time.monotonic()
+        now = self._clock.monotonic()
         previous = self._pressed.pop(key, None)
         self._pressed[key] = now
         while len(self._pressed) > PRESSED_MEMORY:
@@ -585,7 +586,7 @@ class TelegramTransport:
         if not chat.is_group:
             return chat.id == user_id
         key = (chat.id, user_id)
-        now = time.monotonic()
+        now = self._clock.monotonic()
         cached = self._admin_cache.get(key)
         if cached is not None and now - cached[0] < ADMIN_CACHE_SECONDS:
             return cached[1]
@@ -600,46 +601,9 @@ class TelegramTransport:
         """One Bot API call with Telegram's errors translated into the core's, and 429 pauses honoured.
 
         A 429 means nothing may reach the API on this token until `retry_after`
-        has passed, so the pause is shared by every call of this transport.
+        has passed, so the pause (the rate gate) is shared by every call of this transport.
         """
-        rate_retries = 0
-        while True:
-            remaining = self._paused_until - time.monotonic()
-            if remaining > 0:
-                if not wait:
-                    raise RateLimited(remaining)
-                await asyncio.sleep(remaining)
-                continue
-            try:
-                return await request()
-            except RetryAfter as exc:
-                delay = retry_after(exc)
-                self._paused_until = max(self._paused_until, time.monotonic() + delay)
-                log.warning("telegram rate limit: pausing %.0f s", delay)
-                if wait:  # the outbox counts its own (non-waiting) ones
-                    self._services.metrics.rate_limited(TRANSPORT)
-                rate_retries += 1
-                if not wait or rate_retries > MAX_RATE_RETRIES:
-                    raise RateLimited(delay) from None
-            except ChatMigrated as exc:
-                raise ChatGone("migrated to a supergroup", new_chat_id=str(exc.new_chat_id)) from None
-            except Forbidden:
-                raise ChatGone("blocked or removed") from None
-            except BadRequest as exc:
-                reason = exc.message.lower()
-                if "chat not found" in reason:
-                    raise ChatGone("chat not found") from None
-                if _NOT_MODIFIED in reason:
-                    raise _NotModified(reason) from None
-                raise DeliveryError(f"request refused by Telegram: {exc.message}") from None
-            except InvalidToken:
-                raise DeliveryError("token refused by Telegram") from None
-            except Conflict:
-                raise TransientError("conflict: another instance is polling, or a webhook is set") from None
-            except (TimedOut, NetworkError) as exc:
-                raise TransientError(type(exc).__name__) from None
-            except TelegramError as exc:
-                raise DeliveryError(type(exc).__name__) from None
+        return await self._gate.call(lambda: _translated(request), wait=wait)
 
     async def _quietly(self, request: Awaitable[object]) -> None:
         """Calls whose failure changes nothing for the user (answering a press, removing a used keyboard)."""
@@ -650,3 +614,30 @@ class TelegramTransport:
 
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+async def _translated(request: Callable[[], Awaitable[T]]) -> T:
+    """The call, with Telegram's errors as the core's (`RateLimited`, `ChatGone`, `TransientError`…)."""
+    try:
+        return await request()
+    except RetryAfter as exc:
+        raise RateLimited(retry_after(exc)) from None
+    except ChatMigrated as exc:
+        raise ChatGone("migrated to a supergroup", new_chat_id=str(exc.new_chat_id)) from None
+    except Forbidden:
+        raise ChatGone("blocked or removed") from None
+    except BadRequest as exc:
+        reason = exc.message.lower()
+        if "chat not found" in reason:
+            raise ChatGone("chat not found") from None
+        if _NOT_MODIFIED in reason:
+            raise _NotModified(reason) from None
+        raise DeliveryError(f"request refused by Telegram: {exc.message}") from None
+    except InvalidToken:
+        raise DeliveryError("token refused by Telegram") from None
+    except Conflict:
+        raise TransientError("conflict: another instance is polling, or a webhook is set") from None
+    except (TimedOut, NetworkError) as exc:
+        raise TransientError(type(exc).__name__) from None
+    except TelegramError as exc:
+        raise DeliveryError(type(exc).__name__) from None
