@@ -13,8 +13,13 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import pytest
+
 from bot.app import Bot
 from tests.conftest import Chat
+
+# SQLite's whole-file write lock; PostgreSQL locks rows (test_signing_bad_input.py has its story).
+pytestmark = pytest.mark.sqlite_only
 
 HOLD_SECONDS = 15
 
