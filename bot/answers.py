@@ -34,7 +34,7 @@ import bm25s
 import numpy as np
 
 from bot.analysis import ACRONYM, QUESTION_TOKENS, STOPWORDS, Analyzer, language_of
-from bot.content import ChatLexicon, Content
+from bot.content import LANGUAGES, ChatLexicon, Content
 from bot.lexicon import ChatNormaliser
 from bot.sanitize import fold
 from bot.spelling import MIN_TYPO_LENGTH, Speller
@@ -96,15 +96,14 @@ class Answer:
 def documents(content: Content) -> list[Document]:
     docs = []
     for entry in content.faq:
-        for lang in ("fr", "en"):
+        for lang in LANGUAGES:
             questions = (entry.question[lang], *entry.paraphrases[lang])
             docs.append(Document(entry.id, "faq", lang, questions, entry.answer[lang]))
     p = content.petition
     docs += [Document(x.id, "paragraph", None, (), x.text) for x in p.paragraphs]
     docs += [Document(x.id, "demand", None, (), x.text) for x in p.demands]
     for c in p.chronology:
-        docs.append(Document(c.id, "chronology", "fr", (), f"{c.date} {c.text}"))
-        docs.append(Document(c.id, "chronology", "en", (), f"{c.date_in('en')} {c.text_en}"))
+        docs += [Document(c.id, "chronology", lang, (), f"{c.date[lang]} {c.text[lang]}") for lang in LANGUAGES]
     return docs
 
 

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from bot import messages
 from bot.answers import AnswerIndex
 from bot.chat_events import SubscriptionChatEvents
 from bot.check import preflight
@@ -53,7 +54,7 @@ async def build_bot(
     settings: Settings, clock: Clock | None = None, more_admins: frozenset[tuple[str, str]] = frozenset()
 ) -> Bot:
     """Load content, open and migrate the database, build the index and the router."""
-    content = load_content(settings.campaign_folder)
+    content = load_content(settings.campaign_folder, messages.required())
     db = await open_database(settings.database_path, settings.postgres_url)
     try:
         secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None

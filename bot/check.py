@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 from dotenv.parser import parse_stream
 
+from bot import messages
 from bot.config import Settings, SettingsError, load_settings
 from bot.content import ContentError, load_content
 from bot.transports.matrix_keys import SESSION_KEY
@@ -147,7 +148,7 @@ def _platforms(settings: Settings) -> bool:
 def check_content(settings: Settings) -> list[Finding]:
     """The content loads; each placeholder still in it is a problem once supporters can reach the bot."""
     try:
-        content = load_content(settings.campaign_folder)
+        content = load_content(settings.campaign_folder, messages.required())
     except ContentError as exc:
         return [Finding("campaign content", False, str(exc), "correct the file and key named above")]
     found = [

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from bot import admin_cli, check, logs
 from bot.config import Settings, SettingsError, load_settings
-from bot.content import ContentError
+from bot.content import LANGUAGES, ContentError
 from bot.events import DeliveryError
 from bot.transports.console import ConsoleUser
 from storage.db import StorageError
@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="chat with the bot in this terminal")
     console.add_argument("--user", default="1", help="the console user's id (default: 1)")
     console.add_argument("--name", default="Console", help="the console user's display name")
-    console.add_argument("--lang", choices=("fr", "en"), default=None, help="the platform language hint")
+    console.add_argument("--lang", choices=LANGUAGES, default=None, help="the platform language hint")
     console.add_argument(
         "--group", default=None, help="also a group chat with this id, where lines go (`:prive`/`:groupe` switch)"
     )

@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.content import LANGUAGES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -38,7 +40,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     timezone: str = "Europe/Paris"
     admins: str = ""
-    default_language: Literal["fr", "en"] = "fr"
+    default_language: str = LANGUAGES[0]
     pseudonym_key: SecretStr | None = Field(default=None, validate_default=True)
     flood_max_per_minute: int = Field(default=20, ge=1, le=10_000)
     dialogue_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
@@ -73,6 +75,13 @@ class Settings(BaseSettings):
     # Operations
     health_port: int | None = Field(default=None, ge=1, le=65535)
     health_host: str = "127.0.0.1"
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"one of {', '.join(LANGUAGES)}")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -17,7 +17,11 @@ from typing import Any
 
 from bot.choices import ReplyWords
 
-LANGUAGES = ("fr", "en")
+LANGUAGES = ("fr", "en")  # the languages every text of a campaign is given in; the first is the petition's own
+TEXT_LANGUAGE = LANGUAGES[0]  # the petition's text, quoted verbatim, is in this language
+# A text in each of LANGUAGES: handlers pick the user's (`entry.answer[ctx.lang]`), never branch on it.
+ByLanguage = Mapping[str, str]
+SMALLTALK_PREFIX = "smalltalk_"  # the reply to a small-talk entry of chat.toml is the message `smalltalk_<id>`
 # Sources that are not passages of the text: the bot's own behaviour, the published count.
 SPECIAL_SOURCES = ("bot", "count")
 
@@ -43,25 +47,16 @@ class Paragraph:
 class Demand:
     id: str
     number: int
-    text: str
-    short_fr: str
-    short_en: str
+    text: str  # verbatim, in the petition's language
+    short: ByLanguage  # the demand in a few words
 
 
 @dataclass(frozen=True)
 class ChronologyEntry:
     id: str
-    date: str  # as written in the petition ("Novembre 2023")
+    date: ByLanguage  # as written in the petition ("Novembre 2023"), and as shown in each language
     sort_key: str  # ISO-like, for ordering ("2023-11")
-    text: str
-    text_en: str
-    dates: Mapping[str, str] = field(default_factory=dict)  # language -> date as shown ("November 2023")
-
-    def date_in(self, lang: str) -> str:
-        return self.dates.get(lang, self.date)
-
-    def text_in(self, lang: str) -> str:
-        return {"fr": self.text, "en": self.text_en}.get(lang, self.text)
+    text: ByLanguage
 
 
 @dataclass(frozen=True)
@@ -72,10 +67,10 @@ class Petition:
     paragraphs: tuple[Paragraph, ...]
     demands_intro: str
     demands: tuple[Demand, ...]
-    chronology_title: str
+    chronology_title: ByLanguage
     chronology: tuple[ChronologyEntry, ...]
-    summary_en: str
-    chronology_titles: Mapping[str, str] = field(default_factory=dict)  # language -> title
+    # For readers of another language than the petition's, a summary shown after its text ("" in its own).
+    summary: ByLanguage
 
     def passage(self, passage_id: str) -> str | None:
         """The human-readable name of a cited passage ("§3", "demande 1", "chronologie 2019")."""
@@ -87,7 +82,7 @@ class Petition:
                 return d.text
         for c in self.chronology:
             if c.id == passage_id:
-                return f"{c.date} : {c.text}"
+                return f"{c.date[TEXT_LANGUAGE]} : {c.text[TEXT_LANGUAGE]}"
         return None
 
 
@@ -96,9 +91,9 @@ class FaqEntry:
     id: str
     topic: str
     sources: tuple[str, ...]
-    question: Mapping[str, str]
+    question: ByLanguage
     paraphrases: Mapping[str, tuple[str, ...]]
-    answer: Mapping[str, str]
+    answer: ByLanguage
     command: str | None = None  # answered by running this command (live figures, the full text...)
     offer: str | None = None  # the answer ends with a choice running this command (e.g. "signer")
 
@@ -106,7 +101,7 @@ class FaqEntry:
 @dataclass(frozen=True)
 class Topic:
     id: str
-    label: Mapping[str, str]
+    label: ByLanguage
 
 
 @dataclass(frozen=True)
@@ -121,7 +116,7 @@ class Placeholder:
 @dataclass(frozen=True)
 class Campaign:
     slug: str
-    bot_name: Mapping[str, str]
+    bot_name: ByLanguage
     controller: str | None  # None while it is a placeholder: supporters are told it is not named yet
     contact: str | None
     petition_url: str | None
@@ -236,6 +231,20 @@ class _Reader:
             return None
         return str(self.get(table, key, str, where))
 
+    def by_language(self, table: Mapping[str, Any], key: str, where: str, *, optional: bool = False) -> ByLanguage:
+        """`key_<lang>` for each language (`key` alone also names the first one's); with `optional`, a
+        missing translation falls back to the first language's text."""
+        texts: dict[str, str] = {}
+        for lang in LANGUAGES:
+            name = f"{key}_{lang}"
+            if name not in table and lang == TEXT_LANGUAGE and key in table:
+                name = key
+            if name not in table and optional and lang != TEXT_LANGUAGE:
+                texts[lang] = texts[TEXT_LANGUAGE]
+                continue
+            texts[lang] = self.get(table, name, str, where)
+        return texts
+
     def strings(self, table: Mapping[str, Any], key: str, where: str = "") -> tuple[str, ...]:
         values = self.get(table, key, list, where)
         for i, value in enumerate(values):
@@ -308,22 +317,16 @@ def _load_petition(folder: Path) -> Petition:
             id=r.get(t, "id", str, w),
             number=r.get(t, "number", int, w),
             text=r.get(t, "text", str, w),
-            short_fr=r.get(t, "short_fr", str, w),
-            short_en=r.get(t, "short_en", str, w),
+            short=r.by_language(t, "short", w),
         )
         for w, t in r.tables("demand")
     )
     chronology = tuple(
         ChronologyEntry(
             id=r.get(t, "id", str, w),
-            date=r.get(t, "date", str, w),
+            date=r.by_language(t, "date", w, optional=True),
             sort_key=r.get(t, "sort_key", str, w),
-            text=r.get(t, "text", str, w),
-            text_en=r.get(t, "text_en", str, w),
-            dates={
-                "fr": r.get(t, "date", str, w),
-                "en": r.get(t, "date_en", str, w) if "date_en" in t else r.get(t, "date", str, w),
-            },
+            text=r.by_language(t, "text", w),
         )
         for w, t in r.tables("chronology")
     )
@@ -340,14 +343,10 @@ def _load_petition(folder: Path) -> Petition:
         paragraphs=paragraphs,
         demands_intro=r.get(p, "demands_intro", str, "petition"),
         demands=demands,
-        chronology_title=r.get(p, "chronology_title", str, "petition"),
+        chronology_title=r.by_language(p, "chronology_title", "petition", optional=True),
         chronology=chronology,
-        summary_en=r.get(p, "summary_en", str, "petition"),
-        chronology_titles={
-            "fr": r.get(p, "chronology_title", str, "petition"),
-            "en": r.get(p, "chronology_title_en", str, "petition")
-            if "chronology_title_en" in p
-            else r.get(p, "chronology_title", str, "petition"),
+        summary={
+            lang: "" if lang == TEXT_LANGUAGE else r.get(p, f"summary_{lang}", str, "petition") for lang in LANGUAGES
         },
     )
 
@@ -357,8 +356,9 @@ def _load_faq(folder: Path, petition: Petition) -> tuple[tuple[Topic, ...], tupl
     topics = []
     for w, t in r.tables("topic"):
         label = r.get(t, "label", dict, w)
-        labels = {lang: r.get(label, lang, str, f"{w}.label") for lang in LANGUAGES}
-        topics.append(Topic(r.get(t, "id", str, w), labels))
+        topics.append(
+            Topic(r.get(t, "id", str, w), {lang: r.get(label, lang, str, f"{w}.label") for lang in LANGUAGES})
+        )
     topic_ids = {t.id for t in topics}
     entries = []
     for w, t in r.tables("faq"):
@@ -376,9 +376,9 @@ def _load_faq(folder: Path, petition: Petition) -> tuple[tuple[Topic, ...], tupl
                 id=r.get(t, "id", str, w),
                 topic=topic,
                 sources=sources,
-                question={lang: r.get(t, f"question_{lang}", str, w) for lang in LANGUAGES},
+                question=r.by_language(t, "question", w),
                 paraphrases={lang: r.strings(t, f"paraphrases_{lang}", w) for lang in LANGUAGES},
-                answer={lang: r.get(t, f"answer_{lang}", str, w) for lang in LANGUAGES},
+                answer=r.by_language(t, "answer", w),
                 command=r.get(t, "command", str, w) if "command" in t else None,
                 offer=r.get(t, "offer", str, w) if "offer" in t else None,
             )
@@ -479,8 +479,13 @@ def _load_messages(folder: Path) -> dict[str, dict[str, str]]:
     return messages
 
 
-def load_content(folder: Path, required_messages: frozenset[str] = frozenset()) -> Content:
-    """Load and validate a campaign folder; `required_messages` are the keys the code uses."""
+def load_content(folder: Path, required_messages: Mapping[str, str] | None = None) -> Content:
+    """Load and validate a campaign folder.
+
+    `required_messages`: the keys the code uses, each with the messages file it belongs in
+    (`bot/messages.py`); a missing one is an error naming that file and the key. Each small-talk
+    entry of `chat.toml` needs its reply, `smalltalk_<id>`, in `messages/answers.toml`.
+    """
     if not folder.is_dir():
         raise ContentError(folder, "CAMPAIGN", "campaign folder not found")
     campaign = _load_campaign(folder)
@@ -488,10 +493,13 @@ def load_content(folder: Path, required_messages: frozenset[str] = frozenset()) 
     topics, faq = _load_faq(folder, petition)
     messages = _load_messages(folder)
     replies = _load_replies(folder)
-    for key in sorted(required_messages):
-        if key not in messages["fr"]:
-            raise ContentError(folder / "messages", f"fr.{key}", "missing (the bot uses this message)")
     chat = _load_chat(folder)
+    required = dict(required_messages or {})
+    required.update({f"{SMALLTALK_PREFIX}{talk.id}": "answers" for talk in chat.smalltalk})
+    for key, file in sorted(required.items()):
+        if key not in messages[TEXT_LANGUAGE]:
+            path = folder / "messages" / f"{file}.toml"
+            raise ContentError(path, f"{TEXT_LANGUAGE}.{key}", "missing (the bot uses this message)")
     entries = {e.id for e in faq}
     for intent in chat.intents:
         if intent.entry and intent.entry not in entries:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from bot import dialogue
 from bot.choices import looks_like_question, match_choice
+from bot.content import LANGUAGES
 from bot.context import DIALOGUE_PREFIX, Context, Services
 from bot.dialogue import Flow, Step
 from bot.events import Choice, DeliveryError, Inbound, Outbound
@@ -50,6 +51,11 @@ class Command:
     menu_key: str | None = None  # message key of the one-line description shown in menus
     admin: bool = False
     where: str = ANYWHERE  # where it does its job (PRIVATE, GROUP): /aide lists a chat's commands only
+
+    def name_in(self, lang: str) -> str:
+        """Commands are declared with a name per language, in the order of `LANGUAGES` (one name: all)."""
+        position = LANGUAGES.index(lang) if lang in LANGUAGES else 0
+        return self.names[position] if position < len(self.names) else self.names[0]
 
     def works_in(self, is_group: bool) -> bool:
         return self.where == ANYWHERE or self.where == (GROUP if is_group else PRIVATE)
@@ -326,12 +332,8 @@ class Router:
     def _language(self, ctx: Context, chosen: str | None) -> str:
         if chosen:
             return chosen
-        hint = (ctx.event.sender.language or "").lower()
-        if hint.startswith("en"):
-            return "en"
-        if hint.startswith("fr"):
-            return "fr"
-        return self.services.settings.default_language
+        hint = (ctx.event.sender.language or "").lower()[:2]  # "en-GB" -> "en"
+        return hint if hint in LANGUAGES else self.services.settings.default_language
 
     async def _fail(self, ctx: Context) -> None:
         if self.routes.failure is None:

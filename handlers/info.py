@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from bot import formatting
+from bot.content import LANGUAGES
 from bot.context import Context
 from bot.counts import next_goal
 from bot.events import Choice
 from bot.markup import Rich, join, parse, plain
-from bot.router import ChoiceRoute, Command
-
-LANGUAGES = ("fr", "en")
-
-
-def command_name(command: Command, lang: str) -> str:
-    """Commands are declared (French, English); each user sees the name in their language."""
-    return command.names[1] if lang == "en" and len(command.names) > 1 else command.names[0]
+from bot.router import ChoiceRoute
 
 
 def command_list(ctx: Context, *, admin: bool = False) -> Rich:
@@ -23,7 +17,7 @@ def command_list(ctx: Context, *, admin: bool = False) -> Rich:
     for command in ctx.services.commands:
         if command.menu_key is None or command.admin != admin or not command.works_in(ctx.event.chat.is_group):
             continue
-        lines.append(f"/{command_name(command, ctx.lang)} — {ctx.label(command.menu_key)}")
+        lines.append(f"/{command.name_in(ctx.lang)} — {ctx.label(command.menu_key)}")
     return plain("\n".join(lines))
 
 
@@ -83,8 +77,8 @@ async def show_petition(ctx: Context) -> None:
     parts += [parse(paragraph.text) for paragraph in p.paragraphs]
     parts.append(ctx.t("petition_demands_intro", intro=p.demands_intro))
     parts += [parse(f"{d.number}/ {d.text}") for d in p.demands]
-    if ctx.lang == "en":
-        parts.append(plain(p.summary_en))
+    if p.summary[ctx.lang]:  # a summary for readers of another language than the petition's
+        parts.append(plain(p.summary[ctx.lang]))
     parts.append(ctx.t("petition_footer", count=formatting.number(totals.official, ctx.lang)))
     await ctx.reply(join(parts))
 
@@ -93,9 +87,8 @@ async def show_timeline(ctx: Context) -> None:
     """/chronologie: the dated facts of the petition, oldest first."""
     p = ctx.services.content.petition
     entries = sorted(p.chronology, key=lambda e: e.sort_key)
-    lines = [ctx.t("timeline_entry", date=e.date_in(ctx.lang), text=e.text_in(ctx.lang)) for e in entries]
-    title = p.chronology_titles.get(ctx.lang, p.chronology_title)
-    await ctx.reply(join([ctx.t("timeline_title", title=title), join(lines, "\n\n")]))
+    lines = [ctx.t("timeline_entry", date=e.date[ctx.lang], text=e.text[ctx.lang]) for e in entries]
+    await ctx.reply(join([ctx.t("timeline_title", title=p.chronology_title[ctx.lang]), join(lines, "\n\n")]))
 
 
 async def show_faq(ctx: Context) -> None:
@@ -144,10 +137,7 @@ async def choose_language(ctx: Context) -> None:
     """/langue [fr|en]: set directly, or offer both as choices."""
     wanted = ctx.args.strip().lower()[:2]
     if not wanted:
-        choices = [
-            LANGUAGE.choice(ctx.label("choice_french"), "fr"),
-            LANGUAGE.choice(ctx.label("choice_english"), "en"),
-        ]
+        choices = [LANGUAGE.choice(ctx.label(f"choice_language_{lang}"), lang) for lang in LANGUAGES]
         await ctx.say("language_prompt", choices)
         return
     await set_language(ctx, wanted)

@@ -12,6 +12,7 @@ are live) or end with an action (`offer`: "how do I sign" offers a Sign choice).
 
 from __future__ import annotations
 
+from bot.content import LANGUAGES, SMALLTALK_PREFIX
 from bot.context import Context
 from bot.events import Choice
 from bot.markup import Rich, join, parse, plain
@@ -32,10 +33,10 @@ def _title(ctx: Context, passage_id: str, lang: str) -> str:
     p = content.petition
     for c in p.chronology:
         if c.id == passage_id:
-            return f"{c.date_in(lang)} : {c.text_in(lang)}"
+            return f"{c.date[lang]} : {c.text[lang]}"
     for d in p.demands:
         if d.id == passage_id:
-            return d.short_en if lang == "en" else d.short_fr
+            return d.short[lang]
     for i, paragraph in enumerate(p.paragraphs, start=1):
         if paragraph.id == passage_id:
             return ctx.services.template(lang, "source_paragraph", number=i).plain
@@ -68,7 +69,7 @@ def source_of(ctx: Context, passage_id: str, lang: str) -> Rich:
             return s.template(lang, "source_demand", number=d.number)
     for c in p.chronology:
         if c.id == passage_id:
-            return s.template(lang, "source_chronology", date=c.date_in(lang))
+            return s.template(lang, "source_chronology", date=c.date[lang])
     return plain(passage_id)
 
 
@@ -80,7 +81,7 @@ def passage_text(ctx: Context, passage_id: str, lang: str) -> Rich:
         return parse(entry.answer[lang])
     for c in content.petition.chronology:
         if c.id == passage_id:
-            return ctx.services.template(lang, "timeline_entry", date=c.date_in(lang), text=c.text_in(lang))
+            return ctx.services.template(lang, "timeline_entry", date=c.date[lang], text=c.text[lang])
     for d in content.petition.demands:
         if d.id == passage_id:
             return parse(f"{d.number}/ {d.text}")
@@ -154,9 +155,9 @@ def _typed_commands(ctx: Context) -> dict[str, tuple[str, str | None]]:
         if command.admin or command.menu_key is None:
             continue
         for i, name in enumerate(command.names):
-            lang = None if len(set(command.names)) == 1 else ("fr", "en")[min(i, 1)]
+            lang = None if len(set(command.names)) == 1 else LANGUAGES[min(i, len(LANGUAGES) - 1)]
             typed.setdefault(surface(name), (command.names[0], lang))
-    for lang in ("fr", "en"):
+    for lang in LANGUAGES:
         original = ctx.lang
         ctx.lang = lang
         menu = main_menu(ctx)
@@ -198,7 +199,7 @@ async def answer_question(ctx: Context) -> None:
     talk = index.normaliser.smalltalk(question)
     if talk is not None:
         ctx.lang = talk.lang or ctx.lang
-        await ctx.say(f"smalltalk_{talk.id}", main_actions(ctx))
+        await ctx.say(f"{SMALLTALK_PREFIX}{talk.id}", main_actions(ctx))
         return
     intents = index.normaliser.intents(question)
     run = next((i for i in intents if i.run), None)
@@ -217,7 +218,7 @@ async def answer_question(ctx: Context) -> None:
         talk = index.normaliser.opens_with_smalltalk(question)
         if talk is not None and talk.id == "thanks":
             ctx.lang = talk.lang or ctx.lang
-            await ctx.say(f"smalltalk_{talk.id}", main_actions(ctx))
+            await ctx.say(f"{SMALLTALK_PREFIX}{talk.id}", main_actions(ctx))
             return
     lang = (answer.lang if answer is not None else None) or index.language(question) or ctx.lang
     ctx.lang = lang
@@ -251,7 +252,7 @@ async def answer_question(ctx: Context) -> None:
 async def faq_pressed(ctx: Context) -> None:
     """A FAQ question, "see also" or "did you mean" choice was pressed ("faq:<id>" or "faq:<id>:<lang>")."""
     passage_id, _, lang = ctx.args.partition(":")
-    if lang not in ("fr", "en"):
+    if lang not in LANGUAGES:
         lang = ctx.lang
     if ctx.services.content.petition.passage(passage_id) is None and ctx.services.content.faq_entry(passage_id) is None:
         await ctx.say("faq_unknown")

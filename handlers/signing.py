@@ -141,9 +141,7 @@ async def start_signing(ctx: Context) -> None:
         return
     s = ctx.services
     petition = s.content.petition
-    demands = join(
-        [plain(f"{d.number}/ {d.short_en if ctx.lang == 'en' else d.short_fr}") for d in petition.demands], "\n"
-    )
+    demands = join([plain(f"{d.number}/ {d.short[ctx.lang]}") for d in petition.demands], "\n")
     await ctx.say(
         "sign_intro",
         title=petition.title,

@@ -74,6 +74,7 @@ from nio import (
 
 from bot.choices import is_yes_no
 from bot.config import SettingsError
+from bot.content import LANGUAGES
 from bot.context import Services
 from bot.events import (
     Chat,
@@ -554,7 +555,7 @@ class MatrixTransport:
             return
         self._notified[room.room_id] = now
         log.warning("matrix message could not be decrypted; asking the sender to send it again")
-        text = join(self._services.template(lang, "matrix_undecryptable") for lang in ("fr", "en"))
+        text = join(self._services.template(lang, "matrix_undecryptable") for lang in LANGUAGES)
         await self.send(self._chat(room), Reply(text))
 
     async def _on_invite(self, room_id: str, invite: InviteInfo) -> None:

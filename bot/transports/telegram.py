@@ -60,6 +60,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.config import SettingsError
+from bot.content import LANGUAGES
 from bot.context import Services
 from bot.events import (
     Chat,
@@ -249,7 +250,8 @@ class TelegramTransport:
             if user_id.lstrip("-").isdigit() and any(c.admin for c in commands):
                 scopes.append((BotCommandScopeChat(int(user_id)), [c for c in commands if c.works_in(is_group=False)]))
         for scope, shown in scopes:
-            for lang, code in (("fr", None), ("en", "en")):
+            for lang in LANGUAGES:  # the first language's menu is the default, the others by language_code
+                code = None if lang == LANGUAGES[0] else lang
                 await self._set_commands(self._menu(shown, lang), language_code=code, scope=scope)
 
     def _menu(self, commands: Iterable[Command], lang: str) -> list[BotCommand]:
@@ -257,7 +259,7 @@ class TelegramTransport:
         for command in commands:
             if command.menu_key is None:
                 continue
-            name = command.names[1] if lang == "en" and len(command.names) > 1 else command.names[0]
+            name = command.name_in(lang)
             if not _COMMAND_NAME.match(name):
                 continue
             label = self._services.template(lang, command.menu_key).plain.strip()[:256]
