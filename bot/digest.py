@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot import broadcast, charts, milestones
 from bot.counts import next_goal
 from storage import broadcasts as store
+from storage.audit import record_in
 from storage.count_history import CountHistoryRepository
 from storage.subscriptions import DAILY, GROUPS
 
@@ -65,8 +66,11 @@ def dedup_key(day: dt.date) -> str:
     return f"digest:{day.isoformat()}"
 
 
-async def send_digest(services: Services) -> tuple[int, int] | None:
-    """Queue today's digest to the groups that chose it: (broadcast id, deliveries), None when already queued."""
+async def send_digest(services: Services, by: str | None = None) -> tuple[int, int] | None:
+    """Queue today's digest to the groups that chose it: (broadcast id, deliveries), None when already queued.
+
+    `by`: the admin's tag when an admin sends it now; the audit row is written with it, in the same transaction.
+    """
     now = services.clock.now()
     digest = await compose(services)
     async with services.db.transaction() as tx:
@@ -78,7 +82,7 @@ async def send_digest(services: Services) -> tuple[int, int] | None:
                 audience=GROUPS,
                 body={"key": DIGEST_KEY, "numbers": digest.numbers},
                 dedup_key=dedup_key(digest.day),
-                created_by="scheduler",
+                created_by=by or "scheduler",
                 created_at=now,
                 send_at=now,
                 image=digest.chart,
@@ -86,6 +90,8 @@ async def send_digest(services: Services) -> tuple[int, int] | None:
             now,
             group_kind=DAILY,
         )
+        if created is not None and by is not None:
+            await record_in(tx, by, "digest.send", f"id={created[0]}", now)
     if created is None:
         return None
     log.info("daily digest queued deliveries=%d", created[1])

@@ -15,7 +15,6 @@ from bot.context import Context
 from bot.router import ChoiceRoute
 from handlers.admin import private_only
 from handlers.audiences import platforms_report
-from storage.audit import AuditRepository
 from storage.broadcasts import BroadcastRepository
 from storage.subscriptions import DAILY, GROUPS
 
@@ -49,12 +48,11 @@ async def send_now(ctx: Context) -> None:
         await ctx.say("expired_choice")
         return
     s = ctx.services
-    created = await digest.send_digest(s)
+    created = await digest.send_digest(s, by=ctx.user_tag)  # the broadcast and its audit row, together
     if created is None:
         await ctx.say("digest_already_sent")
         return
-    broadcast_id, count = created
-    await AuditRepository(s.db).record(ctx.user_tag, "digest.send", f"id={broadcast_id}", ctx.now)
+    _, count = created
     log.info("admin action=digest.send user=%s", ctx.user_tag)
     await ctx.say("digest_sent_now", count=count, time=s.settings.digest_time)
 

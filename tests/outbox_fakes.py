@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bot.app import Bot
 from bot.events import Chat, Reply, Sent
 from storage.db import to_db_time
+from tests.conftest import Chat as Console
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,15 @@ async def add_followers(bot: Bot, *followers: tuple[str, str, str]) -> None:
                 " VALUES (?, ?, ?, ?, ?, 1)",
                 (f"p{transport}{chat_id}{i}", transport, chat_id, lang, now),
             )
+
+
+async def admin_world(bot: Bot, subscribe: dict[str, str], *followers: tuple[str, str, str]) -> RecordingPlatform:
+    """A recording platform as the outbox's audience, the console user "1" an admin, groups subscribed
+    (group id -> the words after /abonner), and followers."""
+    platform = RecordingPlatform()
+    bot.services.outbounds["console"] = platform
+    bot.services.admins = bot.services.admins | {("console", "1")}
+    for group, kinds in subscribe.items():
+        await Console(bot, Console.user(group=group, admin=True)).say(f"/abonner {kinds}".strip())
+    await add_followers(bot, *followers)
+    return platform

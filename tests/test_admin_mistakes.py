@@ -16,20 +16,15 @@ from storage.audit import AuditRepository
 from storage.broadcasts import MilestoneRepository
 from storage.count_history import CountHistoryRepository
 from tests.conftest import Chat, FakeClock, make_settings, opened_bot
-from tests.outbox_fakes import RecordingPlatform, add_followers
+from tests.outbox_fakes import RecordingPlatform, admin_world
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 PUBLISHED = 18_882  # the campaign's published count, before anyone changes it
 
 
 @pytest.fixture
-async def platform(bot: Bot, chat: Callable[..., Chat]) -> AsyncIterator[RecordingPlatform]:
-    p = RecordingPlatform()
-    bot.services.outbounds["console"] = p
-    bot.services.admins = bot.services.admins | {("console", "1")}
-    await chat(group="g1", admin=True).say("/abonner jalons")
-    await add_followers(bot, ("console", "f1", "fr"))
-    yield p
+async def platform(bot: Bot) -> RecordingPlatform:
+    return await admin_world(bot, {"g1": "jalons"}, ("console", "f1", "fr"))
 
 
 async def drain(bot: Bot) -> None:

@@ -105,7 +105,17 @@ async def reset(bot: Bot, admin: Chat) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["/compteur_officiel", "/official_count", "/annuler_diffusion", "/programmer", "/schedule", "/langue", "/abonner"],
+    [
+        "/compteur_officiel",
+        "/official_count",
+        "/annuler_diffusion",
+        "/programmer",
+        "/schedule",
+        "/diffusions",
+        "/point",
+        "/langue",
+        "/abonner",
+    ],
 )
 @given(text=typed)
 @EXAMPLES

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -14,7 +14,7 @@ from storage.audit import AuditRepository
 from storage.broadcasts import BroadcastRepository
 from storage.count_history import CountHistoryRepository
 from tests.conftest import Chat, FakeClock
-from tests.outbox_fakes import RecordingPlatform, add_followers
+from tests.outbox_fakes import RecordingPlatform, admin_world
 
 ADMIN_COMMANDS = (
     "/diffuser",
@@ -27,14 +27,8 @@ ADMIN_COMMANDS = (
 
 
 @pytest.fixture
-async def platform(bot: Bot, chat: Callable[..., Chat]) -> AsyncIterator[RecordingPlatform]:
-    p = RecordingPlatform()
-    bot.services.outbounds["console"] = p
-    bot.services.admins = bot.services.admins | {("console", "1")}
-    await chat(group="g1", admin=True).say("/abonner")
-    await chat(group="g2", admin=True).say("/abonner jalons")
-    await add_followers(bot, ("console", "f1", "fr"))
-    yield p
+async def platform(bot: Bot) -> RecordingPlatform:
+    return await admin_world(bot, {"g1": "", "g2": "jalons"}, ("console", "f1", "fr"))
 
 
 def outbox(bot: Bot) -> Outbox:

@@ -32,6 +32,9 @@ DISPLAY = "Zéphyrine Quartz"
 TYPED = "Wilhelmina Xyzzy"
 OTHER_ID = "864209753"  # another supporter, who stays: the control that the scan finds ids
 OTHER_NAME = "Barnabé Kowalczyk"
+ABANDONED = "Ottoline Quibble"
+WITHDRAWER_ID = "593817264"  # keeps talking to the bot: only the withdrawn name must go
+WITHDRAWN = "Cunégonde Vrbsky"
 
 
 def database_files(database: Path) -> dict[str, bytes]:
@@ -175,7 +178,30 @@ async def test_erased_data_is_gone_while_the_bot_runs_and_after_kill_9(tmp_path:
     assert traces(database, [USER_ID, TYPED, DISPLAY]) == []  # while it runs
     await me.kill()
     assert traces(database, [USER_ID, TYPED, DISPLAY]) == []  # and as kill -9 leaves the files
+    me = await ConsoleProcess.start(database, "--user", USER_ID, "--name", DISPLAY)
+    # Talking to the bot again stores things again (the choices shown hold the chat's address),
+    # but a name typed and then abandoned is gone with its dialogue.
+    await me.say("/signer", until="[4] Annuler")
+    await me.say("Un autre nom", until="Écrivez le nom")
+    await me.say(ABANDONED, until="Je signe")
+    await me.say("/annuler", until="annulé")
+    assert traces(database, [TYPED, ABANDONED]) == []
+    await me.kill()
+    assert traces(database, [TYPED, ABANDONED]) == []  # and as kill -9 leaves the files
     assert traces(database, [OTHER_ID, OTHER_NAME]) != []
+
+    withdrawing = await ConsoleProcess.start(database, "--user", WITHDRAWER_ID, "--name", "W")
+    await withdrawing.say("/signer", until="[4] Annuler")
+    await withdrawing.say("Un autre nom", until="Écrivez le nom")
+    await withdrawing.say(WITHDRAWN, until="Je signe")
+    await withdrawing.say("Je signe", until="recevoir les nouvelles")
+    await withdrawing.say("non", until="C'est noté")
+    assert traces(database, [WITHDRAWN]) != []
+    await withdrawing.say("/retirer", until="retirer ma signature")
+    await withdrawing.say("1", until="Supprimé")
+    assert traces(database, [WITHDRAWN]) == []
+    await withdrawing.kill()
+    assert traces(database, [WITHDRAWN]) == []
 
 
 async def test_the_retention_purge_run_beside_the_bot_leaves_nobody_even_after_kill_9(tmp_path: Path) -> None:
