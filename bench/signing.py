@@ -63,6 +63,9 @@ class Recorder:
     async def is_chat_admin(self, chat: Chat, user_id: str) -> bool:
         return False
 
+    def chat_link(self, start: str | None = None) -> str | None:
+        return None
+
 
 class Failures(logging.Handler):
     """Counts storage failures the router or the handlers logged (locked, full)."""

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from bot import messages
-from bot.answers import AnswerIndex
 from bot.chat_events import SubscriptionChatEvents
-from bot.check import preflight
+from bot.check import configured, preflight
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import load_content
@@ -26,15 +25,22 @@ from bot.pseudonyms import Pseudonymizer, load_or_create_key
 from bot.router import Router
 from bot.transports.console import TRANSPORT as CONSOLE
 from bot.transports.console import ConsoleTransport, ConsoleUser
-from handlers import build_routes
+from bot.transports.matrix_platform import MATRIX
+from bot.transports.platform import Platform
+from bot.transports.telegram_platform import TELEGRAM
 from storage.contacts import ContactRepository
 from storage.db import open_database
 from storage.dialogues import DialogueRepository
 from storage.kv import KeyValueRepository
+from storage.offers import OfferRepository
 from storage.preferences import PreferenceRepository
 from storage.signatures import SignatureRepository
 
 log = logging.getLogger(__name__)
+
+# The chat platforms this bot can serve, in start order: one line per platform. A platform is its
+# transport module(s) under bot/transports/; its declaration says how to check and start it.
+PLATFORMS: tuple[Platform, ...] = (TELEGRAM, MATRIX)
 
 SHUTDOWN_GRACE_SECONDS = 10.0  # handlers in flight get this long after SIGTERM (systemd waits 90 s)
 SETTLE_AT_END_SECONDS = 10.0  # at the console's end of input, what is due to it gets this long to print
@@ -54,6 +60,11 @@ async def build_bot(
     settings: Settings, clock: Clock | None = None, more_admins: frozenset[tuple[str, str]] = frozenset()
 ) -> Bot:
     """Load content, open and migrate the database, build the index and the router."""
+    # Imported here, not at the top: question answering takes a good part of a second to import,
+    # which `check` (it reads `PLATFORMS`) does not need.
+    from bot.answers import AnswerIndex
+    from handlers import build_routes
+
     content = load_content(settings.campaign_folder, messages.required())
     db = await open_database(settings.database_path, settings.postgres_url)
     try:
@@ -76,6 +87,7 @@ async def build_bot(
             admins=settings.admin_ids | more_admins,
             signatures=signatures,
             contacts=ContactRepository(db),
+            offers=OfferRepository(db),
         )
         services.chat_events = SubscriptionChatEvents(services)
         services.outbox = Outbox(services)
@@ -88,7 +100,7 @@ async def build_bot(
 
 async def run(settings: Settings) -> None:
     """Start every configured platform; with none configured, the console chat is the platform."""
-    await serve(settings, None if _platforms(settings) else ConsoleUser())
+    await serve(settings, None if configured(PLATFORMS, settings) else ConsoleUser())
 
 
 async def run_console(settings: Settings, user: ConsoleUser) -> None:
@@ -99,10 +111,12 @@ async def run_console(settings: Settings, user: ConsoleUser) -> None:
 async def serve(settings: Settings, console: ConsoleUser | None, clock: Clock | None = None) -> None:
     """Start the components, run until a signal or the console's end of input, then stop them in reverse."""
     # Settings are valid here; the data folder, ports and credentials are checked before anything starts.
-    await preflight(settings, platforms=console is None)
+    platforms = configured(PLATFORMS, settings)
+    # The console beside configured platforms starts neither them nor any server.
+    await preflight(settings, platforms if console is None else [], listening=console is None or not platforms)
     admins = frozenset({(CONSOLE, console.id)}) if console is not None and console.admin else frozenset()
     bot = await build_bot(settings, clock, admins)
-    if _platforms(settings) and bot.services.content.placeholders:
+    if platforms and bot.services.content.placeholders:
         log.warning(
             "campaign content has %d placeholder(s) to fill in; `petition-bot check` names them",
             len(bot.services.content.placeholders),
@@ -145,10 +159,6 @@ async def _until_stopped(stop: asyncio.Event, started: list[Component]) -> Compo
         task.cancel()
     await asyncio.gather(*waits, return_exceptions=True)
     return None if any(waits[task] is None for task in done) else waits[next(iter(done))]
-
-
-def _platforms(settings: Settings) -> bool:
-    return settings.telegram_enabled or settings.matrix_enabled
 
 
 class StopSignals:
@@ -236,19 +246,15 @@ def components(bot: Bot, console: ConsoleUser | None = None) -> list[Component]:
         # Beside configured platforms (commands tried on their database), the console is a chat
         # only: it must not become the audience of announcements meant for supporters, nor run
         # a second scheduler. Otherwise it is the platform, with the scheduler and the outbox.
-        beside = _platforms(services.settings)
-        console_chat = ConsoleTransport(services, bot.router, console, kv=services.kv, receives_broadcasts=not beside)
+        beside = bool(configured(PLATFORMS, services.settings))
+        console_chat = ConsoleTransport(
+            services, bot.router, console, offers=services.offers, receives_broadcasts=not beside
+        )
         if beside:
             return [console_chat]
         platforms.append(console_chat)
     else:
-        from bot.transports.matrix import MatrixTransport
-        from bot.transports.telegram import TelegramTransport
-
-        if services.settings.telegram_enabled:
-            platforms.append(TelegramTransport(services, bot.router))
-        if services.settings.matrix_enabled:
-            platforms.append(MatrixTransport(services, bot.router))
+        platforms += [p.transport(services, bot.router) for p in configured(PLATFORMS, services.settings)]
     # Broadcast audiences cover every platform served, even one whose receiver runs on the leader.
     services.platforms = {p.name for p in platforms}
     jobs: list[Component] = [Scheduler(services, services.outbox)] if services.outbox is not None else []

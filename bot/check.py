@@ -7,7 +7,9 @@ could echo a request goes through `redact` first.
 
 `run` calls `preflight` before starting anything, so a wrong token, a homeserver
 that does not answer, an unwritable data folder or a taken port stops the process
-before any platform or job has started (nothing half-starts).
+before any platform or job has started (nothing half-starts). Each chat platform
+brings its own probe and ports (`bot/transports/platform.py`): the list of them is
+given by the caller, from `bot/app.py`'s `PLATFORMS`.
 """
 
 from __future__ import annotations
@@ -16,25 +18,27 @@ import asyncio
 import contextlib
 import datetime as dt
 import errno
+import functools
 import io
-import json
 import os
 import shutil
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
 from dotenv.parser import parse_stream
 
 from bot import messages
 from bot.config import Settings, SettingsError, load_settings
 from bot.content import ContentError, load_content
-from bot.transports.matrix_keys import SESSION_KEY
 from storage.db import StorageError, open_database
 from storage.kv import KeyValueRepository
+
+if TYPE_CHECKING:
+    from bot.transports.platform import Platform
 
 HTTP_TIMEOUT_SECONDS = 10.0
 MIN_FREE_BYTES = 20 * 1024 * 1024  # a migration, a day of WAL and a backup copy of a small campaign
@@ -112,7 +116,7 @@ def unknown_keys(env_file: str | Path | None) -> list[str]:
     return found
 
 
-def check_settings(env_file: str | Path | None) -> tuple[Settings | None, list[Finding]]:
+def check_settings(env_file: str | Path | None, platforms: Sequence[Platform]) -> tuple[Settings | None, list[Finding]]:
     source = str(env_file) if env_file and Path(env_file).is_file() else "environment variables only"
     problem = env_file_problem(env_file)
     if problem is not None:
@@ -124,13 +128,14 @@ def check_settings(env_file: str | Path | None) -> tuple[Settings | None, list[F
     findings = [Finding("settings", True, f"valid ({source})")]
     for key in unknown_keys(env_file):
         findings.append(Finding("settings", True, f"{key} is not a setting and is ignored (a typo?)", note=True))
-    if not _platforms(settings):
+    if not configured(platforms, settings):
+        names = [p.setting for p in platforms]
+        empty = f"{' and '.join(names)} are both empty" if len(names) == 2 else f"{', '.join(names)} are empty"
         findings.append(
             Finding(
                 "platforms",
                 True,
-                "none configured (TELEGRAM_BOT_TOKEN and MATRIX_HOMESERVER are both empty):"
-                " `run` opens the console chat",
+                f"none configured ({empty}): `run` opens the console chat",
                 "set at least one of them to serve supporters (docs/OPERATIONS.md)",
                 warning=True,
             )
@@ -138,14 +143,15 @@ def check_settings(env_file: str | Path | None) -> tuple[Settings | None, list[F
     return settings, findings
 
 
-def _platforms(settings: Settings) -> bool:
-    return settings.telegram_enabled or settings.matrix_enabled
+def configured(platforms: Sequence[Platform], settings: Settings) -> list[Platform]:
+    """The platforms these settings turn on."""
+    return [p for p in platforms if p.enabled(settings)]
 
 
 # Content and storage ----------------------------------------------------------------
 
 
-def check_content(settings: Settings) -> list[Finding]:
+def check_content(settings: Settings, platforms: Sequence[Platform]) -> list[Finding]:
     """The content loads; each placeholder still in it is a problem once supporters can reach the bot."""
     try:
         content = load_content(settings.campaign_folder, messages.required())
@@ -158,7 +164,7 @@ def check_content(settings: Settings) -> list[Finding]:
             f"{content.campaign.slug}: {len(content.faq)} FAQ entries, {len(content.messages)} languages",
         )
     ]
-    console_only = not _platforms(settings)
+    console_only = not configured(platforms, settings)
     for placeholder in content.placeholders:
         found.append(
             Finding(
@@ -292,140 +298,24 @@ async def check_database(settings: Settings) -> Finding:
 # Platforms --------------------------------------------------------------------------
 
 
-async def check_telegram(settings: Settings, wait_seconds: float = HTTP_TIMEOUT_SECONDS) -> Finding:
-    part = "Telegram"
-    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
-    host = urlsplit(settings.telegram_api_url).netloc or settings.telegram_api_url
-    try:
-        async with httpx.AsyncClient(timeout=wait_seconds) as client:
-            response = await client.get(f"{settings.telegram_api_url}{token}/getMe")
-    except httpx.HTTPError as exc:
-        return Finding(
-            part,
-            False,
-            f"the Bot API at {host} (TELEGRAM_API_URL) is unreachable ({type(exc).__name__})",
-            "check the server's internet access and DNS, or TELEGRAM_API_URL if you changed it",
-        )
-    if response.status_code in (401, 404):
-        return Finding(
-            part,
-            False,
-            f"TELEGRAM_BOT_TOKEN is refused by the Bot API (HTTP {response.status_code})",
-            "copy the token again from @BotFather (/mybots → your bot → API Token)",
-        )
-    try:
-        body = response.json()
-        username = str(body["result"]["username"])
-    except (ValueError, KeyError, TypeError):
-        return Finding(
-            part,
-            False,
-            f"unexpected answer from {host} to getMe (HTTP {response.status_code})",
-            "check TELEGRAM_API_URL; try again later if Telegram is having trouble",
-        )
-    mode = settings.telegram_mode
-    return Finding(part, True, f"token accepted, the bot is @{redact(username, settings)} ({mode})")
-
-
-async def _stored_matrix_token(settings: Settings) -> str:
-    """The access token of an earlier password login, if the database holds one for this homeserver."""
+async def stored_value(settings: Settings, key: str) -> str | None:
+    """A value an earlier start kept in the database (a platform's session), without creating the file."""
     if not (settings.postgres_url or settings.database_path.exists()):
-        return ""
+        return None
     try:
         db = await open_database(settings.database_path, settings.postgres_url, migrate=False)
     except StorageError:
-        return ""
+        return None
     try:
-        raw = await KeyValueRepository(db).get(SESSION_KEY.format(user=settings.matrix_user_id))
+        return await KeyValueRepository(db).get(key)
     except StorageError:
-        raw = None
+        return None
     finally:
         await db.close()
-    try:
-        session = json.loads(raw) if raw else {}
-    except ValueError:
-        return ""
-    if session.get("homeserver") != settings.matrix_homeserver:
-        return ""
-    return str(session.get("access_token", ""))
 
 
-async def check_matrix(settings: Settings, wait_seconds: float = HTTP_TIMEOUT_SECONDS) -> Finding:
-    part = "Matrix"
-    homeserver = settings.matrix_homeserver.rstrip("/")
-    token = settings.matrix_access_token.get_secret_value() if settings.matrix_access_token else ""
-    password = settings.matrix_password.get_secret_value() if settings.matrix_password else ""
-    stored = False
-    if not (token or password):
-        # A password login keeps its session in the database: the password may then be removed.
-        token = await _stored_matrix_token(settings)
-        stored = bool(token)
-    if not (token or password):
-        return Finding(
-            part,
-            False,
-            "MATRIX_ACCESS_TOKEN is empty (and no MATRIX_PASSWORD)",
-            "create an access token for the bot's account (docs/OPERATIONS.md, Matrix)",
-        )
-    if token and not stored and not settings.matrix_device_id:
-        return Finding(
-            part,
-            False,
-            "MATRIX_DEVICE_ID is empty (required with MATRIX_ACCESS_TOKEN)",
-            "set the device id that came with the access token (docs/OPERATIONS.md, Matrix)",
-        )
-    if not settings.matrix_user_id:
-        return Finding(
-            part, False, "MATRIX_USER_ID is empty", "set it to the bot's full id, e.g. @petition:example.org"
-        )
-    url = f"{homeserver}/_matrix/client/v3/account/whoami" if token else f"{homeserver}/_matrix/client/versions"
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    try:
-        async with httpx.AsyncClient(timeout=wait_seconds) as client:
-            response = await client.get(url, headers=headers)
-    except httpx.HTTPError as exc:
-        return Finding(
-            part,
-            False,
-            f"the homeserver {urlsplit(homeserver).netloc or homeserver} (MATRIX_HOMESERVER) is unreachable"
-            f" ({type(exc).__name__})",
-            "check MATRIX_HOMESERVER (https://…, the client API address) and the server's network",
-        )
-    if token and response.status_code == 401:
-        return Finding(
-            part,
-            False,
-            f"MATRIX_ACCESS_TOKEN is refused by the homeserver (HTTP 401 {_errcode(response)})".rstrip(),
-            "log the bot's account in again and copy the new access token (docs/OPERATIONS.md)",
-        )
-    if response.status_code != 200:
-        return Finding(
-            part,
-            False,
-            f"unexpected answer from MATRIX_HOMESERVER (HTTP {response.status_code} {_errcode(response)})".rstrip(),
-            "check that MATRIX_HOMESERVER is the client API address (see /.well-known/matrix/client)",
-        )
-    if not token:
-        return Finding(part, True, "homeserver reachable; the password login happens at start-up")
-    try:
-        who = str(response.json()["user_id"])
-    except (ValueError, KeyError, TypeError):
-        return Finding(part, False, "unexpected whoami answer from MATRIX_HOMESERVER", "check MATRIX_HOMESERVER")
-    if who != settings.matrix_user_id:
-        return Finding(
-            part,
-            False,
-            "MATRIX_ACCESS_TOKEN belongs to another account than MATRIX_USER_ID",
-            "use a token of the bot's own account, or correct MATRIX_USER_ID",
-        )
-    return Finding(part, True, f"access token accepted for {who}")
-
-
-def _errcode(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("errcode", ""))
-    except (ValueError, AttributeError):
-        return ""
+async def probe(platform: Platform, settings: Settings) -> Finding:
+    return await platform.probe(settings, functools.partial(stored_value, settings))
 
 
 def check_port(setting: str, host: str, port: int) -> Finding:
@@ -443,25 +333,23 @@ def check_port(setting: str, host: str, port: int) -> Finding:
     return Finding(part, True, f"{host}:{port} is free")
 
 
-def port_checks(settings: Settings) -> list[Finding]:
+def port_checks(settings: Settings, platforms: Sequence[Platform]) -> list[Finding]:
     found = []
     if settings.health_port is not None:
         found.append(check_port("HEALTH_PORT", settings.health_host, settings.health_port))
-    if settings.telegram_enabled and settings.telegram_mode == "webhook":
-        found.append(
-            check_port("TELEGRAM_WEBHOOK_PORT", settings.telegram_webhook_listen, settings.telegram_webhook_port)
-        )
+    for platform in configured(platforms, settings):
+        found += [check_port(p.setting, p.host, p.port) for p in platform.ports(settings)]
     return found
 
 
 # The whole report -----------------------------------------------------------------------
 
 
-async def check_all(env_file: str | Path | None) -> list[Finding]:
-    settings, findings = check_settings(env_file)
+async def check_all(env_file: str | Path | None, platforms: Sequence[Platform]) -> list[Finding]:
+    settings, findings = check_settings(env_file, platforms)
     if settings is None:
         return findings
-    findings += check_content(settings)
+    findings += check_content(settings, platforms)
     folder = check_data_folder(settings.data_folder)
     findings.append(folder)
     if folder.ok:
@@ -469,17 +357,14 @@ async def check_all(env_file: str | Path | None) -> list[Finding]:
     else:  # opening it would create files in a folder that cannot take them
         path = settings.database_path
         findings.append(Finding("database", False, f"{path}: unusable, see the data folder above", folder.fix))
-    platforms = []
-    if settings.telegram_enabled:
-        platforms.append(check_telegram(settings))
-    else:
-        findings.append(Finding("Telegram", True, "not configured (TELEGRAM_BOT_TOKEN empty)", note=True))
-    if settings.matrix_enabled:
-        platforms.append(check_matrix(settings))
-    else:
-        findings.append(Finding("Matrix", True, "not configured (MATRIX_HOMESERVER empty)", note=True))
-    findings += await asyncio.gather(*platforms)
-    findings += port_checks(settings)
+    probes = []
+    for platform in platforms:
+        if platform.enabled(settings):
+            probes.append(probe(platform, settings))
+        else:
+            findings.append(Finding(platform.title, True, f"not configured ({platform.setting} empty)", note=True))
+    findings += await asyncio.gather(*probes)
+    findings += port_checks(settings, platforms)
     if settings.health_port is None:
         findings.append(Finding("HEALTH_PORT", True, "health and metrics server off", note=True))
     findings += check_scheduler(settings)
@@ -515,30 +400,26 @@ def report(findings: Iterable[Finding]) -> str:
 DATABASE_PROBLEM = 2  # the exit status of every command when the database cannot be opened or migrated
 
 
-async def run_check(env_file: str | Path | None) -> tuple[str, int]:
+async def run_check(env_file: str | Path | None, platforms: Sequence[Platform]) -> tuple[str, int]:
     """The printed report and the exit status: 0 ready, 1 a problem, 2 the database is unusable."""
-    findings = await check_all(env_file)
+    findings = await check_all(env_file, platforms)
     if any(f.part == "database" and not f.ok for f in findings):
         return report(findings), DATABASE_PROBLEM
     return report(findings), 0 if all(f.ok for f in findings) else 1
 
 
-async def preflight(settings: Settings, platforms: bool = True) -> None:
+async def preflight(settings: Settings, platforms: Sequence[Platform], listening: bool = True) -> None:
     """What `run` verifies before starting anything; raises `PreflightError` with the first problem.
 
-    `platforms=False` for the console chat, which starts no platform even when some are configured.
+    `platforms`: those about to start (none for the console chat); `listening=False` when no
+    server starts either (the console chat beside configured platforms).
     """
     steps: list[Finding] = [check_data_folder(settings.data_folder)]
     _raise_first(steps, settings)
-    if platforms or not _platforms(settings):  # the console beside platforms starts no server
-        steps += port_checks(settings)
+    if listening:
+        steps += port_checks(settings, platforms)
     _raise_first(steps, settings)
-    checks = []
-    if platforms and settings.telegram_enabled:
-        checks.append(check_telegram(settings))
-    if platforms and settings.matrix_enabled:
-        checks.append(check_matrix(settings))
-    steps += await asyncio.gather(*checks)
+    steps += await asyncio.gather(*(probe(p, settings) for p in configured(platforms, settings)))
     _raise_first(steps, settings)
 
 

@@ -40,8 +40,12 @@ def _fail(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Imported here: the bot's core (question answering, transports) takes a second to import, which
+    # `check` and `admin` do not need before they can answer or fail; `bot.app` itself imports neither.
+    from bot import app
+
     if args.command == "check":
-        report, status = asyncio.run(check.run_check(args.env_file))
+        report, status = asyncio.run(check.run_check(args.env_file, app.PLATFORMS))
         print(report)
         return status
     problem = check.env_file_problem(args.env_file)
@@ -52,19 +56,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         return _fail(str(exc))
     level = settings.log_level
-    chatting = args.command == "console" or (
-        args.command == "run" and not (settings.telegram_enabled or settings.matrix_enabled)
-    )
+    chatting = args.command == "console" or (args.command == "run" and not check.configured(app.PLATFORMS, settings))
     if chatting and level == "INFO":
         level = "WARNING"  # the console is a chat: routine log lines would interleave with replies
     logs.configure(level, settings.log_format)
     try:
         if args.command == "admin":
             return asyncio.run(admin_cli.run(args, settings))
-        # Imported here: the bot's core (question answering, transports) takes a second to import,
-        # which `check` and `admin` do not need before they can answer or fail.
-        from bot import app
-
         if args.command == "console":
             user = ConsoleUser(args.user, args.name, args.lang, args.group, args.admin)
             asyncio.run(app.run_console(settings, user))

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.events import ChatEvents, Choice, Document, Image, Inbound, Outbound, Reply, Sent
+from bot.events import ChatEvents, Choice, Deliverer, Document, Image, Inbound, Outbound, Reply, Sent
 from bot.markup import Rich, render_template
 from bot.metrics import Metrics
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from storage.db import Database
     from storage.dialogues import Dialogue, DialogueRepository
     from storage.kv import KeyValueRepository
+    from storage.offers import OfferRepository
     from storage.preferences import PreferenceRepository
     from storage.signatures import SignatureRepository
 
@@ -50,15 +51,15 @@ class Services:
     preferences: PreferenceRepository
     counts: Counts
     admins: frozenset[tuple[str, str]] = frozenset()
-    outbounds: dict[str, Outbound] = field(default_factory=dict)  # transport name -> its port, for jobs
+    outbounds: dict[str, Deliverer] = field(default_factory=dict)  # running platforms, by name, for jobs
     platforms: set[str] = field(default_factory=set)  # every platform served, here or by the leader
-    bot_links: dict[str, str] = field(default_factory=dict)  # transport -> link to a private chat
     commands: list[Command] = field(default_factory=list)  # set by the router, for /aide and menus
     chat_events: ChatEvents | None = None  # told by transports when a chat is gone or migrated
     outbox: Outbox | None = None  # the broadcast delivery worker, woken when deliveries are queued
     metrics: Metrics = field(default_factory=Metrics)  # counters for /metrics (counts only, no ids)
     signatures: SignatureRepository | None = None  # the signing feature's repositories, built in build_bot
     contacts: ContactRepository | None = None
+    offers: OfferRepository | None = None  # the last choices shown where choices are numbered
 
     def commands_include(self, name: str) -> bool:
         return any(name in command.names for command in self.commands)

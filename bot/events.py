@@ -140,11 +140,20 @@ class Outbound(Protocol):
 
     async def is_chat_admin(self, chat: Chat, user_id: str) -> bool: ...
 
+    def chat_link(self, start: str | None = None) -> str | None:
+        """A link that opens a private chat with the bot, or None where the platform has none.
+
+        `start` is what the bot's /start receives when the link is opened (Telegram's deep
+        links, `/start sign`); a platform that cannot pass it on gives the plain link.
+        """
+        ...
+
 
 class Deliverer(Outbound, Protocol):
-    """A platform the outbox sends broadcasts through (every transport; fakes may offer only `Outbound`)."""
+    """A running platform, as the outbox and broadcasts see it: every transport registered in
+    `Services.outbounds` is one, so the core asks it for its limits and never knows it by name."""
 
-    pacing: Pacing
+    pacing: Pacing  # the platform's published limits, for the outbox's pacer
 
     async def deliver(self, chat: Chat, reply: Reply) -> Sent:
         """Like `send`, but raises `RateLimited` at once instead of waiting, so the outbox reschedules."""

@@ -2,8 +2,8 @@
 
 Each transport has its own lane (an asyncio task), separate from the router, so
 interactive replies never wait behind a broadcast. A lane claims due deliveries,
-sends each at its pacer's next slot through the transport's non-waiting `deliver`
-(falling back to `send`), and settles the outcomes in batches. After a rate-limit
+sends each at its pacer's next slot through the platform's non-waiting `deliver`
+(the `Deliverer` protocol: its limits come from its `pacing`), and settles the outcomes in batches. After a rate-limit
 answer the lane's pacer sends nothing for `retry_after` seconds, then the same
 delivery is tried again. A chat that is gone is marked so and not retried;
 transient failures back off and finally fail with the reason recorded.
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot import broadcast as broadcasting
-from bot.events import Chat, ChatGone, ChatKind, DeliveryError, Pacing, RateLimited, Reply, Sent, TransientError
+from bot.events import Chat, ChatGone, ChatKind, DeliveryError, RateLimited, Reply, Sent, TransientError
 from bot.markup import Rich
 from bot.pacer import Pacer
 from storage import broadcasts as store
@@ -41,7 +41,7 @@ from storage.subscriptions import Destination
 
 if TYPE_CHECKING:
     from bot.context import Services
-    from bot.events import Outbound
+    from bot.events import Deliverer
 
 log = logging.getLogger(__name__)
 
@@ -170,11 +170,8 @@ class Outbox:
     def _lane(self, transport: str) -> _Lane:
         lane = self._lanes.get(transport)
         if lane is None:
-            # Each transport declares its platform's limits; one that declares none (a test's fake)
-            # gets a cautious default: one message per second per chat.
-            pacing = getattr(self._services.outbounds.get(transport), "pacing", None)
-            if not isinstance(pacing, Pacing):
-                pacing = Pacing(self._services.settings.broadcast_rate_telegram)
+            # Each platform declares its limits (`Deliverer.pacing`): the outbox knows none by name.
+            pacing = self._services.outbounds[transport].pacing
             pacer = Pacer(
                 pacing.rate,
                 self._services.clock,
@@ -235,21 +232,20 @@ class Outbox:
         if outcomes:
             await self._repo.settle(outcomes, self._now())
 
-    async def _send_one(self, lane: _Lane, outbound: Outbound, d: Delivery) -> None:
+    async def _send_one(self, lane: _Lane, outbound: Deliverer, d: Delivery) -> None:
         outcome = await self._attempt(lane, outbound, d)
         lane.outcomes.append(outcome)
         if outcome.status == SENT:
             self.stats.sent += 1
 
-    async def _attempt(self, lane: _Lane, outbound: Outbound, d: Delivery) -> Outcome:
+    async def _attempt(self, lane: _Lane, outbound: Deliverer, d: Delivery) -> Outcome:
         reply = await self._render(d.broadcast_id, d.language)
         if reply is None:
             return Outcome(d.id, CANCELLED, "broadcast cancelled", counts_as_attempt=False)
         chat = Chat(d.transport, d.chat_id, ChatKind.GROUP if d.chat_kind == "group" else ChatKind.PRIVATE)
-        send = getattr(outbound, "deliver", None) or outbound.send
         for _ in range(MAX_RATE_RETRIES):
             try:
-                await send(chat, reply)
+                await outbound.deliver(chat, reply)
                 return Outcome(d.id, SENT)
             except RateLimited as exc:
                 self.stats.rate_limited += 1

@@ -30,6 +30,10 @@ class Pseudonymizer:
         """The pseudonym of one user in one chat: the key of dialogue state."""
         return self._digest(f"{transport}:{chat_id}:{user_id}")
 
+    def chat(self, transport: str, chat_id: str) -> str:
+        """The pseudonym of one chat: the key of what a transport keeps about it (its last choices)."""
+        return self._digest(f"chat:{transport}:{chat_id}")
+
     def _digest(self, text: str) -> str:
         return hmac.new(self._key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 

@@ -179,9 +179,21 @@ async def start_forgetting(ctx: Context) -> None:
     signature, contact, language = await _stored(ctx)
     if signature is None and contact is None and language is None:
         await ctx.services.dialogues.finish(ctx.owner)
+        # Nothing worth a confirmation, but what the bot kept in passing goes all the same
+        # (the choices shown to this person, here or in a group, may show their name).
+        try:
+            async with ctx.services.db.transaction() as tx:
+                await erase_in(tx, _person(ctx), ctx.now, signatures(ctx.services).zone)
+        except StorageError as exc:
+            log.warning("erasure not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
         await ctx.say("forget_nothing")
         return
     await dialogue.start(ctx, FORGETTING, ForgetStep.CONFIRM)
+
+
+def _person(ctx: Context) -> Person:
+    chat = ctx.event.chat
+    return Person(ctx.user_key, chat.transport, chat.id, ctx.owner)
 
 
 async def _forget_chosen(ctx: Context, d: Dialogue, value: str) -> None:
@@ -195,8 +207,7 @@ async def _forget_chosen(ctx: Context, d: Dialogue, value: str) -> None:
             # Erasure leaves no memory of the dialogue either: the row goes, not just its data.
             if not await delete_in(tx, ctx.owner, d.nonce):
                 raise dialogue.Moved
-            chat = ctx.event.chat
-            erased = await erase_in(tx, Person(ctx.user_key, chat.transport, chat.id, ctx.owner), ctx.now, repo.zone)
+            erased = await erase_in(tx, _person(ctx), ctx.now, repo.zone)
     except StorageError as exc:
         log.warning("erasure not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
         await ctx.say("rights_failed", dialogue.choices(ctx, FORGETTING, d))

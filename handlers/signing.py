@@ -60,18 +60,14 @@ def contacts(s: Services) -> ContactRepository:
     return s.contacts or ContactRepository(s.db)
 
 
-def signing_link(s: Services, transport: str) -> str | None:
-    """A link to a private chat with the bot; on Telegram it opens the signing dialogue directly."""
-    link = s.bot_links.get(transport)
-    if link and link.startswith("https://t.me/"):
-        return f"{link}?start={START_ARGS[0]}"
-    return link
-
-
 def share_link(s: Services) -> str | None:
-    """What supporters pass on: the Telegram deep link when known, else the petition page (if the campaign gave it)."""
-    telegram = s.bot_links.get("telegram")
-    return f"{telegram}?start={START_ARGS[0]}" if telegram else s.content.campaign.petition_url
+    """What supporters pass on: a link that opens signing with the bot, on the first running platform that has
+    one (Telegram's deep link), else the petition page (if the campaign gave it)."""
+    for platform in s.outbounds.values():
+        link = platform.chat_link(START_ARGS[0])
+        if link:
+            return link
+    return s.content.campaign.petition_url
 
 
 # Names -------------------------------------------------------------------
@@ -123,7 +119,7 @@ def _anonymous_name(ctx: Context) -> str:
 
 async def tell_to_write_privately(ctx: Context, key: str = "sign_in_private") -> None:
     """In a group: signing and personal data belong in a private chat with the bot."""
-    link = signing_link(ctx.services, ctx.event.chat.transport)
+    link = ctx.outbound.chat_link(START_ARGS[0])  # on Telegram, it opens the signing dialogue directly
     if link:
         await ctx.say(key, link=link)
     else:

@@ -43,7 +43,7 @@ from storage.lease import Lease
 log = logging.getLogger(__name__)
 
 # Tables where an erasure deletes rows about a person (storage/purge.py, /oublier).
-ERASED_TABLES = ("signatures", "contacts", "dialogues", "preferences", "deliveries")
+ERASED_TABLES = ("signatures", "contacts", "dialogues", "preferences", "deliveries", "offers")
 VACUUM_DELAY_SECONDS = 1.0  # after a transaction that erased someone (`Transaction.scrub()`)
 CONNECT_TIMEOUT_SECONDS = 10
 POOL_WAIT_SECONDS = 10.0  # a request waits this long for a free connection before "busy"

@@ -8,8 +8,8 @@ of erasure go through it, so a new personal table added here is erased by both:
 - dialogues (a name typed so far) and language preferences,
 - broadcast deliveries to their private chat (its address),
 - the address of an admin's chat kept for a broadcast's progress message,
-- the last choices offered in their chat (`<transport>:choices:<chat>` in the key-value
-  table, see bot/transports/offers.py): their labels may show the person's name.
+- the last choices they were offered (`storage/offers.py`), in their private chat or a
+  group: their labels may show the person's name.
 
 What stays is anonymous: the counters, the daily counts, the count history,
 deliveries to groups, the audit log's short pseudonym tags. The transaction is
@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from storage.contacts import forget_contact_in, get_contact_in
 from storage.db import Transaction
 from storage.dialogues import delete_in
+from storage.offers import forget_offers_in
 from storage.preferences import forget_preferences
 from storage.signatures import Signature, withdraw_in
-
-_OFFERS = ":choices:"  # the key-value rows `<transport>:choices:<chat>` hold a chat's offered choices
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ async def erase_in(tx: Transaction, person: Person | None, now: dt.datetime, zon
                     "UPDATE broadcasts SET admin_transport = NULL, admin_chat_id = NULL, progress_message_id = NULL"
                     " WHERE admin_chat_id IS NOT NULL"
                 ),
-                offers=await tx.execute("DELETE FROM kv WHERE key LIKE ?", (f"%{_OFFERS}%",)),
+                offers=await forget_offers_in(tx, None),
             )
         )
     chats = {(person.transport, person.chat_id)}
@@ -88,10 +87,9 @@ async def erase_in(tx: Transaction, person: Person | None, now: dt.datetime, zon
     if followed is not None:
         chats.add((followed.transport, followed.chat_id))
     signature = await withdraw_in(tx, person.pseudonym, now, zone)
-    deliveries = admin_chats = offers = 0
+    deliveries = admin_chats = 0
     for transport, chat_id in sorted(chats):
         deliveries += await forget_private_deliveries_in(tx, transport, chat_id)
-        offers += await tx.execute("DELETE FROM kv WHERE key = ?", (f"{transport}{_OFFERS}{chat_id}",))
         admin_chats += await tx.execute(
             "UPDATE broadcasts SET admin_transport = NULL, admin_chat_id = NULL, progress_message_id = NULL"
             " WHERE admin_transport = ? AND admin_chat_id = ?",
@@ -104,7 +102,7 @@ async def erase_in(tx: Transaction, person: Person | None, now: dt.datetime, zon
         preferences=await forget_preferences(tx, person.pseudonym),
         deliveries=deliveries,
         admin_chats=admin_chats,
-        offers=offers,
+        offers=await forget_offers_in(tx, person.pseudonym),
     )
     return Erasure(rows, signature)
 
@@ -123,7 +121,7 @@ async def count_personal_in(tx: Transaction) -> PersonalRows:
         preferences=await count("SELECT COUNT(*) FROM preferences"),
         deliveries=await count("SELECT COUNT(*) FROM deliveries WHERE chat_kind = 'private'"),
         admin_chats=await count("SELECT COUNT(*) FROM broadcasts WHERE admin_chat_id IS NOT NULL"),
-        offers=await count(f"SELECT COUNT(*) FROM kv WHERE key LIKE '%{_OFFERS}%'"),  # noqa: S608 - a constant
+        offers=await count("SELECT COUNT(*) FROM offers"),
     )
 
 

@@ -14,13 +14,14 @@ import aiohttp
 
 from bot.app import build_bot
 from bot.config import load_settings
-from bot.events import Chat, Reply, Sent, TransientError
+from bot.events import Chat, Pacing, Reply, Sent, TransientError
 
 
 class HttpPlatform:
     """Each delivery is one POST to the recorder: what the recorder got was sent."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+    def __init__(self, session: aiohttp.ClientSession, url: str, rate: float) -> None:
+        self.pacing = Pacing(rate)  # BROADCAST_RATE_TELEGRAM, 1 message/s per chat
         self._session = session
         self._url = url
         self._n = 0
@@ -44,11 +45,15 @@ class HttpPlatform:
     async def is_chat_admin(self, chat: Chat, user_id: str) -> bool:
         return False
 
+    def chat_link(self, start: str | None = None) -> str | None:
+        return None
+
 
 async def main(url: str) -> None:
-    bot = await build_bot(load_settings(env_file=None))
+    settings = load_settings(env_file=None)
+    bot = await build_bot(settings)
     async with aiohttp.ClientSession() as session:
-        bot.services.outbounds["console"] = HttpPlatform(session, url)
+        bot.services.outbounds["console"] = HttpPlatform(session, url, settings.broadcast_rate_telegram)
         assert bot.services.outbox is not None
         await bot.services.outbox.start()
         print("ready", flush=True)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.app import Bot
-from bot.events import Chat, Reply, Sent
+from bot.events import Chat, Pacing, Reply, Sent
 from storage.db import to_db_time
 from tests.conftest import Chat as Console
 
@@ -25,7 +25,10 @@ class Delivered:
 
 
 class RecordingPlatform:
-    """An `Outbound` with the non-waiting `deliver` the real transports offer."""
+    """A platform as the outbox sees it (a `Deliverer`): it records what it is given."""
+
+    pacing = Pacing(25.0)  # the configured Telegram rate, 1 message/s per chat
+    link: str | None = None  # the link to a private chat with the bot, when a test gives it one
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic
@@ -57,6 +60,9 @@ class RecordingPlatform:
 
     async def is_chat_admin(self, chat: Chat, user_id: str) -> bool:
         return True
+
+    def chat_link(self, start: str | None = None) -> str | None:
+        return f"{self.link}?start={start}" if self.link and start else self.link
 
     def to(self, chat_id: str) -> list[Delivered]:
         return [d for d in self.delivered if d.chat.id == chat_id]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.transports.matrix_keys import SESSION_KEY
+from bot.transports.matrix_platform import SESSION_KEY
 from storage.db import SqliteDatabase
 from storage.kv import KeyValueRepository
 from tests.ops_helpers import (

@@ -123,7 +123,7 @@ async def console(tmp_path: Path, page: PetitionPage, clock: FakeClock) -> Async
     read_fd, write_fd = os.pipe()
     screen = io.StringIO()
     source = open(read_fd, encoding="utf-8")
-    transport = ConsoleTransport(bot.services, bot.router, user, screen, source=source, kv=bot.services.kv)
+    transport = ConsoleTransport(bot.services, bot.router, user, screen, source=source, offers=bot.services.offers)
     scheduler = parts[2]
     assert isinstance(scheduler, Scheduler)
     typing = open(write_fd, "w", encoding="utf-8")

@@ -9,7 +9,8 @@ from bot.app import Bot, build_bot
 from bot.config import Settings
 from bot.events import Chat as EventChat
 from bot.events import ChatKind, Sender
-from tests.conftest import Chat, FakeClock, make_settings
+from tests.conftest import Chat, FakeClock, make_settings, says
+from tests.outbox_fakes import RecordingPlatform
 
 NNBSP = "\u202f"
 
@@ -199,15 +200,16 @@ async def test_a_confirmation_from_another_user_is_expired(chat: Callable[..., C
 
 
 async def test_in_a_group_signer_points_to_a_private_chat(chat: Callable[..., Chat], bot: Bot) -> None:
+    """The console has no link to give (on Telegram the answer links to the bot: test_telegram_signing.py)."""
     group = chat(id="20", name="Ana", group="g1")
-    assert "écrivez-moi en message privé" in await group.say("/signer")
-    bot.services.bot_links["console"] = "https://t.me/petition_test_bot"
-    assert "https://t.me/petition_test_bot?start=sign" in await group.say("/signer")
+    assert says(bot, "sign_in_private_no_link") in await group.say("/signer")
     assert await rows(bot, "SELECT COUNT(*) FROM dialogues") == [(0,)]
 
 
-async def test_the_share_text_carries_the_telegram_deep_link(chat: Callable[..., Chat], bot: Bot) -> None:
-    bot.services.bot_links["telegram"] = "https://t.me/petition_test_bot"
+async def test_the_share_text_carries_a_running_platforms_deep_link(chat: Callable[..., Chat], bot: Bot) -> None:
+    telegram = RecordingPlatform()
+    telegram.link = "https://t.me/petition_test_bot"
+    bot.services.outbounds["telegram"] = telegram
     me = chat(id="21", name="Ana")
     await reach_confirmation(me)
     assert "Signez-la, vous aussi : https://t.me/petition_test_bot?start=sign" in await me.press(1)

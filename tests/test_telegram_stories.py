@@ -178,8 +178,10 @@ async def test_command_menus_are_published_in_french_and_english(world: Telegram
 
 async def test_the_bot_link_and_username_come_from_telegram(world: TelegramWorld) -> None:
     assert world.bot is not None
-    assert world.bot.services.bot_links["telegram"] == f"https://t.me/{BOT_USERNAME}"
     assert world.bot.services.outbounds["telegram"] is world.transport
+    assert (
+        world.transport is not None and world.transport.chat_link("sign") == f"https://t.me/{BOT_USERNAME}?start=sign"
+    )
     assert world.transport is not None and world.transport.api.id == BOT_ID
 
 

@@ -30,7 +30,7 @@ from bot.events import Chat, ChatKind, Inbound, Pacing, Reply, Sender, Sent
 from bot.markup import Rich, join
 from bot.sanitize import fold
 from bot.transports.loops import stop_receiving
-from bot.transports.offers import KeyValues, Offer, Offers
+from bot.transports.offers import Offers, OfferStore
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -41,7 +41,6 @@ MENTION = "@bot"
 TO_PRIVATE = (":prive", ":private")  # typed alone on a line: the next lines go to the private chat
 TO_GROUP = (":groupe", ":group")  # and back to the group
 IMAGES_FOLDER = "console-images"  # in the data folder
-OFFER_KEY = "console:choices:{chat}"
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -81,10 +80,10 @@ class ConsoleTransport:
         output: TextIO | None = None,
         *,
         source: TextIO | None = None,
-        kv: KeyValues | None = None,
+        offers: OfferStore | None = None,
         receives_broadcasts: bool = True,
     ) -> None:
-        """`kv` keeps the last choices shown across a restart (none: in memory only).
+        """`offers` keeps the last choices shown across a restart (none: in memory only).
         `receives_broadcasts=False` beside configured platforms (trying commands on a real
         database): the console must not stand in for them as the audience of announcements."""
         self._services = services
@@ -98,7 +97,7 @@ class ConsoleTransport:
         self.chat = self.group or self.private  # where typed lines go
         self.words = services.content.replies  # "oui", "non merci" answer a yes/no question's numbered list too
         self._ids = itertools.count(1)
-        self._offers = Offers(kv, OFFER_KEY)
+        self._offers = Offers(offers, TRANSPORT, services.pseudonyms)
         self._stopping = False
         self._lines: asyncio.Queue[str] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -142,7 +141,7 @@ class ConsoleTransport:
         message_id = str(next(self._ids))
         self._print(self._lines_of(reply))
         if chat == self.chat and reply.choices:
-            await self._offers.remember(chat.id, Offer(message_id, self.user.id, reply.choices))
+            await self._offers.remember(chat.id, message_id, self.user.id, reply.choices)
         return Sent(chat, message_id)
 
     async def edit(self, sent: Sent, reply: Reply) -> None:
@@ -150,7 +149,7 @@ class ConsoleTransport:
         lines = self._lines_of(reply)
         self._print([f"↻ {lines[0]}", *lines[1:]] if lines else [])
         if sent.chat == self.chat and reply.choices:
-            await self._offers.remember(sent.chat.id, Offer(sent.message_id, self.user.id, reply.choices))
+            await self._offers.remember(sent.chat.id, sent.message_id, self.user.id, reply.choices)
 
     async def deliver(self, chat: Chat, reply: Reply) -> Sent:
         """What the campaign sends through the outbox, marked as such and naming the chat it reached."""
@@ -165,6 +164,9 @@ class ConsoleTransport:
 
     async def is_chat_admin(self, chat: Chat, user_id: str) -> bool:
         return self.user.admin and user_id == self.user.id
+
+    def chat_link(self, start: str | None = None) -> str | None:
+        return None  # the console's chats are in this terminal: nothing to link to
 
     def _lines_of(self, reply: Reply) -> list[str]:
         lines = [render(reply.text)] if reply.text else []

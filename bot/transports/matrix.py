@@ -94,7 +94,7 @@ from bot.markup import Rich, join
 from bot.router import Router
 from bot.transports.handled import HandledMarks
 from bot.transports.loops import stop_receiving
-from bot.transports.matrix_keys import HANDLED_KEY, OFFER_KEY, SESSION_KEY, SYNC_KEY
+from bot.transports.matrix_platform import HANDLED_KEY, NAME, SESSION_KEY, SYNC_KEY
 from bot.transports.matrix_render import (
     chunks,
     message_content,
@@ -103,13 +103,13 @@ from bot.transports.matrix_render import (
     strip_reply_fallback,
     with_prefix,
 )
-from bot.transports.offers import Offer, Offers
+from bot.transports.offers import Offers
 from bot.transports.rate_gate import RateGate
 from storage.db import StorageError
 
 log = logging.getLogger(__name__)
 
-TRANSPORT = "matrix"
+TRANSPORT = NAME
 SYNC_TIMEOUT_MS = 30_000
 FIRST_SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 0}}}
 TIMELINE_LIMIT = 100  # events per room in one sync response; more are fetched page by page
@@ -162,7 +162,7 @@ class MatrixTransport:
         self._stopping = False
         self._clock = services.clock
         self._gate = RateGate(TRANSPORT, services.clock, services.metrics)
-        self._offers = Offers(services.kv, OFFER_KEY.replace("{room}", "{chat}"))
+        self._offers = Offers(services.offers, TRANSPORT, services.pseudonyms)
         self._handled = HandledMarks(services.kv, HANDLED_KEY.format(user=self.user_id))
         self._own_events: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._kinds: dict[str, ChatKind] = {}
@@ -500,7 +500,9 @@ class MatrixTransport:
             text = "!" + text[len(prefix) :]
         sender = Sender(event.sender, room.user_name(event.sender) or "", None)
         offer = await self._offers.get(room.room_id)
-        if offer is not None and (not chat.is_group or event.sender == offer.asker or reply_to == offer.message_id):
+        if offer is not None and (
+            not chat.is_group or self._offers.asker(event.sender) == offer.asker or reply_to == offer.message_id
+        ):
             choice = offer.answer(text, self._services.content.replies, event.event_id)
             if choice is not None:
                 await self._dispatch(
@@ -531,7 +533,7 @@ class MatrixTransport:
         if offer is None or offer.message_id != event.reacts_to:
             return
         chat = self._chat(room)
-        if chat.is_group and offer.asker not in (None, event.sender):
+        if chat.is_group and offer.asker not in (None, self._offers.asker(event.sender)):
             return
         choice = reaction_choice(event.key, offer.choices)
         if choice is None:
@@ -610,8 +612,8 @@ class MatrixTransport:
     # Choices ------------------------------------------------------------------------------
 
     async def _remember_offer(self, room_id: str, event_id: str, choices: tuple[Choice, ...]) -> None:
-        """Kept in the key-value table too, so a number typed after a restart still presses the choice."""
-        await self._offers.remember(room_id, Offer(event_id, _asker.get(), choices, _answering.get()))
+        """Kept in storage too, so a number typed after a restart still presses the choice."""
+        await self._offers.remember(room_id, event_id, _asker.get(), choices, _answering.get())
 
     def _forget(self, room_id: str) -> None:
         self._offers.forget(room_id)
@@ -674,6 +676,9 @@ class MatrixTransport:
                 await self._remember_offer(sent.chat.id, event_id, reply.choices)
         if only and reply.choices:
             await self._remember_offer(sent.chat.id, sent.message_id, reply.choices)
+
+    def chat_link(self, start: str | None = None) -> str | None:
+        return None  # a private chat on Matrix starts with an invitation from the person, not a link
 
     async def is_chat_admin(self, chat: Chat, user_id: str) -> bool:
         """Power level 50 or more (moderators and admins) in a group; in a private chat, its one user."""

@@ -82,6 +82,7 @@ from bot.transports.telegram_types import (
     ALLOWED_UPDATES,
     TRANSPORT,
     chat_of,
+    deep_link,
     keyboard,
     kind_of,
     retry_after,
@@ -190,7 +191,6 @@ class TelegramTransport:
         self._bot_id = self.api.id
         self._mention = re.compile(rf"(?<![\w@])@{re.escape(self.username)}(?!\w)", re.IGNORECASE)
         self._services.outbounds[TRANSPORT] = self
-        self._services.bot_links[TRANSPORT] = f"https://t.me/{self.username}"
         self._router.set_username(TRANSPORT, self.username)
         await self._publish_commands()
         self._stopping = False
@@ -582,6 +582,10 @@ class TelegramTransport:
             # A fresh keyboard on the same message may be pressed again at once.
             for key in [k for k in self._pressed if k[:2] == (sent.chat.id, sent.message_id)]:
                 del self._pressed[key]
+
+    def chat_link(self, start: str | None = None) -> str | None:
+        """t.me/<bot>, and with `start` a deep link: opening it sends the bot `/start <start>`."""
+        return deep_link(self.username, start) if self.username else None
 
     async def is_chat_admin(self, chat: Chat, user_id: str) -> bool:
         """Group owners and administrators; in a private chat, its one user. Cached for a minute."""

@@ -11,10 +11,16 @@ from telegram import User as TgUser
 from telegram.error import RetryAfter
 
 from bot.events import Chat, ChatKind, Choice, Sender
+from bot.transports.telegram_platform import NAME
 from bot.transports.telegram_render import checked_callback_data
 
-TRANSPORT = "telegram"
+TRANSPORT = NAME
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+
+
+def deep_link(username: str, start: str | None = None) -> str:
+    """Telegram's link to a private chat with a bot; `start` (at most 64 of A-Z a-z 0-9 _ -) reaches its /start."""
+    return f"https://t.me/{username}" + (f"?start={start}" if start else "")
 
 
 def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
