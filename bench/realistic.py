@@ -124,10 +124,12 @@ class Evaluator:
         self._declines = {fold(content.template(lang, key)) for key in DECLINES for lang in ("fr", "en")}
         self._did_you_mean = {fold(content.template(lang, "did_you_mean")) for lang in ("fr", "en")}
 
-    async def _send(self, user: str, text: str | None = None, choice: str | None = None) -> tuple[list[Reply], Any]:
+    async def _send(
+        self, user: str, text: str | None = None, choice: str | None = None, lang: str | None = None
+    ) -> tuple[list[Reply], Any]:
         recorder = Recorder()
         inbound = Inbound(
-            Chat(TRANSPORT, user, ChatKind.PRIVATE), Sender(user, "Bench", None), text or "", choice, None, True
+            Chat(TRANSPORT, user, ChatKind.PRIVATE), Sender(user, "Bench", lang), text or "", choice, None, True
         )
         ctx = await self.bot.router.dispatch(inbound, recorder)
         return recorder.replies, ctx
@@ -139,6 +141,14 @@ class Evaluator:
         if texts & self._did_you_mean:
             return "did-you-mean"
         return "reply"
+
+    async def _did_the_command(self, text: str, facts: list[list[str]], lang: str) -> bool:
+        """The reply is what the command the facts name replies ("je veux retirer ma signature" ran /retirer)."""
+        for command in (f for group in facts for f in group if f.startswith("/")):
+            replies, _ = await self._send(f"u{next(self._users)}", text=command, lang=lang)
+            if replies and "\n".join(r.text.plain for r in replies) == text:
+                return True
+        return False
 
     async def judge(self, q: dict[str, Any]) -> Verdict:
         user = f"u{next(self._users)}"
@@ -159,6 +169,8 @@ class Evaluator:
             return Verdict(q, "wrong" if kind != "reply" else "wrong-confident", text)
         # "The petition says nothing about this" is the right answer to what the petition does not say.
         if kind != "did-you-mean" and has_facts(text, facts):
+            return Verdict(q, "direct", text)
+        if kind == "reply" and await self._did_the_command(text, facts, q["lang"]):
             return Verdict(q, "direct", text)
         if kind != "reply":  # "did you mean", or a decline suggesting the closest entries
             candidates = [c.payload for r in replies for c in r.choices if c.payload.startswith("faq:")][:3]

@@ -354,6 +354,12 @@ class AnswerIndex:
         """ "fr" or "en" when the question's small words tell it."""
         return language_of(self.words(question))
 
+    def mostly_unknown(self, question: str, at_least: int = 3) -> bool:
+        """More topic words the content does not know than words it knows, and at least `at_least` of them."""
+        q = self.query(question)
+        unknown = q.topic_words - q.known_words
+        return unknown >= at_least and unknown > q.known_words
+
     def mentions_campaign(self, question: str) -> bool:
         """Some word of the question is a word of the content (after typo correction)."""
         return self.query(question).known_words > 0

@@ -49,6 +49,7 @@ class ReplyWords:
     no: frozenset[str] = frozenset()
     question_starts: frozenset[str] = frozenset()
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # other words for some answers
+    question_words: frozenset[str] = frozenset()  # words that ask, wherever they are ("on en est à combien")
 
     @classmethod
     def of(
@@ -57,12 +58,13 @@ class ReplyWords:
         no: Iterable[str],
         question_starts: Iterable[str],
         aliases: Mapping[str, Iterable[str]] | None = None,
+        question_words: Iterable[str] = (),
     ) -> ReplyWords:
         def normalized(words: Iterable[str]) -> frozenset[str]:
             return frozenset(n for n in (normalize(w) for w in words) if n)
 
         groups = {name: tuple(sorted(normalized(words))) for name, words in (aliases or {}).items()}
-        return cls(normalized(yes), normalized(no), normalized(question_starts), groups)
+        return cls(normalized(yes), normalized(no), normalized(question_starts), groups, normalized(question_words))
 
     def meaning(self, typed: str) -> str | None:
         """YES, NO or None: "oui", "ok d'accord", "non merci", but not "ok ?" nor "oui et non"."""
@@ -161,6 +163,14 @@ def is_yes_no(choices: Sequence[Choice]) -> bool:
 
 def by_meaning(choices: Sequence[Choice], meaning: str) -> Choice | None:
     return _one([c for c in choices if c.meaning == meaning])
+
+
+def asks_something(text: str, words: ReplyWords) -> bool:
+    """A question by its first words, or an asking word anywhere ("on en est à combien de signatures").
+
+    Not for a step that takes free text such as a name, where only `looks_like_question` applies.
+    """
+    return looks_like_question(text, words) or any(w in words.question_words for w in normalize(text).split())
 
 
 def looks_like_question(text: str, words: ReplyWords) -> bool:

@@ -148,6 +148,7 @@ class ChatLexicon:
     smalltalk: tuple[SmallTalk, ...]  # in order of precedence
     actions: tuple[SmallTalk, ...] = ()  # id: a command offered as a choice when a phrase is in a message
     intents: tuple[Intent, ...] = ()  # commands recognised by groups of words anywhere in a message
+    off_topic: tuple[str, ...] = ()  # phrases of questions never answered ("stock price"), campaign words or not
 
 
 @dataclass(frozen=True)
@@ -393,7 +394,8 @@ def _load_replies(folder: Path) -> ReplyWords:
     yes, no, starts = (r.strings(r.data, key) for key in ("yes", "no", "question_starts"))
     table = r.get(r.data, "aliases", dict)
     aliases = {name: r.strings(table, name, "aliases") for name in table}
-    words = ReplyWords.of(yes, no, starts, aliases)
+    asking = r.strings(r.data, "question_words") if "question_words" in r.data else ()
+    words = ReplyWords.of(yes, no, starts, aliases, asking)
     both = sorted(words.yes & words.no)
     if both:
         raise ContentError(r.path, "yes/no", f"{both[0]!r} cannot mean both yes and no")
@@ -434,7 +436,10 @@ def _load_chat(folder: Path) -> ChatLexicon:
         if not isinstance(window, int) or window < 0:
             raise ContentError(r.path, f"{w}.window", "must be a whole number of words")
         intents.append(Intent(command, tuple(tuple(g) for g in groups), run or bool(entry), unless, entry, window))
-    return ChatLexicon(replacements, r.strings(r.data, "fillers"), tuple(smalltalk), tuple(actions), tuple(intents))
+    off_topic = r.strings(r.data, "off_topic") if "off_topic" in r.data else ()
+    return ChatLexicon(
+        replacements, r.strings(r.data, "fillers"), tuple(smalltalk), tuple(actions), tuple(intents), off_topic
+    )
 
 
 def _placeholders(template: str) -> set[str]:

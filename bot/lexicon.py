@@ -44,6 +44,7 @@ class ChatNormaliser:
                     if words:
                         self._phrases.setdefault(words, []).append((rank, entry.id, lang))
         self._longest = max((len(p) for p in self._phrases), default=0)
+        self._off_topic = [tuple(self.words(p)) for p in lexicon.off_topic if self.words(p)]
         self._intents = [
             Intent(
                 i.command,
@@ -61,6 +62,11 @@ class ChatNormaliser:
             for p in entry.phrases.values()
             for phrase in p
         ]
+
+    def off_topic(self, text: str) -> bool:
+        """The message asks about something the bot never answers ("Microsoft's stock price")."""
+        words = self.words(text)
+        return any(_contains(words, phrase) for phrase in self._off_topic)
 
     def intents(self, text: str) -> list[Intent]:
         """Intents whose every word group the message has ("on est combien à avoir signé" → /compteur)."""

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot import dialogue
-from bot.choices import looks_like_question, match_choice
+from bot.choices import asks_something, looks_like_question, match_choice
 from bot.content import LANGUAGES
 from bot.context import DIALOGUE_PREFIX, Context, Services
 from bot.dialogue import Flow, Step
@@ -265,11 +265,27 @@ class Router:
         if chosen is not None:
             return self._step_choice(ctx, flow, d, step, chosen.payload)
         on_text = step.on_text
-        if on_text is not None and not (step.questions and looks_like_question(text, words)):
+        normaliser = self.services.answers.normaliser
+        # "merci", "ok": small talk; emoji alone are a nod elsewhere, but typed for a name they are a name to refuse.
+        talk = normaliser.smalltalk(text) is not None and bool(normaliser.words(text))
+        question = looks_like_question(text, words) or talk or self._request(text)
+        if on_text is not None and not (step.questions and question):
             ctx.args = text
             return lambda c: self._run_step(c, flow, d, on_text(c, d, text))
-        # A question, or words that answer none of the choices: answered as free text, then the step again.
-        return lambda c: self._aside(c, flow, d, text)
+        if question or asks_something(text, words):
+            # A question, "merci", "ok": answered as free text, then the step again.
+            return lambda c: self._aside(c, flow, d, text)
+        # Words that answer none of the choices and ask nothing: the step again, saying so. Read as a
+        # question, "Bonjour à tous, merci pour vos signatures" typed where an audience is asked for
+        # would have got an answer about signing.
+        return lambda c: self._unclear(c, flow, d)
+
+    def _request(self, text: str) -> bool:
+        """A phrase the content reads as a request ("je veux signer", "on est combien à avoir signé").
+
+        Only intents of several word groups: one word ("compteur", "tally") can be part of a name.
+        """
+        return any(len(i.groups) > 1 for i in self.services.answers.normaliser.intents(text))
 
     def _answers(self, ctx: Context, d: Dialogue, step: Step) -> list[Choice]:
         """The step's options as choices to match typed text against, with their other words from content."""
@@ -315,6 +331,9 @@ class Router:
             if self.routes.expired_choice is not None:
                 await self.routes.expired_choice(ctx)
         log.info("dialogue input delivered again transport=%s user=%s", ctx.event.chat.transport, ctx.user_tag)
+
+    async def _unclear(self, ctx: Context, flow: Flow, d: Dialogue) -> None:
+        await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_unclear"))
 
     async def _aside(self, ctx: Context, flow: Flow, d: Dialogue, text: str) -> None:
         """Something else than an answer mid-dialogue: replied to as free text, then the step asked again.

@@ -91,30 +91,6 @@ async def show_timeline(ctx: Context) -> None:
     await ctx.reply(join([ctx.t("timeline_title", title=p.chronology_title[ctx.lang]), join(lines, "\n\n")]))
 
 
-async def show_faq(ctx: Context) -> None:
-    """/faq: topics as choices; each leads to its questions."""
-    topics = ctx.services.content.topics
-    await ctx.say("faq_menu", [FAQ_TOPIC.choice(t.label[ctx.lang], t.id) for t in topics])
-
-
-async def show_faq_topic(ctx: Context) -> None:
-    """A topic was pressed: its questions as choices."""
-    content = ctx.services.content
-    topic = next((t for t in content.topics if t.id == ctx.args), None)
-    if topic is None:
-        await ctx.say("faq_unknown")
-        return
-    entries = [e for e in content.faq if e.topic == topic.id]
-    await ctx.say(
-        "faq_topic",
-        [Choice(e.question[ctx.lang], f"faq:{e.id}") for e in entries],
-        topic=topic.label[ctx.lang],
-    )
-
-
-FAQ_TOPIC = ChoiceRoute("faqt", show_faq_topic)
-
-
 async def show_count(ctx: Context) -> None:
     """/compteur: the published count, the bot's signatures, their sum and the next goal."""
     totals = await ctx.services.counts.totals()

@@ -16,11 +16,11 @@ from bot.content import LANGUAGES, SMALLTALK_PREFIX
 from bot.context import Context
 from bot.events import Choice
 from bot.markup import Rich, join, parse, plain
-from bot.router import MAX_QUESTION_CHARS
-from handlers.info import main_menu
+from bot.router import MAX_QUESTION_CHARS, ChoiceRoute
+from handlers.info import COMMAND, main_menu
 
 # The few main actions offered after small talk or a decline, never the whole command list.
-MAIN_ACTIONS = ("cmd:signer", "cmd:petition", "cmd:compteur", "cmd:faq")
+MAIN_ACTIONS = ("signer", "petition", "compteur", "faq")
 LABEL_LIMIT = 60  # characters of a choice label ("see also", "did you mean")
 
 
@@ -104,14 +104,15 @@ def sources_line(ctx: Context, passage_id: str, lang: str) -> Rich:
 
 def _command_choice(ctx: Context, name: str) -> Choice:
     """The main-menu choice that runs command `name` (its label in the user's language)."""
-    payload = f"cmd:{name}"
-    return next((c for c in main_menu(ctx) if c.payload == payload), Choice(f"/{name}", payload))
+    fallback = COMMAND.choice(f"/{name}", name)
+    return next((c for c in main_menu(ctx) if c.payload == fallback.payload), fallback)
 
 
 def main_actions(ctx: Context) -> list[Choice]:
     if ctx.dialogue is not None:
         return []  # in the middle of a dialogue, its own question and choices come right after
-    return [c for c in main_menu(ctx) if c.payload in MAIN_ACTIONS and ctx.services.commands_include(c.payload[4:])]
+    wanted = {COMMAND.choice("", name).payload: name for name in MAIN_ACTIONS}
+    return [c for c in main_menu(ctx) if c.payload in wanted and ctx.services.commands_include(wanted[c.payload])]
 
 
 async def _run_command(ctx: Context, name: str) -> bool:
@@ -138,7 +139,7 @@ async def answer_passage(
         return
     parts = [passage_text(ctx, passage_id, lang), sources_line(ctx, passage_id, lang)]
     # The choice carries the answer's language: a "see also" pressed after an English answer stays English.
-    choices = [Choice(clip(_title(ctx, r, lang)), f"faq:{r}:{lang}") for r in related]
+    choices = [ENTRY.choice(clip(_title(ctx, r, lang)), r, lang) for r in related]
     if choices:
         parts.append(ctx.services.template(lang, "answer_related"))
     if entry is not None and entry.offer is not None:
@@ -201,8 +202,16 @@ async def answer_question(ctx: Context) -> None:
         ctx.lang = talk.lang or ctx.lang
         await ctx.say(f"{SMALLTALK_PREFIX}{talk.id}", main_actions(ctx))
         return
+    if index.normaliser.off_topic(question):
+        # "What's Microsoft's stock price?", "je voudrais signer la pétition contre la réforme des
+        # retraites": campaign words, but nothing this bot answers or signs.
+        ctx.lang = index.language(question) or ctx.lang
+        await ctx.say("decline_out_of_scope", main_actions(ctx))
+        return
     intents = index.normaliser.intents(question)
-    run = next((i for i in intents if i.run), None)
+    # "sign me up for the petition against facial recognition cameras": mostly words the campaign
+    # does not know, maybe about something else; the command is offered below, never run.
+    run = None if index.mostly_unknown(question) else next((i for i in intents if i.run), None)
     if run is not None:
         # "on est combien à avoir signé ?": live figures from the command itself, never a stored answer;
         # "elle veut quoi la pétition ?": the entry that gives all the demands.
@@ -223,7 +232,7 @@ async def answer_question(ctx: Context) -> None:
     lang = (answer.lang if answer is not None else None) or index.language(question) or ctx.lang
     ctx.lang = lang
     # "je veux signer" anywhere in a message: the reply offers Sign, whatever else it says.
-    offered = [*index.normaliser.actions(question), *(i.command for i in intents if not i.run and i.command)]
+    offered = [*index.normaliser.actions(question), *(i.command for i in intents if i.command)]
     offers = [_command_choice(ctx, name) for name in dict.fromkeys(offered)]
     if answer is None:
         if offers:
@@ -233,7 +242,7 @@ async def answer_question(ctx: Context) -> None:
             await ctx.say("decline_out_of_scope", main_actions(ctx))
             return
         # About the campaign, but not answered: say so, and offer the closest entries.
-        suggestions = [Choice(clip(_title(ctx, c, lang)), f"faq:{c}:{lang}") for c in index.suggest(question)]
+        suggestions = [ENTRY.choice(clip(_title(ctx, c, lang)), c, lang) for c in index.suggest(question)]
         await ctx.say("decline_not_in_petition", _merge(suggestions, main_actions(ctx)[:2]))
         return
     if answer.confident:
@@ -241,11 +250,11 @@ async def answer_question(ctx: Context) -> None:
         return
     if offers and answer.tier == "unsure":
         # "je veux signer pour que la CNIL change d'avis": signing is what the person came for.
-        entries = [Choice(clip(_title(ctx, c, lang)), f"faq:{c}:{lang}") for c in answer.candidates]
+        entries = [ENTRY.choice(clip(_title(ctx, c, lang)), c, lang) for c in answer.candidates]
         await ctx.say("action_offer", _merge(offers, entries))
         return
     # A close call asks which entry was meant; a weak match says so before offering the closest ones.
-    choices = [Choice(clip(_title(ctx, c, lang)), f"faq:{c}:{lang}") for c in answer.candidates]
+    choices = [ENTRY.choice(clip(_title(ctx, c, lang)), c, lang) for c in answer.candidates]
     await ctx.say("did_you_mean" if answer.tier == "did_you_mean" else "answer_unsure", _merge(offers, choices))
 
 
@@ -258,3 +267,30 @@ async def faq_pressed(ctx: Context) -> None:
         await ctx.say("faq_unknown")
         return
     await answer_passage(ctx, passage_id, lang)
+
+
+ENTRY = ChoiceRoute("faq", faq_pressed)  # a FAQ entry or passage: "faq:<id>" or "faq:<id>:<lang>"
+
+
+async def show_faq(ctx: Context) -> None:
+    """/faq: topics as choices; each leads to its questions."""
+    topics = ctx.services.content.topics
+    await ctx.say("faq_menu", [FAQ_TOPIC.choice(t.label[ctx.lang], t.id) for t in topics])
+
+
+async def show_faq_topic(ctx: Context) -> None:
+    """A topic was pressed: its questions as choices."""
+    content = ctx.services.content
+    topic = next((t for t in content.topics if t.id == ctx.args), None)
+    if topic is None:
+        await ctx.say("faq_unknown")
+        return
+    entries = [e for e in content.faq if e.topic == topic.id]
+    await ctx.say(
+        "faq_topic",
+        [ENTRY.choice(e.question[ctx.lang], e.id) for e in entries],
+        topic=topic.label[ctx.lang],
+    )
+
+
+FAQ_TOPIC = ChoiceRoute("faqt", show_faq_topic)

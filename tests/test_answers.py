@@ -207,9 +207,26 @@ async def test_an_english_answer_names_english_commands(chat: Callable[..., Chat
 
 async def test_asking_how_to_sign_offers_a_sign_choice(chat: Callable[..., Chat]) -> None:
     me = chat()
-    seen = await me.say("jveux signer direct")
+    seen = await me.say("comment je peux signer ?")
     assert "✍️ Signer" in seen
     assert "nom" in await me.press("1")
+
+
+async def test_saying_i_want_to_sign_starts_signing(chat: Callable[..., Chat]) -> None:
+    for wish in ("jveux signer direct", "je signe", "I'd like to sign", "sign me up pls"):
+        assert "[1] Mon nom" in await chat().say(wish) or "[1] My name" in await chat().say(wish)
+
+
+async def test_not_wanting_to_sign_does_not_start_signing(chat: Callable[..., Chat]) -> None:
+    for text in (
+        "je ne veux pas signer",
+        "je veux signer mais c'est quoi le HDH",
+        "I don't want to sign",
+        "Je voudrais signer la pétition contre la réforme des retraites",
+        "Can you also sign me up for the petition against facial recognition cameras at the Olympics?",
+    ):
+        seen = await chat().say(text)
+        assert "Mon nom" not in seen and "My name" not in seen
 
 
 async def test_a_command_word_typed_alone_runs_the_command(chat: Callable[..., Chat]) -> None:
@@ -285,8 +302,8 @@ async def test_the_held_out_realistic_questions_reach_the_target() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Three more blind sets, used to find failure classes (not held out): today's figures are the floor."""
-    for name in ("realistic_dev.toml", "realistic_dev2.toml", "realistic_dev3.toml"):
+    """Four more blind sets, used to find failure classes (not held out): today's figures are the floor."""
+    for name in ("realistic_dev.toml", "realistic_dev2.toml", "realistic_dev3.toml", "realistic_dev4.toml"):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -326,3 +343,8 @@ async def test_not_wanting_to_sign_is_not_offered_signing(chat: Callable[..., Ch
 async def test_an_out_of_scope_question_naming_microsoft_is_not_answered(chat: Callable[..., Chat]) -> None:
     seen = await chat().say("what's the weather for Microsoft's headquarters tomorrow?")
     assert "can't" in seen and "Source" not in seen
+
+
+async def test_a_stock_price_question_is_declined_though_it_names_microsoft(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("combien vaut l'action Microsoft aujourd'hui ?")
+    assert "Je ne sais pas répondre" in seen and "Source" not in seen and "Vous voulez dire" not in seen

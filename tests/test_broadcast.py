@@ -49,9 +49,9 @@ async def test_an_admin_previews_then_sends_a_broadcast_to_groups(
     seen = await prepare(admin, "La pétition passe à la télévision **ce soir** : [regardez](https://example.org/tv)")
     assert "voici exactement ce que recevront les destinataires" in seen
     assert "La pétition passe à la télévision ce soir : regardez (https://example.org/tv)" in seen
-    assert "Envoyer ce message à 2 destinataires (groupes abonnés), maintenant ?" in seen
+    assert "Envoyer ce message à 2 destinataire(s) (groupes abonnés), maintenant ?" in seen
     assert platform.delivered == []  # nothing leaves before Envoyer
-    assert "Diffusion n° 1 lancée vers 2 destinataires" in await admin.press("Envoyer")
+    assert "Diffusion n° 1 lancée vers 2 destinataire(s)" in await admin.press("Envoyer")
     await outbox(bot).drain()
     assert sorted(d.chat.id for d in platform.delivered) == ["g1", "g2"]
     received = platform.to("g1")[0].reply.text
@@ -68,7 +68,7 @@ async def test_a_broadcast_to_both_reaches_groups_and_followers(
     bot: Bot, platform: RecordingPlatform, chat: Callable[..., Chat]
 ) -> None:
     admin = chat()
-    assert "3 destinataires" in await prepare(admin, "Merci à tous !", "Les deux")
+    assert "3 destinataire(s)" in await prepare(admin, "Merci à tous !", "Les deux")
     await admin.press("Envoyer")
     await outbox(bot).drain()
     assert sorted(d.chat.id for d in platform.delivered) == ["f1", "g1", "g2"]
@@ -83,7 +83,7 @@ async def test_pressing_envoyer_twice_sends_one_broadcast(
     await bot.router.dispatch(press, admin.transport)
     await bot.router.dispatch(press, admin.transport)
     # The second press is answered as the first one was; nothing is created twice.
-    assert admin.new_output().count("Diffusion n° 1 lancée vers 2 destinataires") == 2
+    assert admin.new_output().count("Diffusion n° 1 lancée vers 2 destinataire(s)") == 2
     await outbox(bot).drain()
     assert len(platform.delivered) == 2
     assert len(await BroadcastRepository(bot.services.db).recent()) == 1

@@ -173,10 +173,10 @@ async def test_a_newcomer_sees_milestones_broadcasts_and_the_digest_in_the_conso
     await console.type("/diffuser", until="À qui l'envoyer")
     await console.type("Les deux", until="Écrivez maintenant le message")
     preview = await console.type("Rassemblement **samedi** à 14 h !", until="[1] Envoyer")
-    assert "Envoyer ce message à 2 destinataires (groupes et abonnés), maintenant ?" in preview
+    assert "Envoyer ce message à 2 destinataire(s) (groupes et abonnés), maintenant ?" in preview
     sent = await console.type("Envoyer", until="↻ Diffusion terminée")
     assert sent.count(FROM_CAMPAIGN) == 2 and sent.count("Rassemblement samedi à 14 h !") == 2
-    assert "Diffusion n° 2 lancée vers 2 destinataires" in sent
+    assert "Diffusion n° 2 lancée vers 2 destinataire(s)" in sent
     assert "Envoyés : 2 · Échecs : 0" in sent.split("↻ Diffusion terminée")[1]
 
     # The daily digest, now: its text, and its chart saved as a PNG in the data folder.

@@ -69,12 +69,15 @@ async def test_words_that_answer_none_of_the_choices_get_a_reply_then_the_choice
     me = chat(id="5", name="Ana")
     await me.say("/signer")
     await me.say("2")
-    for typed in ("bof", "merci !", "oui et non"):  # "oui et non": both, so not an answer
+    # "bof" and "oui et non" (both, so not an answer) ask nothing: the step again, saying it was not understood;
+    # "merci !" gets its small-talk reply first.
+    unclear = "Je n'ai pas compris votre réponse."
+    for typed, lead in (("bof", unclear), ("merci !", "Reprenons."), ("oui et non", unclear)):
         seen = await me.say(typed)
-        assert "Reprenons. Pour signer sous le nom « A. »" in seen, typed
+        assert f"{lead} Pour signer sous le nom « A. »" in seen, typed
         assert last_choices(seen) == ["[1] ✅ Je signe", "[2] Annuler"], typed
         assert "Signer" not in seen, typed  # no main menu in the middle: the step's choices only
-    assert "Avec plaisir" in seen or "Reprenons" in seen
+        assert ("Avec plaisir" in seen) == (typed == "merci !"), typed
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
     assert "votre signature est enregistrée" in await me.say("signer")  # another word for "Je signe"
 
@@ -95,6 +98,8 @@ async def test_the_name_step_answers_questions_and_refuses_links_commands_and_di
     digits = await me.say("12")
     assert "« 12 » n'est pas un nom : il n'y a que des chiffres" in digits
     assert last_choices(digits) == ["[1] Annuler"]  # every refusal offers the step's choices again
+    assert "Vous signez" not in await me.say("je voudrais signer svp")  # a request, not a name
+    assert "Vous signez" not in await me.say("merci")
     assert "sous le nom « Ana L. »" in await me.say("Ana L.")
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
 
@@ -113,6 +118,21 @@ async def test_withdrawing_with_oui_and_keeping_with_non(chat: Callable[..., Cha
     assert last_choices(seen) == ["[1] Oui, retirer ma signature", "[2] Non, garder ma signature"]
     assert "Votre signature est retirée" in await me.say("oui")
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_saying_what_one_wants_starts_it_and_asks_to_confirm(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="9", name="Paul")
+    assert "Sous quel nom voulez-vous signer" in await me.say("je veux signer")
+    await me.say("mon nom")
+    await me.say("oui")
+    await me.say("non merci")
+    assert "Voulez-vous vraiment retirer votre signature" in await me.say("je veux retirer ma signature")
+    assert "Votre signature est conservée" in await me.say("non")
+    assert "Voulez-vous vraiment effacer toutes vos données" in await me.say("supprimez toutes mes données svp")
+    await me.say("oui")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+    asked = await chat(id="10").say("comment retirer ma signature ?")  # asking how only explains
+    assert "/retirer" in asked and "Voulez-vous vraiment" not in asked
 
 
 async def test_menu_labels_typed_without_their_emoji_press_them(chat: Callable[..., Chat]) -> None:
@@ -145,3 +165,17 @@ async def test_help_lists_what_works_in_a_private_chat_in_a_group_and_for_admins
     for command in ("/diffuser", "/programmer", "/diffusions", "/annuler_diffusion", "/compteur_officiel"):
         assert command in admin
     assert all(line.split(" — ")[1][0].isupper() for line in admin.splitlines() if " — " in line)
+
+
+async def test_an_admin_typing_the_message_where_the_audience_is_asked_is_not_answered_an_faq(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    """Words that ask nothing and answer none of the choices bring the step back, saying so."""
+    bot.services.admins = bot.services.admins | {("console", "12")}
+    admin = chat(id="12", admin=True)
+    await admin.say("/diffuser")
+    seen = await admin.say("Bonjour à tous, merci pour vos signatures !")
+    assert seen.startswith("Je n'ai pas compris votre réponse.")
+    assert "Source" not in seen and "[1] Les groupes abonnés" in seen
+    seen = await admin.say("on en est à combien de signatures")  # asks something: answered, then the step again
+    assert "Prochain objectif" in seen and "Reprenons." in seen
