@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
 from bot.counts import Counts
+from bot.events import ChatEvents
 from bot.outbox import Outbox
 from bot.pseudonyms import Pseudonymizer, load_or_create_key
 from bot.router import Router
@@ -28,13 +29,17 @@ from bot.transports.console import ConsoleTransport, ConsoleUser
 from bot.transports.matrix_platform import MATRIX
 from bot.transports.platform import Platform
 from bot.transports.telegram_platform import TELEGRAM
+from storage.broadcasts import BroadcastRepository
 from storage.contacts import ContactRepository
 from storage.db import open_database
 from storage.dialogues import DialogueRepository
 from storage.kv import KeyValueRepository
 from storage.offers import OfferRepository
+from storage.outbox import OutboxRepository
 from storage.preferences import PreferenceRepository
 from storage.signatures import SignatureRepository
+from storage.stats import StatsRepository
+from storage.subscriptions import SubscriptionRepository
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +62,16 @@ class Bot:
 
 
 async def build_bot(
-    settings: Settings, clock: Clock | None = None, more_admins: frozenset[tuple[str, str]] = frozenset()
+    settings: Settings,
+    clock: Clock | None = None,
+    more_admins: frozenset[tuple[str, str]] = frozenset(),
+    chat_events: ChatEvents | None = None,
 ) -> Bot:
-    """Load content, open and migrate the database, build the index and the router."""
+    """Load content, open and migrate the database, build the index and the router.
+
+    `chat_events`: what transports tell when a chat is gone or moved (by default, subscriptions
+    and deliveries follow); tests pass a recorder.
+    """
     # Imported here, not at the top: question answering takes a good part of a second to import,
     # which `check` (it reads `PLATFORMS`) does not need.
     from bot.answers import AnswerIndex
@@ -73,11 +85,12 @@ async def build_bot(
         kv = KeyValueRepository(db)
         signatures = SignatureRepository(db, settings.zone)
         routes = build_routes()
+        clock = clock or SystemClock()
         services = Services(
             settings=settings,
             content=content,
             db=db,
-            clock=clock or SystemClock(),
+            clock=clock,
             pseudonyms=pseudonyms,
             answers=AnswerIndex.build(content, commands=(n for c in routes.commands for n in c.names)),
             kv=kv,
@@ -88,8 +101,13 @@ async def build_bot(
             signatures=signatures,
             contacts=ContactRepository(db),
             offers=OfferRepository(db),
+            subscriptions=SubscriptionRepository(db),
+            broadcasts=BroadcastRepository(db),
+            deliveries=OutboxRepository(db),
+            stats=StatsRepository(db),
+            commands=tuple(routes.commands),
+            chat_events=chat_events or SubscriptionChatEvents(db, clock),
         )
-        services.chat_events = SubscriptionChatEvents(services)
         services.outbox = Outbox(services)
         router = Router(routes, services)
     except BaseException:

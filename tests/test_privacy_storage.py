@@ -170,7 +170,7 @@ async def test_the_retention_purge_waits_for_its_date_then_keeps_only_anonymous_
             assert (await tx.fetchone(f"SELECT COUNT(*) FROM {table}"))[0] == 0, table  # type: ignore[index]
         assert [tuple(r) for r in await tx.fetchall("SELECT signed, withdrawn FROM daily_counts")] == [(2, 0)]
         assert [tuple(r) for r in await tx.fetchall("SELECT chat_id FROM deliveries")] == [("g1",)]
-    assert await bot.services.signatures.count() == 2  # type: ignore[union-attr]
+    assert await bot.services.signatures.count() == 2
 
 
 async def test_on_postgresql_an_erased_supporter_leaves_no_row_version_behind(
