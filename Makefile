@@ -22,7 +22,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite starts a throwaway PostgreSQL server; its binaries come from Debian's package.
 unit: $(STAMP)
+	bash .ci/install-postgres
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

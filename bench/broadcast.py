@@ -14,7 +14,11 @@ p50/p99 reply latency (idle baseline, then during the broadcast).
 Targets (issue 6): ≥ 95 % of the configured rate, 0 × 429, 0 lost, 0 duplicated,
 reply p99 under 250 ms.
 
-Run: .venv/bin/python -m bench.broadcast [--destinations 10000] [--rate 250] [--limit 300]
+With `--postgres`, the same broadcast runs again with the database on PostgreSQL (a
+throwaway local server): one leader sends, whatever the number of instances, so
+this is the figure a PostgreSQL deployment gets, next to SQLite's in the same run.
+
+Run: .venv/bin/python -m bench.broadcast [--destinations 10000] [--rate 250] [--limit 300] [--postgres]
 """
 
 from __future__ import annotations
@@ -175,7 +179,7 @@ class Users:
             await asyncio.sleep(0.05)
 
 
-async def run(destinations: int, rate: float, limit: int, blocked_share: float) -> None:
+async def run(destinations: int, rate: float, limit: int, blocked_share: float, url: str = "") -> None:
     standin = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.broadcast", "--standin", "--limit", str(limit), stdout=asyncio.subprocess.PIPE
     )
@@ -185,6 +189,7 @@ async def run(destinations: int, rate: float, limit: int, blocked_share: float) 
     settings = load_settings(
         env_file=None,
         database_path=folder / "bench.sqlite3",
+        database_url=url or None,
         pseudonym_key="bench-key-0123456789abcdef0123456789",
         telegram_bot_token=TOKEN,
         telegram_api_url=f"{base}/bot",
@@ -257,6 +262,7 @@ async def run(destinations: int, rate: float, limit: int, blocked_share: float) 
     lost = len(expected - set(received))
     duplicated = sum(n - 1 for n in received.values())
     during = stats["latencies"]
+    print(f"database: {'PostgreSQL (local throwaway server)' if url else 'SQLite (WAL)'}")
     print(f"destinations: {destinations} ({len(blocked)} have blocked the bot: 403)")
     print(f"configured rate: {rate:g}/s (stand-in limit {limit}/s, 1/s per chat)")
     print(f"achieved rate:   {achieved:.1f}/s = {achieved / rate:.1%} of configured (whole run {elapsed:.1f} s)")
@@ -284,6 +290,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=250.0, help="configured broadcast rate (25/s scaled ×10)")
     parser.add_argument("--limit", type=int, default=300, help="stand-in limit per second (30/s scaled ×10)")
     parser.add_argument("--blocked", type=float, default=0.02)
+    parser.add_argument("--postgres", action="store_true", help="then the same on PostgreSQL")
     parser.add_argument("--standin", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -292,6 +299,16 @@ def main() -> None:
             asyncio.run(serve_standin(args.limit))
         else:
             asyncio.run(run(args.destinations, args.rate, args.limit, args.blocked))
+            if args.postgres:
+                from tests.postgres import PostgresServer
+
+                server = PostgresServer()
+                server.start()
+                try:
+                    print()
+                    asyncio.run(run(args.destinations, args.rate, args.limit, args.blocked, server.new_database()))
+                finally:
+                    server.stop()
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@ from bot import retention
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import load_content
+from bot.pseudonyms import KEY_FILE
 from storage.contacts import ContactRepository
-from storage.db import Database
+from storage.db import Database, SqliteDatabase, open_database
 from storage.signatures import SignatureRepository, SignedName
 from storage.subscriptions import GROUPS, SubscriptionRepository
 
@@ -45,11 +46,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     backup.add_argument("path", type=Path)
     purge = tools.add_parser("purge", help="delete personal data once the retention period is over")
     purge.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
+    move = tools.add_parser(
+        "import-sqlite", help="copy a SQLite database file into the (empty) PostgreSQL database of DATABASE_URL"
+    )
+    move.add_argument("path", type=Path, help="the SQLite file, e.g. /var/lib/petition-bot/petition.sqlite3")
 
 
 @asynccontextmanager
 async def _database(settings: Settings) -> AsyncIterator[Database]:
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings.database_path, settings.postgres_url)
     try:
         yield db
     finally:
@@ -62,6 +67,11 @@ async def run(
     """Run one admin command; returns the process exit code."""
     out = out or sys.stdout
     command = args.admin_command
+    if command == "import-sqlite":
+        return await _import_sqlite(settings, args.path, out)
+    if command == "backup" and settings.postgres_url:
+        print(pg_dump_advice(settings.postgres_url, args.path), file=sys.stderr)
+        return 2
     if command == "backup" and args.path.exists():
         print(f"petition-bot: {args.path} already exists; choose a new file", file=sys.stderr)
         return 2
@@ -120,6 +130,55 @@ async def _export(db: Database, settings: Settings, fmt: str, output: Path | Non
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
         f.write(text)
     print(f"export written to {output}", file=out)
+
+
+def _import_problem(settings: Settings, path: Path) -> str | None:
+    if not settings.postgres_url:
+        return "set DATABASE_URL to the PostgreSQL database to copy into"
+    if not path.is_file():
+        return f"{path} is not a file: give the SQLite database to copy"
+    key_file = path.parent / KEY_FILE
+    key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else ""
+    if key_file.is_file() and key_file.read_bytes().strip() != key.encode():
+        return (
+            f"PSEUDONYM_KEY is not the key in {key_file}: set PSEUDONYM_KEY to that file's content on every"
+            " instance first, or every signer becomes a stranger to the bot"
+        )
+    return None
+
+
+async def _import_sqlite(settings: Settings, path: Path, out: TextIO) -> int:
+    """The move to PostgreSQL: the whole SQLite database copied into an empty PostgreSQL one."""
+    from storage.copy import copy_sqlite_to_postgres
+    from storage.postgres import PostgresDatabase, describe
+
+    problem = _import_problem(settings, path)
+    if problem is not None:
+        print(f"petition-bot: {problem}", file=sys.stderr)
+        return 2
+    source = await SqliteDatabase.open(path)
+    try:
+        target = await PostgresDatabase.open(settings.postgres_url)
+        try:
+            copied = await copy_sqlite_to_postgres(source, target)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    tables = ", ".join(f"{table} {n}" for table, n in copied.tables.items() if n)
+    print(f"copied {copied.total} rows into {describe(settings.postgres_url)}: {tables}", file=out)
+    return 0
+
+
+def pg_dump_advice(url: str, path: Path) -> str:
+    """`admin backup` copies SQLite files; a PostgreSQL database is backed up by its own tool."""
+    from storage.postgres import describe
+
+    return (
+        "petition-bot: the database is PostgreSQL (DATABASE_URL): back it up with pg_dump, e.g.\n"
+        f"  pg_dump --format=custom --file={path} '{describe(url)}'\n"
+        "(the password from ~/.pgpass or PGPASSWORD; see docs/OPERATIONS.md, backups)"
+    )
 
 
 def _print_purge(report: retention.PurgeReport, out: TextIO) -> None:

@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
 from bot.counts import Counts
+from bot.events import ChatEvents
 from bot.outbox import Outbox
 from bot.pseudonyms import Pseudonymizer, load_or_create_key
 from bot.router import Router
@@ -28,13 +29,17 @@ from bot.transports.console import ConsoleTransport, ConsoleUser
 from bot.transports.matrix_platform import MATRIX
 from bot.transports.platform import Platform
 from bot.transports.telegram_platform import TELEGRAM
+from storage.broadcasts import BroadcastRepository
 from storage.contacts import ContactRepository
-from storage.db import Database
+from storage.db import open_database
 from storage.dialogues import DialogueRepository
 from storage.kv import KeyValueRepository
 from storage.offers import OfferRepository
+from storage.outbox import OutboxRepository
 from storage.preferences import PreferenceRepository
 from storage.signatures import SignatureRepository
+from storage.stats import StatsRepository
+from storage.subscriptions import SubscriptionRepository
 
 log = logging.getLogger(__name__)
 
@@ -57,27 +62,35 @@ class Bot:
 
 
 async def build_bot(
-    settings: Settings, clock: Clock | None = None, more_admins: frozenset[tuple[str, str]] = frozenset()
+    settings: Settings,
+    clock: Clock | None = None,
+    more_admins: frozenset[tuple[str, str]] = frozenset(),
+    chat_events: ChatEvents | None = None,
 ) -> Bot:
-    """Load content, open and migrate the database, build the index and the router."""
+    """Load content, open and migrate the database, build the index and the router.
+
+    `chat_events`: what transports tell when a chat is gone or moved (by default, subscriptions
+    and deliveries follow); tests pass a recorder.
+    """
     # Imported here, not at the top: question answering takes a good part of a second to import,
     # which `check` (it reads `PLATFORMS`) does not need.
     from bot.answers import AnswerIndex
     from handlers import build_routes
 
     content = load_content(settings.campaign_folder, messages.required())
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings.database_path, settings.postgres_url)
     try:
         secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
         pseudonyms = Pseudonymizer(load_or_create_key(secret, settings.data_folder))
         kv = KeyValueRepository(db)
         signatures = SignatureRepository(db, settings.zone)
         routes = build_routes()
+        clock = clock or SystemClock()
         services = Services(
             settings=settings,
             content=content,
             db=db,
-            clock=clock or SystemClock(),
+            clock=clock,
             pseudonyms=pseudonyms,
             answers=AnswerIndex.build(content, commands=(n for c in routes.commands for n in c.names)),
             kv=kv,
@@ -88,8 +101,13 @@ async def build_bot(
             signatures=signatures,
             contacts=ContactRepository(db),
             offers=OfferRepository(db),
+            subscriptions=SubscriptionRepository(db),
+            broadcasts=BroadcastRepository(db),
+            deliveries=OutboxRepository(db),
+            stats=StatsRepository(db),
+            commands=tuple(routes.commands),
+            chat_events=chat_events or SubscriptionChatEvents(db, clock),
         )
-        services.chat_events = SubscriptionChatEvents(services)
         services.outbox = Outbox(services)
         router = Router(routes, services)
     except BaseException:
@@ -229,28 +247,40 @@ class Reading(Protocol):
 
 
 def components(bot: Bot, console: ConsoleUser | None = None) -> list[Component]:
-    """What runs, in start order (stopped in reverse): the platforms, then the jobs, then health."""
+    """What runs, in start order (stopped in reverse): the leadership, the platforms, the jobs, health.
+
+    Parts that must run in one instance only (`leader_only`: the scheduler and its
+    outbox, Telegram polling, the Matrix sync) run while this instance holds the lease.
+    """
     # Imported here, not at the top: the platform libraries and matplotlib take most of a
     # second to import, and the console chat needs none of them.
     from bot.health import HealthServer
+    from bot.leadership import LEASE_NAME, Leadership
     from bot.scheduler import Scheduler
 
     services = bot.services
-    found: list[Component] = []
+    platforms: list[Component] = []
     if console is not None:
         # Beside configured platforms (commands tried on their database), the console is a chat
         # only: it must not become the audience of announcements meant for supporters, nor run
         # a second scheduler. Otherwise it is the platform, with the scheduler and the outbox.
         beside = bool(configured(PLATFORMS, services.settings))
-        found.append(
-            ConsoleTransport(services, bot.router, console, offers=services.offers, receives_broadcasts=not beside)
+        console_chat = ConsoleTransport(
+            services, bot.router, console, offers=services.offers, receives_broadcasts=not beside
         )
         if beside:
-            return found
+            return [console_chat]
+        platforms.append(console_chat)
     else:
-        found += [platform.transport(services, bot.router) for platform in configured(PLATFORMS, services.settings)]
-    if services.outbox is not None:
-        found.append(Scheduler(services, services.outbox))
+        platforms += [p.transport(services, bot.router) for p in configured(PLATFORMS, services.settings)]
+    # Broadcast audiences cover every platform served, even one whose receiver runs on the leader.
+    services.platforms = {p.name for p in platforms}
+    jobs: list[Component] = [Scheduler(services, services.outbox)] if services.outbox is not None else []
+    # First: it decides whether this instance leads, which the leader-only parts ask.
+    leadership = Leadership(services.db.lease(LEASE_NAME))
+    found: list[Component] = [leadership]
+    for part in platforms + jobs:
+        found.append(leadership.only(part) if getattr(part, "leader_only", False) else part)
     if services.settings.health_port is not None:
         found.append(HealthServer(services, list(found)))  # last: it reports on the others
     return found

@@ -95,12 +95,17 @@ async def enqueue(
     broadcast_id = await store.create_in(tx, new)
     if broadcast_id is None:
         return None
-    destinations = await audience_in(tx, new.audience, tuple(services.outbounds), group_kind)
+    destinations = await audience_in(tx, new.audience, served(services), group_kind)
     count = await enqueue_in(tx, broadcast_id, destinations, first_attempt_at)
     return broadcast_id, count
 
 
 async def recipients(services: Services, audience: str, group_kind: str | None = None) -> int:
-    """How many chats a broadcast to `audience` would reach now (platforms running in this process)."""
+    """How many chats a broadcast to `audience` would reach now (platforms served, here or by the leader)."""
     async with services.db.read() as tx:
-        return len(await audience_in(tx, audience, tuple(services.outbounds), group_kind))
+        return len(await audience_in(tx, audience, served(services), group_kind))
+
+
+def served(services: Services) -> tuple[str, ...]:
+    """Platforms a broadcast reaches: running here, or on the leader instance that sends it."""
+    return tuple(sorted(set(services.outbounds) | services.platforms))

@@ -27,13 +27,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from dotenv.parser import parse_stream
 
 from bot import messages
 from bot.config import Settings, SettingsError, load_settings
 from bot.content import ContentError, load_content
-from storage.db import Database, StorageError
+from storage.db import StorageError, open_database
 from storage.kv import KeyValueRepository
 
 if TYPE_CHECKING:
@@ -73,8 +74,11 @@ def redact(text: str, settings: Settings | None) -> str:
     """Remove every secret of the settings from a text that could echo a request or a URL."""
     if settings is None:
         return text
-    for secret in (settings.telegram_bot_token, settings.matrix_access_token, settings.matrix_password):
-        value = secret.get_secret_value() if secret is not None else ""
+    secrets = [settings.telegram_bot_token, settings.matrix_access_token, settings.matrix_password]
+    values = [secret.get_secret_value() for secret in secrets if secret is not None]
+    if settings.postgres_url:
+        values += [settings.postgres_url, urlsplit(settings.postgres_url).password or ""]
+    for value in values:
         if value:
             text = text.replace(value, "<redacted>")
     return text
@@ -232,6 +236,15 @@ def check_data_folder(folder: Path) -> Finding:
     return Finding(part, True, f"{folder} is writable, {_size(free)} free")
 
 
+def describe_database(settings: Settings) -> str:
+    """Where the data is, for messages: the SQLite file, or DATABASE_URL without its password."""
+    if settings.postgres_url:
+        from storage.postgres import describe  # psycopg is imported only for PostgreSQL
+
+        return describe(settings.postgres_url)
+    return str(settings.database_path)
+
+
 def _folder_fix(folder: Path) -> str:
     return f"let the bot's user write to {folder} (under systemd: StateDirectory), or change DATABASE_PATH"
 
@@ -245,12 +258,22 @@ def _size(n: int) -> str:
 
 
 async def check_database(settings: Settings) -> Finding:
-    """Opens and migrates, as `run` would, then proves a write goes through."""
+    """Opens and migrates, as `run` would, then proves a write goes through.
+
+    On PostgreSQL this is the probe the issue asks of operators: the server is
+    reachable, the user and password are accepted, and the schema is current.
+    """
     part = "database"
-    path = settings.database_path
+    url = settings.postgres_url
+    path = describe_database(settings)
     try:
-        db = await Database.open(path, migrate=False)
+        db = await open_database(settings.database_path, url, migrate=False)
     except StorageError as exc:
+        # Both messages name the file, or DATABASE_URL without its password.
+        if url:
+            return Finding(
+                part, False, str(exc), "check DATABASE_URL, the server and its pg_hba.conf (docs/OPERATIONS.md)"
+            )
         return Finding(part, False, str(exc), "check DATABASE_PATH and the data folder's permissions")
     try:
         applied = await db.migrate()
@@ -277,10 +300,10 @@ async def check_database(settings: Settings) -> Finding:
 
 async def stored_value(settings: Settings, key: str) -> str | None:
     """A value an earlier start kept in the database (a platform's session), without creating the file."""
-    if not settings.database_path.exists():
+    if not (settings.postgres_url or settings.database_path.exists()):
         return None
     try:
-        db = await Database.open(settings.database_path, migrate=False)
+        db = await open_database(settings.database_path, settings.postgres_url, migrate=False)
     except StorageError:
         return None
     try:

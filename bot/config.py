@@ -33,13 +33,15 @@ class Settings(BaseSettings):
 
     # Core
     database_path: Path = Path("data/petition.sqlite3")
+    # postgresql://user:password@host:port/database: several instances share it (else SQLite at DATABASE_PATH)
+    database_url: SecretStr | None = None
     campaign: str = "sante-microsoft"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     timezone: str = "Europe/Paris"
     admins: str = ""
     default_language: str = LANGUAGES[0]
-    pseudonym_key: SecretStr | None = None
+    pseudonym_key: SecretStr | None = Field(default=None, validate_default=True)
     flood_max_per_minute: int = Field(default=20, ge=1, le=10_000)
     dialogue_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
@@ -88,6 +90,22 @@ class Settings(BaseSettings):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError("unknown time zone (use a name such as Europe/Paris)") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// (leave it empty for SQLite at DATABASE_PATH)")
+        return value
+
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _shared_key(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        # A key generated into one instance's data folder would differ from the others':
+        # the same person would get a different pseudonym on each instance.
+        if info.data.get("database_url") is not None and not (value and value.get_secret_value()):
+            raise ValueError("required with DATABASE_URL: every instance must use the same key")
         return value
 
     @field_validator("telegram_webhook_url", "telegram_webhook_secret")
@@ -160,6 +178,11 @@ class Settings(BaseSettings):
         if given.is_dir():
             return given
         return PROJECT_ROOT / "content" / self.campaign
+
+    @property
+    def postgres_url(self) -> str:
+        """DATABASE_URL, or "" for SQLite."""
+        return self.database_url.get_secret_value() if self.database_url is not None else ""
 
     @property
     def data_folder(self) -> Path:

@@ -23,13 +23,17 @@ if TYPE_CHECKING:
     from bot.outbox import Outbox
     from bot.pseudonyms import Pseudonymizer
     from bot.router import Command
+    from storage.broadcasts import BroadcastRepository
     from storage.contacts import ContactRepository
     from storage.db import Database
     from storage.dialogues import Dialogue, DialogueRepository
     from storage.kv import KeyValueRepository
     from storage.offers import OfferRepository
+    from storage.outbox import OutboxRepository
     from storage.preferences import PreferenceRepository
     from storage.signatures import SignatureRepository
+    from storage.stats import StatsRepository
+    from storage.subscriptions import SubscriptionRepository
 
 # Choice payloads that belong to a dialogue step start with this prefix, then the
 # step's nonce: the router refuses them once the dialogue has moved on.
@@ -38,7 +42,11 @@ DIALOGUE_PREFIX = "d"
 
 @dataclass
 class Services:
-    """Everything handlers may use, built once in `bot/app.py`."""
+    """Everything handlers may use, built once in `bot/app.py`: every repository, nothing optional.
+
+    Handlers never build a repository themselves. The one field set after construction is
+    `outbox`, which renders and sends through these services (a cycle `build_bot` closes).
+    """
 
     settings: Settings
     content: Content
@@ -50,15 +58,20 @@ class Services:
     dialogues: DialogueRepository
     preferences: PreferenceRepository
     counts: Counts
+    signatures: SignatureRepository
+    contacts: ContactRepository
+    offers: OfferRepository  # the last choices shown where choices are numbered (console, Matrix)
+    subscriptions: SubscriptionRepository
+    broadcasts: BroadcastRepository
+    deliveries: OutboxRepository  # one row per broadcast and destination
+    stats: StatsRepository
+    commands: tuple[Command, ...]  # the command table, for /aide and menus
+    chat_events: ChatEvents  # told by transports when a chat is gone or migrated
     admins: frozenset[tuple[str, str]] = frozenset()
     outbounds: dict[str, Deliverer] = field(default_factory=dict)  # running platforms, by name, for jobs
-    commands: list[Command] = field(default_factory=list)  # set by the router, for /aide and menus
-    chat_events: ChatEvents | None = None  # told by transports when a chat is gone or migrated
+    platforms: set[str] = field(default_factory=set)  # every platform served, here or by the leader
     outbox: Outbox | None = None  # the broadcast delivery worker, woken when deliveries are queued
     metrics: Metrics = field(default_factory=Metrics)  # counters for /metrics (counts only, no ids)
-    signatures: SignatureRepository | None = None  # the signing feature's repositories, built in build_bot
-    contacts: ContactRepository | None = None
-    offers: OfferRepository | None = None  # the last choices shown where choices are numbered
 
     def commands_include(self, name: str) -> bool:
         return any(name in command.names for command in self.commands)

@@ -43,6 +43,13 @@ class Checked(Protocol):
     def healthy(self) -> bool: ...
 
 
+@runtime_checkable
+class Leading(Protocol):
+    """The leadership component: whether this instance is the one running the jobs."""
+
+    is_leader: bool
+
+
 def is_healthy(component: object) -> bool:
     """`healthy()` when the component has it, else its `running` flag when it has one, else true."""
     if isinstance(component, Checked):
@@ -114,7 +121,7 @@ class HealthServer:
     async def _healthz(self, request: web.Request) -> web.Response:
         parts = await self.parts()
         failing = [name for name, ok in parts.items() if not ok]
-        body: dict[str, Any] = {"status": "failing" if failing else "ok", "parts": parts}
+        body: dict[str, Any] = {"status": "failing" if failing else "ok", "leader": self.is_leader(), "parts": parts}
         if failing:
             body["failing"] = failing
         return web.Response(
@@ -123,13 +130,18 @@ class HealthServer:
             content_type="application/json",
         )
 
+    def is_leader(self) -> bool:
+        """Whether this instance runs the scheduler and the outbox (always, with SQLite)."""
+        return any(isinstance(c, Leading) and c.is_leader for c in self._watched)
+
     async def _metrics(self, request: web.Request) -> web.Response:
         metrics = self._services.metrics
         scheduler: Scheduled | None = None
         for component in self._watched:
-            if isinstance(component, Scheduled):
-                scheduler = component
-        await metrics.refresh(self._services, scheduler, await self.parts())
+            inner = getattr(component, "inner", component)  # a leader-only part runs its component inside
+            if isinstance(inner, Scheduled):
+                scheduler = inner
+        await metrics.refresh(self._services, scheduler, await self.parts(), self.is_leader())
         response = web.Response(body=metrics.render())
         response.headers["Content-Type"] = CONTENT_TYPE
         return response

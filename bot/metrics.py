@@ -71,6 +71,11 @@ class Metrics:
             "petition_bot_scheduler_job_lag_seconds", "How late each scheduled job is", ["job"], registry=r
         )
         self.up = Gauge("petition_bot_component_up", "1 when a component is healthy", ["component"], registry=r)
+        self.leader = Gauge(
+            "petition_bot_leader",
+            "1 when this instance holds the leader lease (runs the scheduler, the outbox, polling, Matrix)",
+            registry=r,
+        )
         self._outbox_rate_limits_seen = 0
         self._labels_set: dict[int, set[str]] = {}
 
@@ -90,7 +95,9 @@ class Metrics:
 
     # Read at scrape time ---------------------------------------------------
 
-    async def refresh(self, services: Services, scheduler: Scheduled | None, health: dict[str, bool]) -> None:
+    async def refresh(
+        self, services: Services, scheduler: Scheduled | None, health: dict[str, bool], leader: bool = True
+    ) -> None:
         """Set the gauges from the database and the components, just before the page is rendered."""
         totals = await services.counts.totals()
         self.signatures.labels("official").set(totals.official)
@@ -115,6 +122,7 @@ class Metrics:
                 self.job_lag.labels(job).set(lag)
         for component, ok in health.items():
             self.up.labels(component).set(1 if ok else 0)
+        self.leader.set(1 if leader else 0)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -143,7 +143,7 @@ def after_quiet_hours(
 
 async def check_milestones(services: Services) -> int | None:
     """Announce the highest milestone reached, if it is above every milestone announced; returns it."""
-    if not services.outbounds:
+    if not (services.outbounds or services.platforms):
         # No platform is running (the console): announcing now would reach nobody and
         # still mark the milestone as announced, so it waits for a run with platforms.
         return None

@@ -61,6 +61,9 @@ class _Lane:
     transport: str
     pacer: Pacer
     outcomes: list[Outcome] = field(default_factory=list)
+    # One claim at a time in this process: a claim skips rows another claim holds (on
+    # PostgreSQL), so a drain must not find the lane empty while the worker's claim is open.
+    claiming: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass
@@ -191,7 +194,8 @@ class Outbox:
         running: set[asyncio.Task[None]] = set()
         try:
             while self._running or not self._tasks:
-                claimed = await self._repo.claim(lane.transport, self._now(), batch)
+                async with lane.claiming:
+                    claimed = await self._repo.claim(lane.transport, self._now(), batch)
                 if not claimed and running:
                     # Sends in flight may queue more (a migrated group's new address): claim again after them.
                     await asyncio.gather(*list(running))

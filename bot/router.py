@@ -110,7 +110,6 @@ class Router:
     def __init__(self, routes: Routes, services: Services) -> None:
         self.routes = routes
         self.services = services
-        services.commands = routes.commands
         self._commands: dict[str, Command] = {}
         for command in routes.commands:
             for name in command.names:

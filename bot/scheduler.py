@@ -78,6 +78,7 @@ class Scheduler:
     """A `Component`: starts the outbox worker and the periodic jobs; stops them in reverse."""
 
     name = "scheduler"
+    leader_only = True  # jobs and outbox lanes run in one instance (bot/leadership.py)
 
     def __init__(self, services: Services, outbox: Outbox, purges: list[Job] | None = None) -> None:
         self._services = services

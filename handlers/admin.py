@@ -24,9 +24,7 @@ from handlers.audiences import platforms_report
 from storage import broadcasts as store
 from storage import outbox
 from storage.audit import record_in
-from storage.broadcasts import BroadcastRepository
 from storage.dialogues import Dialogue, Done
-from storage.outbox import OutboxRepository
 from storage.subscriptions import AUDIENCES
 
 log = logging.getLogger(__name__)
@@ -177,7 +175,7 @@ async def _confirm_chosen(ctx: Context, d: Dialogue, value: str) -> None:
     broadcast_id, count = created
     log.info("admin action=%s user=%s", action, ctx.user_tag)
     sent = await _say_sent(ctx, broadcast_id, count, send_at)
-    await BroadcastRepository(s.db).set_progress_message(broadcast_id, sent.message_id)
+    await s.broadcasts.set_progress_message(broadcast_id, sent.message_id)
     if s.outbox is not None:
         s.outbox.wake()
 
@@ -194,7 +192,7 @@ async def _replay(ctx: Context, done: Done) -> None:
     kind, _, rest = done.outcome.partition(":")
     if kind == "sent":
         broadcast_id, _, count = rest.partition(":")
-        b = await BroadcastRepository(ctx.services.db).get(int(broadcast_id))
+        b = await ctx.services.broadcasts.get(int(broadcast_id))
         if b is not None:
             await _say_sent(ctx, b.id, int(count), b.send_at)
             return
@@ -248,11 +246,11 @@ async def list_broadcasts(ctx: Context) -> None:
     if not await private_only(ctx):
         return
     s = ctx.services
-    recent = await BroadcastRepository(s.db).recent(RECENT)
+    recent = await s.broadcasts.recent(RECENT)
     if not recent:
         await ctx.say("broadcasts_none")
         return
-    repo = OutboxRepository(s.db)
+    repo = s.deliveries
     lines = [ctx.t("broadcasts_title")]
     for b in recent:
         p = await repo.progress(b.id)
@@ -284,7 +282,7 @@ async def cancel_broadcast(ctx: Context) -> None:
     except arguments.ArgumentError as problem:
         await ctx.say(problem.key, (), **problem.values)
         return
-    b = await BroadcastRepository(s.db).get(broadcast_id)
+    b = await s.broadcasts.get(broadcast_id)
     if b is None:
         await ctx.say("cancel_broadcast_unknown", id=broadcast_id)
         return

@@ -11,13 +11,11 @@ from bot import formatting
 from bot.context import Context
 from bot.markup import Rich, join
 from storage import broadcasts as store
-from storage.outbox import OutboxRepository
-from storage.stats import StatsRepository
 
 
 async def platforms_report(ctx: Context) -> Rich:
     """One line per platform (running or holding followers or groups): its followers and groups."""
-    figures = await StatsRepository(ctx.services.db).figures()
+    figures = await ctx.services.stats.figures()
     followers, groups = figures.followers, figures.groups
     running = set(ctx.services.outbounds)
     lines = []
@@ -40,10 +38,8 @@ async def tell_milestone(ctx: Context, milestone: int) -> None:
     s = ctx.services
     async with s.db.read() as tx:
         record = await store.milestone_in(tx, milestone)
-    announcement = (
-        await store.BroadcastRepository(s.db).get(record.broadcast_id) if record and record.broadcast_id else None
-    )
-    count = (await OutboxRepository(s.db).progress(announcement.id)).total if announcement else 0
+    announcement = await s.broadcasts.get(record.broadcast_id) if record and record.broadcast_id else None
+    count = (await s.deliveries.progress(announcement.id)).total if announcement else 0
     shown = formatting.number(milestone, ctx.lang)
     if count == 0:
         await ctx.say("milestone_told_nobody", milestone=shown, platforms=await platforms_report(ctx))

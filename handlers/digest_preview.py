@@ -15,7 +15,6 @@ from bot.context import Context
 from bot.router import ChoiceRoute
 from handlers.admin import private_only
 from handlers.audiences import platforms_report
-from storage.broadcasts import BroadcastRepository
 from storage.subscriptions import DAILY, GROUPS
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ async def show_digest(ctx: Context) -> None:
     await ctx.say("digest_preview_header", time=time)
     preview = broadcast.announcement(s, digest.DIGEST_KEY, today.numbers, today.chart, ctx.lang)
     await ctx.reply(preview.text, image=preview.image)
-    if await BroadcastRepository(s.db).by_key(digest.dedup_key(today.day)) is not None:
+    if await s.broadcasts.by_key(digest.dedup_key(today.day)) is not None:
         await ctx.say("digest_preview_sent_today", time=time)
         return
     groups = await broadcast.recipients(s, GROUPS, DAILY)

@@ -153,6 +153,7 @@ async def _save(
             await delete_in(tx, ctx.owner, superseded.nonce)
         totals = await totals_in(tx, s.content)
         current = totals.official
+        announced_before = await store.highest_announced_in(tx)
         if confirmed is not None:
             # A confirmation counts once: only the press that closes the dialogue writes (`Moved` otherwise).
             outcome = f"saved:{value}" if current == expected else f"changed:{current}"
@@ -179,6 +180,14 @@ async def _save(
         parts.append(ctx.t("official_count_withdrawn", milestones=shown))
     await ctx.reply(join(parts))
     announced = await milestones.check_milestones(s)
+    if announced is None:
+        # The scheduler's own check (a count poll finishing now) may have announced it first:
+        # the admin whose change crossed it is told all the same.
+        crossed = milestones.reached(s.content.campaign, totals.bot + value)
+        async with s.db.read() as tx:
+            now_top = await store.highest_announced_in(tx)
+        if crossed is not None and crossed == now_top and (announced_before is None or crossed > announced_before):
+            announced = crossed
     if announced is not None:
         await tell_milestone(ctx, announced)
 

@@ -21,7 +21,7 @@ from bot.dialogue import Option
 from bot.events import Document
 from bot.markup import Rich, join
 from bot.retention import purge_date
-from handlers.signing import contacts, follow_here, signatures, tell_to_write_privately
+from handlers.signing import follow_here, tell_to_write_privately
 from storage import signatures as store
 from storage.contacts import Contact, get_contact_in
 from storage.db import StorageError
@@ -84,8 +84,8 @@ async def _stored(ctx: Context) -> tuple[Signature | None, Contact | None, str |
     """What the bot keeps about this user: signature, news contact, chosen language."""
     s = ctx.services
     return (
-        await signatures(s).get(ctx.user_key),
-        await contacts(s).get(ctx.user_key),
+        await s.signatures.get(ctx.user_key),
+        await s.contacts.get(ctx.user_key),
         await s.preferences.language(ctx.user_key),
     )
 
@@ -97,7 +97,7 @@ async def start_withdrawal(ctx: Context) -> None:
     """/retirer: after a confirmation, the signature is deleted and the count goes down by one."""
     if not await _in_private(ctx):
         return
-    signature = await signatures(ctx.services).get(ctx.user_key)
+    signature = await ctx.services.signatures.get(ctx.user_key)
     if signature is None:
         await ctx.say("unsign_not_signed")
         return
@@ -118,7 +118,7 @@ async def _withdrawal_chosen(ctx: Context, d: Dialogue, value: str) -> None:
         await dialogue.close(ctx, d, "kept")
         await ctx.say("unsign_kept")
         return
-    repo = signatures(ctx.services)
+    repo = ctx.services.signatures
     try:
         async with ctx.services.db.transaction() as tx:
             await dialogue.close_in_tx(tx, ctx, d, "withdrawn")
@@ -183,7 +183,7 @@ async def start_forgetting(ctx: Context) -> None:
         # (the choices shown to this person, here or in a group, may show their name).
         try:
             async with ctx.services.db.transaction() as tx:
-                await erase_in(tx, _person(ctx), ctx.now, signatures(ctx.services).zone)
+                await erase_in(tx, _person(ctx), ctx.now, ctx.services.signatures.zone)
         except StorageError as exc:
             log.warning("erasure not saved error=%s user=%s", type(exc).__name__, ctx.user_tag)
         await ctx.say("forget_nothing")
@@ -201,7 +201,7 @@ async def _forget_chosen(ctx: Context, d: Dialogue, value: str) -> None:
         await dialogue.close(ctx, d, "kept")
         await ctx.say("rights_kept")
         return
-    repo = signatures(ctx.services)
+    repo = ctx.services.signatures
     try:
         async with ctx.services.db.transaction() as tx:
             # Erasure leaves no memory of the dialogue either: the row goes, not just its data.
@@ -330,6 +330,6 @@ async def follow(ctx: Context) -> None:
 
 async def unfollow(ctx: Context) -> None:
     """/nepassuivre: no more news, and the contact row is deleted."""
-    removed = await contacts(ctx.services).unfollow(ctx.user_key)
+    removed = await ctx.services.contacts.unfollow(ctx.user_key)
     log.info("news unfollowed user=%s removed=%s", ctx.user_tag, removed)
     await ctx.say("follow_off" if removed else "follow_not_following")

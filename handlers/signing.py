@@ -26,10 +26,9 @@ from bot.retention import purge_date
 from bot.sanitize import clean_text, fold
 from handlers.info import COMMAND
 from storage import signatures as store
-from storage.contacts import ContactRepository, get_contact_in
+from storage.contacts import get_contact_in
 from storage.db import StorageError
 from storage.dialogues import Dialogue, Done
-from storage.signatures import SignatureRepository
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +49,6 @@ class Step(enum.Enum):
     TYPING = "sign.typing"  # typing another name
     CONFIRM = "sign.confirm"  # the summary with **Je signe** / **Annuler**
     NEWS = "sign.news"  # after signing: receive the petition's news? (a consent of its own)
-
-
-def signatures(s: Services) -> SignatureRepository:
-    return s.signatures or SignatureRepository(s.db, s.settings.zone)
-
-
-def contacts(s: Services) -> ContactRepository:
-    return s.contacts or ContactRepository(s.db)
 
 
 def share_link(s: Services) -> str | None:
@@ -131,7 +122,7 @@ async def start_signing(ctx: Context) -> None:
     if ctx.event.chat.is_group:
         await tell_to_write_privately(ctx)
         return
-    existing = await signatures(ctx.services).get(ctx.user_key)
+    existing = await ctx.services.signatures.get(ctx.user_key)
     if existing is not None:
         await _say_already_signed(ctx, existing)
         return
@@ -236,7 +227,7 @@ async def _confirm_chosen(ctx: Context, d: Dialogue, value: str) -> None:
         await _cancel(ctx, d)
         return
     s = ctx.services
-    repo = signatures(s)
+    repo = s.signatures
     version = s.content.campaign.consent_version
     try:
         async with s.db.transaction() as tx:
@@ -269,7 +260,7 @@ async def _replay_confirm(ctx: Context, done: Done) -> None:
     if done.outcome == "cancelled":
         await ctx.say("sign_cancelled")
         return
-    signature = await signatures(ctx.services).get(ctx.user_key)
+    signature = await ctx.services.signatures.get(ctx.user_key)
     if signature is None:
         await ctx.say("expired_choice")
     elif done.outcome == "signed":
@@ -313,7 +304,7 @@ async def _news_chosen(ctx: Context, d: Dialogue, value: str) -> None:
     if value == "on":
         await follow_here(ctx)
     else:
-        removed = await contacts(ctx.services).unfollow(ctx.user_key)
+        removed = await ctx.services.contacts.unfollow(ctx.user_key)
         log.info("news declined user=%s removed=%s", ctx.user_tag, removed)
         await ctx.say("news_declined")
 
@@ -327,7 +318,7 @@ async def follow_here(ctx: Context) -> None:
     if chat.is_group:
         await tell_to_write_privately(ctx, "follow_in_private")
         return
-    added = await contacts(ctx.services).follow(ctx.user_key, chat.transport, chat.id, ctx.lang, ctx.now)
+    added = await ctx.services.contacts.follow(ctx.user_key, chat.transport, chat.id, ctx.lang, ctx.now)
     log.info("news followed user=%s new=%s", ctx.user_tag, added)
     await ctx.say("follow_on" if added else "follow_already")
 

@@ -6,7 +6,7 @@ import logging
 
 from bot.context import Context
 from bot.sanitize import fold
-from storage.subscriptions import DAILY, KINDS, MILESTONES, SubscriptionRepository
+from storage.subscriptions import DAILY, KINDS, MILESTONES
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ async def subscribe(ctx: Context) -> None:
     if not await _group_admin(ctx):
         return
     chat = ctx.event.chat
-    await SubscriptionRepository(ctx.services.db).subscribe(chat.transport, chat.id, kinds, ctx.lang, ctx.now)
+    await ctx.services.subscriptions.subscribe(chat.transport, chat.id, kinds, ctx.lang, ctx.now)
     log.info("group subscribed transport=%s kinds=%s user=%s", chat.transport, ",".join(kinds), ctx.user_tag)
     await ctx.say("subscribed", what=kinds_label(ctx, kinds))
 
@@ -65,6 +65,6 @@ async def unsubscribe(ctx: Context) -> None:
     if not await _group_admin(ctx):
         return
     chat = ctx.event.chat
-    ended = await SubscriptionRepository(ctx.services.db).unsubscribe(chat.transport, chat.id)
+    ended = await ctx.services.subscriptions.unsubscribe(chat.transport, chat.id)
     log.info("group unsubscribed transport=%s ended=%d user=%s", chat.transport, ended, ctx.user_tag)
     await ctx.say("unsubscribed" if ended else "not_subscribed")

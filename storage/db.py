@@ -1,4 +1,11 @@
-"""The one SQLite connection, its pragmas, the transaction helper and migrations.
+"""The storage interface the repositories use, and its SQLite backend (the default).
+
+Repositories see only `Database` (`transaction()`, `read()`) and `Transaction`
+(`execute`, `executemany`, `fetchone`, `fetchall`, `scrub`), with portable SQL and
+`?` placeholders. `open_database` picks the backend: SQLite here, or PostgreSQL
+(`storage/postgres.py`) when `DATABASE_URL` is set.
+
+SQLite:
 
 All SQLite-specific behaviour lives here so the repositories stay portable SQL.
 One write connection serialised by an asyncio lock keeps the transports and the
@@ -20,13 +27,19 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiosqlite
+
+if TYPE_CHECKING:
+    from storage.lease import Lease
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
+# Rows claimed by one instance are skipped by the others (PostgreSQL); SQLite has no row locks
+# and needs none: `BEGIN IMMEDIATE` already holds the whole database, so the clause is dropped.
+ROW_LOCKS = " FOR UPDATE SKIP LOCKED"
 STOPPING_BUSY_TIMEOUT_MS = 500  # once the process is stopping, a locked database is not waited for
 SCRUB_WAIT_MS = 200  # how long a truncating checkpoint waits for readers before it is retried later
 SCRUB_RETRY_FIRST_SECONDS = 0.5
@@ -86,7 +99,75 @@ def from_db_time(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
 
 
-class Transaction:
+class Row(Protocol):
+    """A result row: columns by name (`row["name"]`) or position, as both backends give them."""
+
+    def __getitem__(self, key: str | int, /) -> Any: ...
+
+
+class Transaction(Protocol):
+    """Statements inside one transaction (or one read), with `?` placeholders."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; returns the number of rows changed."""
+        ...
+
+    async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Row]: ...
+
+    def scrub(self) -> None:
+        """This transaction deletes personal data: once committed, no old copy may stay readable."""
+        ...
+
+
+class Database(Protocol):
+    """What the repositories and the process need from a backend; one repository method = one transaction."""
+
+    @property
+    def backend(self) -> str:
+        """ "sqlite" or "postgresql", for operators' messages (never for branching in repositories)."""
+        ...
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        """One atomic unit of work: committed on success, rolled back on any error."""
+        ...
+
+    def read(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        """Reads only."""
+        ...
+
+    def lease(self, name: str) -> Lease:
+        """The lock that elects one leader among the instances sharing this database."""
+        ...
+
+    async def connect(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def migrate(self) -> list[str]: ...
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy into a new file, safe while the bot runs (SQLite only: PostgreSQL has pg_dump)."""
+        ...
+
+    async def stopping(self) -> None:
+        """The process is stopping: nothing new should wait long for a lock."""
+        ...
+
+
+async def open_database(path: Path, url: str = "", migrate: bool = True) -> Database:
+    """PostgreSQL when `url` (DATABASE_URL) is set, else the SQLite file at `path`."""
+    if url:
+        from storage.postgres import PostgresDatabase  # psycopg is imported only for PostgreSQL
+
+        return await PostgresDatabase.open(url, migrate=migrate)
+    return await SqliteDatabase.open(path, migrate=migrate)
+
+
+class SqliteTransaction:
     """Statements inside one `BEGIN IMMEDIATE … COMMIT` (or, from `read()`, plain reads).
 
     Each statement costs exactly one hop to aiosqlite's thread (execute-and-fetch
@@ -106,11 +187,11 @@ class Transaction:
         await self._conn.executemany(sql, params)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        rows = await self._conn.execute_fetchall(sql, params)
+        rows = await self._conn.execute_fetchall(sql.replace(ROW_LOCKS, ""), params)
         return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
+        return list(await self._conn.execute_fetchall(sql.replace(ROW_LOCKS, ""), params))
 
     def scrub(self) -> None:
         """This transaction deletes or overwrites personal data: once committed, no old copy may stay on disk.
@@ -122,7 +203,7 @@ class Transaction:
         self.scrubbing = True
 
 
-class Database:
+class SqliteDatabase:
     """Owns the connections; repositories borrow them through `transaction()` and `read()`.
 
     Writes go through one connection serialised by an asyncio lock. Reads go through
@@ -130,6 +211,8 @@ class Database:
     another process holding the write lock, so answers that only read (the count,
     questions, help) keep coming while a write waits.
     """
+
+    backend = "sqlite"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -141,7 +224,7 @@ class Database:
         self._busy_ms = BUSY_TIMEOUT_MS
 
     @classmethod
-    async def open(cls, path: Path, migrate: bool = True) -> Database:
+    async def open(cls, path: Path, migrate: bool = True) -> SqliteDatabase:
         """Connected and migrated, or closed again and a `StorageError` naming the path and the cause.
 
         Closing on failure matters: an open connection's worker thread would keep
@@ -248,7 +331,7 @@ class Database:
                 with contextlib.suppress(sqlite3.Error):
                     await conn.execute("ROLLBACK")
                 raise
-            tx = Transaction(conn)
+            tx = SqliteTransaction(conn)
             try:
                 yield tx
                 await conn.execute("COMMIT")
@@ -271,13 +354,13 @@ class Database:
         """
         if self._reader is not None and self._lock.locked():
             try:
-                yield Transaction(self._reader)
+                yield SqliteTransaction(self._reader)
             except sqlite3.Error as exc:
                 raise _translate(exc) from None
             return
         async with self._lock:  # free: taken at once (no await between the test and the take)
             try:
-                yield Transaction(self.conn)
+                yield SqliteTransaction(self.conn)
             except sqlite3.Error as exc:
                 raise _translate(exc) from None
 
@@ -315,6 +398,12 @@ class Database:
                     return
                 await self._scrub(retry_later=False)
             delay = min(delay * 2, SCRUB_RETRY_MAX_SECONDS)
+
+    def lease(self, name: str) -> Lease:
+        """One SQLite file serves one process: it always leads."""
+        from storage.lease import HeldLease
+
+        return HeldLease()
 
     async def migrate(self) -> list[str]:
         """Apply numbered migrations not yet recorded; returns the names applied."""

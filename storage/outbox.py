@@ -136,12 +136,16 @@ class OutboxRepository:
             )
 
     async def claim(self, transport: str, now: dt.datetime, limit: int) -> list[Delivery]:
-        """Due deliveries of one transport, marked `sending` in the same transaction."""
+        """Due deliveries of one transport, marked `sending` in the same transaction.
+
+        Rows another instance is claiming at this moment are skipped, not waited for
+        and never claimed twice (PostgreSQL's row locks; SQLite holds the whole file).
+        """
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(
                 "SELECT id, broadcast_id, transport, chat_id, chat_kind, language, attempts FROM deliveries"
                 " WHERE transport = ? AND status = ? AND next_attempt_at <= ?"
-                " ORDER BY next_attempt_at, id LIMIT ?",
+                " ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED",
                 (transport, PENDING, to_db_time(now), limit),
             )
             claimed = [_delivery(r) for r in rows]

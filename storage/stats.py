@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,5 +33,5 @@ class StatsRepository:
         return Figures(_by_key(followers), _by_key(groups), _by_key(deliveries))
 
 
-def _by_key(rows: list[Any]) -> dict[str, int]:
+def _by_key(rows: Sequence[Any]) -> dict[str, int]:
     return {str(r["k"]): int(r["n"]) for r in rows}

@@ -1,4 +1,10 @@
-"""Shared fixtures: a real SQLite file per test, a clock the test moves, console chats."""
+"""Shared fixtures: a real database per test, a clock the test moves, console chats.
+
+Every test that takes `settings`, `bot` or `chat` (directly or through another
+fixture) runs twice: on a SQLite file, and on a PostgreSQL database of its own
+(`tests/postgres.py`). A test about SQLite's files (WAL bytes, file modes) says
+`@pytest.mark.sqlite_only`.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +24,34 @@ from bot.app import Bot, build_bot
 from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.content import Content
 from bot.transports.console import ConsoleTransport, ConsoleUser
+from tests.postgres import PostgresServer, postgres_server
 
 TEST_KEY = "test-pseudonym-key-0123456789abcdef"
+BACKENDS = ("sqlite", "postgresql")
+
+__all__ = ["postgres_server"]  # the session's PostgreSQL server fixture, `postgres`
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: the test is about SQLite's files; it runs on SQLite only")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        metafunc.parametrize("backend", BACKENDS[:1] if sqlite_only else BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
+    """The settings that select this test's database: none for SQLite, a fresh DATABASE_URL for PostgreSQL."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.new_database()
+    yield {"database_url": url}
+    server.drop_database(url)
 
 
 class FakeClock:
@@ -140,8 +172,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
+def settings(tmp_path: Path, backend: dict[str, object]) -> Settings:
+    return make_settings(tmp_path, **backend)
 
 
 @pytest.fixture

@@ -270,9 +270,8 @@ class MatrixWorld:
         else:
             values |= {"matrix_access_token": self.account.access_token, "matrix_device_id": self.account.device_id}
         values |= self.overrides
-        self.bot = await build_bot(make_settings(self.tmp_path, **values), self.clock)
-        if self.record_chat_events:
-            self.bot.services.chat_events = self.events
+        events = self.events if self.record_chat_events else None
+        self.bot = await build_bot(make_settings(self.tmp_path, **values), self.clock, chat_events=events)
 
     async def start(self) -> MatrixTransport:
         assert self.bot is not None

@@ -69,9 +69,7 @@ class TelegramWorld:
             }
         values |= self.overrides
         settings = make_settings(self.tmp_path, **values)
-        self.bot = await build_bot(settings, self.clock)
-        if self.record_chat_events:
-            self.bot.services.chat_events = self.events
+        self.bot = await build_bot(settings, self.clock, chat_events=self.events if self.record_chat_events else None)
         return self
 
     async def start(self) -> TelegramTransport:

@@ -15,12 +15,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from bot import admin_cli
 from bot.app import Bot
 from bot.config import Settings
-from storage.db import Database
+from storage.db import open_database
 from storage.signatures import SignatureRepository
-from tests.conftest import TEST_KEY, Chat, FakeClock
+from tests.conftest import TEST_KEY, Chat, FakeClock, make_settings
+from tests.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -29,6 +32,8 @@ HEX64 = re.compile(r"[0-9a-f]{64}")
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATRIX_"))}
     environment.update({"DATABASE_PATH": str(settings.database_path), "PSEUDONYM_KEY": TEST_KEY})
+    if settings.postgres_url:
+        environment["DATABASE_URL"] = settings.postgres_url
     return subprocess.run(
         [sys.executable, "-m", "bot", "--env-file", str(settings.database_path.parent / "missing.env"), "admin", *args],
         capture_output=True,
@@ -92,6 +97,7 @@ async def test_export_to_a_file_is_private_to_the_operator(
     assert len(json.loads(target.read_text(encoding="utf-8"))) == 2
 
 
+@pytest.mark.sqlite_only
 async def test_backup_is_consistent_while_the_bot_keeps_signing(bot: Bot, settings: Settings, tmp_path: Path) -> None:
     repo = SignatureRepository(bot.services.db)
     now = bot.services.clock.now()
@@ -142,9 +148,20 @@ async def test_purge_dry_run_and_purge(chat: Callable[..., Chat], bot: Bot, sett
     out = io.StringIO()
     await admin_cli.run(argparse.Namespace(admin_command="purge", dry_run=False), settings, out, later)
     assert "deleted: 2 signatures, 1 contacts" in out.getvalue()
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings.database_path, settings.postgres_url)
     try:
         async with db.read() as tx:
             assert (await tx.fetchone("SELECT COUNT(*) FROM signatures"))[0] == 0  # type: ignore[index]
     finally:
         await db.close()
+
+
+async def test_backup_on_postgresql_points_to_pg_dump_without_the_password(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    settings = make_settings(tmp_path, database_url=postgres.url("anything"))
+    result = cli(settings, "backup", str(tmp_path / "copy.sqlite3"))
+    assert result.returncode == 2
+    assert "pg_dump --format=custom" in result.stderr and f"127.0.0.1:{postgres.port}/anything" in result.stderr
+    assert postgres.app_password not in result.stderr + result.stdout
+    assert not (tmp_path / "copy.sqlite3").exists()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.transports.matrix_platform import SESSION_KEY
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.kv import KeyValueRepository
 from tests.ops_helpers import (
     MATRIX_TOKEN,
@@ -34,6 +34,7 @@ from tests.ops_helpers import (
     small_tmpfs,
     write_env,
 )
+from tests.postgres import PostgresServer
 from tests.telegram_stub import BOT_USERNAME, TelegramStub
 
 WRONG_TOKEN = "999999:this-token-is-wrong-and-secret"
@@ -124,7 +125,7 @@ async def test_once_logged_in_with_a_password_the_stored_session_is_enough(
 ) -> None:
     settings = good_settings(tmp_path, telegram, matrix, MATRIX_ACCESS_TOKEN="", MATRIX_DEVICE_ID="")
     db_path = tmp_path / "data" / "petition.sqlite3"
-    db = await Database.open(db_path)
+    db = await SqliteDatabase.open(db_path)
     session = {"homeserver": matrix.url, "device_id": "STORED", "access_token": MATRIX_TOKEN}
     try:
         await KeyValueRepository(db).set(SESSION_KEY.format(user=MATRIX_USER), json.dumps(session))
@@ -346,3 +347,29 @@ async def test_a_good_run_starts_and_stops_on_sigterm(tmp_path: Path, telegram: 
     process.terminate()
     _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
+
+
+# PostgreSQL ---------------------------------------------------------------------------------
+
+
+async def test_check_probes_postgresql_and_never_prints_its_password(
+    tmp_path: Path, telegram: TelegramStub, matrix: MatrixWhoami, postgres: PostgresServer
+) -> None:
+    url = postgres.new_database(migrated=False)
+    settings = good_settings(tmp_path, telegram, matrix, DATABASE_URL=url)
+    code, out, err = await cli(write_env(tmp_path / ".env", **settings), "check")
+    assert code == 0, out + err
+    database = url.rsplit("/", 1)[1]
+    assert f"✔ database: postgresql://petition@127.0.0.1:{postgres.port}/{database}: schema version" in out
+    assert "migration(s) applied now" in out  # an empty database is brought up to date, as `run` would
+    code, out, err = await cli(write_env(tmp_path / ".env", **settings), "check")
+    assert "applied now" not in out  # current now
+
+    wrong = url.replace(postgres.app_password, "not-the-password")
+    settings = good_settings(tmp_path, telegram, matrix, DATABASE_URL=wrong)
+    code, out, err = await cli(write_env(tmp_path / ".env", **settings), "check")
+    assert code == 2  # the database is unusable
+    assert "✘ database:" in out and "refused the user or password (DATABASE_URL)" in out
+    assert "fix: check DATABASE_URL" in out
+    assert "not-the-password" not in out + err and postgres.app_password not in out + err
+    postgres.drop_database(url)

@@ -53,6 +53,20 @@ def test_settings_come_from_the_env_file(tmp_path: Path) -> None:
     assert settings.health_port is None
 
 
+def test_postgresql_needs_a_shared_pseudonym_key_and_a_postgresql_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key generated into one instance's data folder would give each instance other pseudonyms."""
+    monkeypatch.delenv("PSEUDONYM_KEY", raising=False)
+    url = "postgresql://petition:s3cret-pw@db.example.org/petition"
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env_file=None, database_url=url)
+    assert "PSEUDONYM_KEY" in str(caught.value) and "DATABASE_URL" in str(caught.value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env_file=None, database_url="mysql://petition:s3cret-pw@db/petition", pseudonym_key="k" * 32)
+    assert "DATABASE_URL" in str(caught.value) and "s3cret-pw" not in str(caught.value)
+    settings = load_settings(env_file=None, database_url=url, pseudonym_key="k" * 32)
+    assert settings.postgres_url == url and "s3cret-pw" not in repr(settings)
+
+
 def test_quiet_hours_can_be_turned_off_in_the_settings_file(tmp_path: Path) -> None:
     """An empty value in a settings file means "the default"; `none` is how to have no quiet hours."""
     env = tmp_path / ".env"

@@ -25,6 +25,7 @@ from aiohttp import web
 from PIL import Image
 
 from bot.app import Bot, build_bot, components
+from bot.leadership import Leadership
 from bot.scheduler import Scheduler
 from bot.transports.console import ConsoleTransport, ConsoleUser
 from tests.conftest import FakeClock, make_settings
@@ -117,13 +118,13 @@ async def console(tmp_path: Path, page: PetitionPage, clock: FakeClock) -> Async
     settings = make_settings(tmp_path, count_source_url=page.url)
     user = ConsoleUser(id="1", name="Camille", admin=True, group="g1")
     bot = await build_bot(settings, clock, frozenset({("console", "1")}))
-    parts = components(bot, user)
-    assert [type(p) for p in parts] == [ConsoleTransport, Scheduler]  # what `petition-bot console` runs
+    parts = [getattr(p, "inner", p) for p in components(bot, user)]  # the scheduler runs on the leader
+    assert [type(p) for p in parts] == [Leadership, ConsoleTransport, Scheduler]  # what `petition-bot console` runs
     read_fd, write_fd = os.pipe()
     screen = io.StringIO()
     source = open(read_fd, encoding="utf-8")
     transport = ConsoleTransport(bot.services, bot.router, user, screen, source=source, offers=bot.services.offers)
-    scheduler = parts[1]
+    scheduler = parts[2]
     assert isinstance(scheduler, Scheduler)
     typing = open(write_fd, "w", encoding="utf-8")
     await transport.start()

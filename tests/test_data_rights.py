@@ -120,11 +120,11 @@ async def test_follow_and_unfollow_news(chat: Callable[..., Chat], bot: Bot) -> 
 async def test_a_follower_whose_chat_is_gone_is_shown_paused(chat: Callable[..., Chat], bot: Bot) -> None:
     me = chat(id="9", name="Ana")
     await me.say("/follow")
-    assert await bot.services.contacts.deactivate("console", "9") == 1  # type: ignore[union-attr]
-    assert await bot.services.contacts.active_count() == 0  # type: ignore[union-attr]
+    assert await bot.services.contacts.deactivate("console", "9") == 1
+    assert await bot.services.contacts.active_count() == 0
     assert "suspendu" in await me.say("/mesdonnees")
     assert "vous recevrez les nouvelles" in await me.say("/suivre")  # back on
-    assert await bot.services.contacts.active_count() == 1  # type: ignore[union-attr]
+    assert await bot.services.contacts.active_count() == 1
 
 
 async def test_personal_data_commands_point_to_a_private_chat_in_groups(chat: Callable[..., Chat], bot: Bot) -> None:

@@ -74,6 +74,18 @@ def test_both_services_are_hardened(name: str) -> None:
     assert "@system-service" in service["SystemCallFilter"]
 
 
+def test_the_instance_template_is_the_same_service_with_a_settings_file_per_instance() -> None:
+    """Several instances on one PostgreSQL database (docs/OPERATIONS.md): same hardening, own ports."""
+    single, template = unit("petition-bot.service"), unit("petition-bot@.service")
+    differing = {"EnvironmentFile", "ExecStart"}
+    assert {k: v for k, v in template["Service"].items() if k not in differing} == {
+        k: v for k, v in single["Service"].items() if k not in differing
+    }
+    assert template["Service"]["EnvironmentFile"] == ["/etc/petition-bot/env", "/etc/petition-bot/instance-%i.env"]
+    assert one(template["Service"], "ExecStart").endswith("--env-file /etc/petition-bot/instance-%i.env run")
+    assert template["Install"] == single["Install"]
+
+
 def test_the_backup_runs_daily_and_even_after_a_night_switched_off() -> None:
     timer = unit("petition-bot-backup.timer")
     assert one(timer["Timer"], "OnCalendar").startswith("*-*-* ")

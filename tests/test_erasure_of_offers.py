@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from bot.app import Bot
 from bot.transports.console import ConsoleTransport, ConsoleUser
 from tests.conftest import Chat, says
@@ -39,6 +41,7 @@ async def offered_to(bot: Bot, transport: str, user_id: str) -> int:
     return 0 if row is None else int(row["n"])
 
 
+@pytest.mark.sqlite_only  # a scan of the database files' bytes
 async def test_choices_offered_on_the_console_hold_no_id_and_go_with_oublier(
     bot: Bot, chat: Callable[..., Chat]
 ) -> None:

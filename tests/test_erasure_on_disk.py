@@ -13,6 +13,8 @@ import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import pytest
+
 from bot import retention
 from bot.app import Bot
 from storage import broadcasts as store
@@ -21,6 +23,9 @@ from storage.subscriptions import FOLLOWERS
 from tests.conftest import Chat
 from tests.ops_helpers import ROOT, ConsoleProcess, cli, write_env
 from tests.outbox_fakes import RecordingPlatform
+
+# SQLite's files (database, -wal): PostgreSQL's own test reads its table pages (test_privacy_storage.py).
+pytestmark = pytest.mark.sqlite_only
 
 USER_ID = "731954862"  # the console's private chat has the user's id: both must go
 DISPLAY = "Zéphyrine Quartz"

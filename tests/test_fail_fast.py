@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import _start_until_stopped
-from storage.db import Database
+from storage.db import SqliteDatabase
 from tests.ops_helpers import ROOT, can_mount, clean_environment
 from tests.telegram_stub import TelegramStub
 
@@ -120,7 +120,7 @@ def held_by_another_process(database: Path) -> Iterator[None]:
 
 
 async def migrated(database: Path) -> None:
-    db = await Database.open(database)
+    db = await SqliteDatabase.open(database)
     await db.close()
 
 

@@ -109,7 +109,8 @@ async def test_healthz_is_ok_when_every_part_works_and_names_a_failing_part(runn
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "parts": {"database": True, "data folder": True, "scheduler": True},
+        "leader": True,  # one instance on SQLite: always the leader
+        "parts": {"database": True, "data folder": True, "leadership": True, "scheduler": True},
     }
     scheduler = next(p for p in running.parts if p.name == "scheduler")
     await scheduler.stop()

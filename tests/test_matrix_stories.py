@@ -400,7 +400,7 @@ async def test_a_crash_mid_sync_answers_again_only_the_message_in_flight(tmp_pat
         await alice.wait(room, expect="Vos données")
         seen = [m.body for m in alice.inbox[room]]
         assert sum("votre signature est enregistrée" in b for b in seen) == 1, "the oui was not handled again"
-        assert await world.bot.services.signatures.count() == 1  # type: ignore[union-attr]
+        assert await world.bot.services.signatures.count() == 1
 
 
 async def test_after_a_restart_a_number_still_answers_the_last_list(tmp_path: Path, synapse: Synapse) -> None:

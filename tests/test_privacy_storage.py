@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot import logs, retention
-from bot.app import Bot
+from bot.app import Bot, build_bot
 from bot.pseudonyms import KEY_FILE, load_or_create_key
 from storage.contacts import ContactRepository
 from storage.signatures import SignatureRepository
-from tests.conftest import Chat
+from tests.conftest import Chat, make_settings
+from tests.postgres import PostgresServer
 from tests.test_data_rights import add_broadcast_deliveries
 
 SIGNER_ID = "731954862"  # signs, no news
@@ -34,6 +35,7 @@ def raw_bytes(bot: Bot) -> bytes:
     return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
+@pytest.mark.sqlite_only
 async def test_the_raw_database_holds_no_platform_id_of_a_signer_without_news(
     chat: Callable[..., Chat], bot: Bot
 ) -> None:
@@ -117,6 +119,10 @@ async def test_the_counter_moves_only_with_real_inserts_and_deletes(bot: Bot) ->
     assert await repo.withdraw("p1", now) is None
     assert await repo.count() == 1
     assert [(d.signed, d.withdrawn) for d in await repo.per_day()] == [(2, 1)]
+
+
+@pytest.mark.sqlite_only
+async def test_reading_the_count_is_a_key_lookup(bot: Bot) -> None:
     async with bot.services.db.read() as tx:
         plan = await tx.fetchall("EXPLAIN QUERY PLAN SELECT value FROM counters WHERE name = ?", ("signatures",))
     assert all("SCAN" not in str(r["detail"]) for r in plan)  # a key lookup, never a table scan
@@ -164,4 +170,54 @@ async def test_the_retention_purge_waits_for_its_date_then_keeps_only_anonymous_
             assert (await tx.fetchone(f"SELECT COUNT(*) FROM {table}"))[0] == 0, table  # type: ignore[index]
         assert [tuple(r) for r in await tx.fetchall("SELECT signed, withdrawn FROM daily_counts")] == [(2, 0)]
         assert [tuple(r) for r in await tx.fetchall("SELECT chat_id FROM deliveries")] == [("g1",)]
-    assert await bot.services.signatures.count() == 2  # type: ignore[union-attr]
+    assert await bot.services.signatures.count() == 2
+
+
+async def test_on_postgresql_an_erased_supporter_leaves_no_row_version_behind(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    """PostgreSQL keeps a deleted row's old version until VACUUM: after /oublier the bot vacuums at once.
+
+    The tables' pages are read as the server's administrator would (pageinspect):
+    neither the heap nor the index pages hold the erased name or chat id any more.
+    """
+    url = postgres.new_database()
+    bot = await build_bot(make_settings(tmp_path, database_url=url))
+    try:
+        zephyrine = Chat(bot, Chat.user(id=SIGNER_ID, name="Zéphyrine Quartz"))
+        await signed_with_name(zephyrine)
+        paul = Chat(bot, Chat.user(id=FOLLOWER_ID, name="Paul Martin"))
+        await signed_with_name(paul)
+        assert "effacer toutes vos données" in await zephyrine.say("/oublier")
+        assert "Toutes vos données sont effacées" in await zephyrine.press("Oui, tout effacer")
+    finally:
+        await bot.close()
+    stored = pages(postgres, url, heaps=("signatures", "contacts"), indexes=("contacts_pkey", "contacts_chat"))
+    assert "Zéphyrine".encode() not in stored and SIGNER_ID.encode() not in stored
+    assert b"Paul Martin" in stored and FOLLOWER_ID.encode() in stored  # the control: the scan sees live rows
+    postgres.drop_database(url)
+
+
+async def signed_with_name(me: Chat) -> None:
+    await me.say("/signer")
+    await me.press(1)  # the platform name
+    await me.press(1)  # Je signe
+    await me.press(1)  # news: yes, so a contact row holds the chat id
+
+
+def pages(postgres: PostgresServer, url: str, heaps: tuple[str, ...], indexes: tuple[str, ...]) -> bytes:
+    """Every row version in the tables' heap pages and every key in their index pages, as raw bytes."""
+    found = b""
+    with postgres.admin(url.rsplit("/", 1)[1]) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        for relation, is_index in [*((h, False) for h in heaps), *((i, True) for i in indexes)]:
+            size = conn.execute("SELECT pg_relation_size(%s) / current_setting('block_size')::int", (relation,))
+            blocks = int(size.fetchone()[0])  # type: ignore[index]
+            for block in range(1 if is_index else 0, blocks):  # an index's block 0 is its metapage
+                if is_index:
+                    rows = conn.execute("SELECT data FROM bt_page_items(%s, %s)", (relation, block)).fetchall()
+                    found += b"".join(bytes.fromhex(str(r[0]).replace(" ", "")) for r in rows if r[0])
+                else:
+                    query = "SELECT t_data FROM heap_page_items(get_raw_page(%s, %s))"
+                    found += b"".join(bytes(r[0]) for r in conn.execute(query, (relation, block)) if r[0])
+    return found

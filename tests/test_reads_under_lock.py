@@ -13,8 +13,13 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import pytest
+
 from bot.app import Bot
 from tests.conftest import Chat
+
+# SQLite's whole-file write lock; PostgreSQL locks rows (test_signing_bad_input.py has its story).
+pytestmark = pytest.mark.sqlite_only
 
 HOLD_SECONDS = 15
 
@@ -67,5 +72,5 @@ async def test_a_confirmation_under_the_lock_fails_politely_and_saves_nothing(
         assert "signatures au total" in await chat(id="22").say("/compteur")
         assert not confirming.done()
         assert "n'a pas pu être enregistrée" in await asyncio.wait_for(confirming, 30)
-    assert await bot.services.signatures.count() == 0  # type: ignore[union-attr]
+    assert await bot.services.signatures.count() == 0
     assert "votre signature est enregistrée" in await signer.press("Je signe")  # the same button, later

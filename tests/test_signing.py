@@ -21,7 +21,7 @@ async def rows(bot: Bot, sql: str) -> list[tuple[object, ...]]:
 
 
 async def signature_count(bot: Bot) -> int:
-    return await bot.services.signatures.count()  # type: ignore[union-attr]
+    return await bot.services.signatures.count()
 
 
 async def reach_confirmation(me: Chat, name_choice: int = 2) -> str:

@@ -2,12 +2,18 @@
 
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
-from bot.app import Bot
+import psycopg
+import pytest
+
+import storage.postgres
+from bot.app import Bot, build_bot
 from bot.transports.telegram_render import to_html
 from storage.db import StorageFull
-from tests.conftest import Chat
+from tests.conftest import Chat, make_settings
 from tests.outbox_fakes import RecordingPlatform
+from tests.postgres import PostgresServer
 
 
 async def rows(bot: Bot, sql: str) -> list[tuple[object, ...]]:
@@ -89,6 +95,7 @@ async def test_withdrawal_by_someone_who_never_signed(chat: Callable[..., Chat],
     assert await rows(bot, "SELECT COUNT(*) FROM daily_counts") == [(0,)]
 
 
+@pytest.mark.sqlite_only
 async def test_a_database_locked_by_another_process_fails_cleanly_then_works(
     chat: Callable[..., Chat], bot: Bot
 ) -> None:
@@ -109,6 +116,31 @@ async def test_a_database_locked_by_another_process_fails_cleanly_then_works(
     assert await rows(bot, "SELECT value FROM counters") == [(0,)]
     await bot.router.dispatch(press, me.transport)  # the dialogue is still at the summary
     assert "votre signature est enregistrée" in me.new_output()
+
+
+async def test_on_postgresql_a_row_locked_by_another_instance_fails_cleanly_then_works(
+    tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another instance (or an operator's open transaction) holds the counter's row longer than the lock timeout."""
+    monkeypatch.setattr(storage.postgres, "LOCK_TIMEOUT", "300ms")  # 5 s in production
+    url = postgres.new_database()
+    bot = await build_bot(make_settings(tmp_path, database_url=url))
+    try:
+        me = Chat(bot, Chat.user(id="9", name="Ana"))
+        await me.say("/signer")
+        await me.press(2)
+        press = me.transport.to_inbound("1")
+        with psycopg.connect(url) as other:
+            other.execute("SELECT value FROM counters FOR UPDATE")  # the transaction stays open
+            await bot.router.dispatch(press, me.transport)
+            assert "votre signature n'a pas pu être enregistrée" in me.new_output()
+        assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+        await bot.router.dispatch(press, me.transport)  # the dialogue is still at the summary
+        assert "votre signature est enregistrée" in me.new_output()
+        assert await rows(bot, "SELECT value FROM counters") == [(1,)]
+    finally:
+        await bot.close()
+        postgres.drop_database(url)
 
 
 async def _fill(bot: Bot) -> int:
@@ -133,6 +165,7 @@ async def _fill(bot: Bot) -> int:
     return filled
 
 
+@pytest.mark.sqlite_only
 async def test_a_full_disk_during_signing_leaves_nothing_half_written(chat: Callable[..., Chat], bot: Bot) -> None:
     me = chat(id="10", name="Ana")
     await me.say("/signer")

@@ -129,7 +129,7 @@ async def test_after_a_crash_mid_batch_an_earlier_oui_is_not_read_again_as_the_n
         await world.start()
         await world.handled(second["update_id"])
         assert world.bot is not None
-        assert await world.bot.services.signatures.count() == 1  # type: ignore[union-attr]
+        assert await world.bot.services.signatures.count() == 1
         texts = [m.text for m in world.stub.chat_messages(ALICE.id)]
         assert sum("votre signature est enregistrée" in t for t in texts) == 1, "the oui was not handled twice"
         assert not any("vous recevrez les nouvelles" in t for t in texts), "no news without Alice's answer"

@@ -82,7 +82,7 @@ async def test_a_supporter_signs_typing_words_instead_of_pressing(world: Telegra
     assert "vous recevrez les nouvelles" in followed.text
     assert await bot_signatures(world) == 1
     assert world.bot is not None
-    contact = await world.bot.services.contacts.get(world.bot.services.pseudonyms.user("telegram", str(ALICE.id)))  # type: ignore[union-attr]
+    contact = await world.bot.services.contacts.get(world.bot.services.pseudonyms.user("telegram", str(ALICE.id)))
     assert contact is not None and contact.chat_id == str(ALICE.id)
 
 

@@ -1,6 +1,8 @@
 """Telegram, through python-telegram-bot: updates become `Inbound` events, `Reply`s become Bot API calls.
 
-This is the only module that imports `telegram`. It uses PTB's `Bot` (HTTP client,
+This module and its parts (`telegram_send.py`: replies as Bot API calls and errors as the
+core's; `telegram_render.py`, `telegram_types.py`) are the only ones that import `telegram`.
+They use PTB's `Bot` (HTTP client,
 request encoding, error mapping, `Update` parsing) but neither its `Application`
 dispatch nor its `Updater`:
 
@@ -39,24 +41,10 @@ from telegram import (
     CallbackQuery,
     ChatMember,
     ChatMemberUpdated,
-    InlineKeyboardMarkup,
-    InputFile,
-    LinkPreviewOptions,
     Message,
     Update,
 )
-from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Conflict,
-    Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
+from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.config import SettingsError
@@ -64,11 +52,9 @@ from bot.content import LANGUAGES
 from bot.context import Services
 from bot.events import (
     Chat,
-    ChatGone,
     DeliveryError,
     Inbound,
     Pacing,
-    RateLimited,
     Reply,
     Sent,
     TransientError,
@@ -77,15 +63,13 @@ from bot.router import Command, Router
 from bot.transports.handled import HandledMarks
 from bot.transports.loops import stop_receiving
 from bot.transports.rate_gate import RateGate
-from bot.transports.telegram_render import fits_caption, message_chunks, to_html
+from bot.transports.telegram_send import MessageSender
 from bot.transports.telegram_types import (
     ALLOWED_UPDATES,
     TRANSPORT,
     chat_of,
     deep_link,
-    keyboard,
     kind_of,
-    retry_after,
     sender_of,
 )
 from storage.db import StorageError
@@ -102,26 +86,13 @@ ADMIN_CACHE_SECONDS = 60.0  # a demoted admin keeps their rights this long, at m
 DOUBLE_PRESS_SECONDS = 5.0  # a second press of the same button by the same user within this is a double press
 PRESSED_MEMORY = 2048  # presses remembered for that purpose
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")  # what setMyCommands accepts
-_NOT_MODIFIED = "message is not modified"
-
-
-class _NotModified(DeliveryError):
-    """An edit that would change nothing; Telegram refuses it, and nothing needs doing."""
 
 
 class TelegramTransport:
     """The Telegram transport: the `Outbound` port for the core and a `Component` of the process.
 
-    Sending, two ways:
-    - `send(chat, reply)` (the port, used by handlers for interactive replies):
-      when Telegram answers 429, it waits `retry_after` and retries (within the
-      rate gate's bounds, `rate_gate.py`), because the user is waiting for that
-      reply; nothing else goes out on the token meanwhile.
-    - `deliver(chat, reply)` (for the broadcast outbox): never waits; raises
-      `RateLimited(retry_after)` on a 429, or at once while a pause is running,
-      so the outbox can reschedule instead of holding a task.
-    Both raise `ChatGone` (blocked, kicked, chat not found, migrated: then with
-    `new_chat_id`) and `TransientError` (network, timeouts, 5xx).
+    `send` (interactive replies) waits out a 429; `deliver` (the broadcast outbox)
+    never waits and raises `RateLimited` (see `telegram_send.py`).
     """
 
     name = TRANSPORT
@@ -141,7 +112,7 @@ class TelegramTransport:
         self._idle.set()
         self._stopping = False
         self._clock = services.clock
-        self._gate = RateGate(TRANSPORT, services.clock, services.metrics)
+        self._sender = MessageSender(lambda: self.api, RateGate(TRANSPORT, services.clock, services.metrics))
         self._admin_cache: dict[tuple[str, str], tuple[float, bool]] = {}
         self._pressed: collections.OrderedDict[tuple[str, str, str], float] = collections.OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -222,6 +193,11 @@ class TelegramTransport:
         if self._api is not None:
             await self._api.shutdown()
             self._api = None
+
+    @property
+    def leader_only(self) -> bool:
+        """Webhook calls may reach any instance; long polling must be done by one only (the leader)."""
+        return self._settings.telegram_mode != "webhook"
 
     @property
     def api(self) -> Bot:
@@ -458,121 +434,14 @@ class TelegramTransport:
     # Outbound port ------------------------------------------------------------
 
     async def send(self, chat: Chat, reply: Reply) -> Sent:
-        return await self._send(chat, reply, wait=True)
+        return await self._sender.send(chat, reply, wait=True)
 
     async def deliver(self, chat: Chat, reply: Reply) -> Sent:
         """Send without waiting out a rate limit: raises `RateLimited` so the caller reschedules."""
-        return await self._send(chat, reply, wait=False)
-
-    async def _send(self, chat: Chat, reply: Reply, *, wait: bool) -> Sent:
-        markup = keyboard(reply.choices)  # validated before anything is sent
-        chat_id = int(chat.id)
-        silent = reply.silent
-        attachments: list[tuple[str, bytes, str]] = []
-        if reply.image is not None:
-            attachments.append(("photo", reply.image.png, reply.image.name))
-        if reply.document is not None:
-            attachments.append(("document", reply.document.data, reply.document.name))
-        caption = to_html(reply.text) if reply.text and attachments and fits_caption(reply.text) else None
-        chunks = [] if caption is not None or not reply.text else message_chunks(reply.text)
-        last: Message | None = None
-        kind = "text"
-        for i, (what, data, filename) in enumerate(attachments):
-            final = i == len(attachments) - 1
-            last = await self._send_file(
-                what,
-                chat_id,
-                InputFile(data, filename=filename),
-                caption=caption if final else None,
-                markup=markup if final and not chunks else None,
-                silent=silent,
-                wait=wait,
-            )
-            kind = "caption"
-        for i, chunk in enumerate(chunks):
-            final = i == len(chunks) - 1
-            last = await self._send_text(chat_id, chunk, markup if final else None, silent=silent, wait=wait)
-            kind = "text"
-        if last is None:
-            raise ValueError("a reply needs text, an image or a document")
-        return Sent(chat, str(last.message_id), {"kind": kind})
-
-    async def _send_text(
-        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, *, silent: bool, wait: bool
-    ) -> Message:
-        return await self._call(
-            lambda: self.api.send_message(
-                chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                disable_notification=silent,
-                link_preview_options=_NO_PREVIEW,
-            ),
-            wait=wait,
-        )
-
-    async def _send_file(
-        self,
-        what: str,
-        chat_id: int,
-        file: InputFile,
-        *,
-        caption: str | None,
-        markup: InlineKeyboardMarkup | None,
-        silent: bool,
-        wait: bool,
-    ) -> Message:
-        send = self.api.send_photo if what == "photo" else self.api.send_document
-        return await self._call(
-            lambda: send(
-                chat_id,
-                file,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                disable_notification=silent,
-            ),
-            wait=wait,
-        )
+        return await self._sender.send(chat, reply, wait=False)
 
     async def edit(self, sent: Sent, reply: Reply) -> None:
-        markup = keyboard(reply.choices)
-        chat_id, message_id = int(sent.chat.id), int(sent.message_id)
-        try:
-            if sent.extra.get("kind") == "caption":
-                caption = to_html(reply.text) if fits_caption(reply.text) else None
-                await self._call(
-                    lambda: self.api.edit_message_caption(
-                        chat_id=chat_id,
-                        message_id=message_id,
-                        caption=caption,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup,
-                    ),
-                    wait=True,
-                )
-                if caption is None:
-                    await self._send(sent.chat, Reply(reply.text, silent=True), wait=True)
-            else:
-                chunks = message_chunks(reply.text) or [""]
-                first_markup = markup if len(chunks) == 1 else None
-                await self._call(
-                    lambda: self.api.edit_message_text(
-                        chunks[0],
-                        chat_id=chat_id,
-                        message_id=message_id,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=first_markup,
-                        link_preview_options=_NO_PREVIEW,
-                    ),
-                    wait=True,
-                )
-                for i, chunk in enumerate(chunks[1:], start=2):
-                    final = i == len(chunks)
-                    await self._send_text(chat_id, chunk, markup if final else None, silent=False, wait=True)
-        except _NotModified:
-            pass
+        await self._sender.edit(sent, reply)
         if reply.choices:
             # A fresh keyboard on the same message may be pressed again at once.
             for key in [k for k in self._pressed if k[:2] == (sent.chat.id, sent.message_id)]:
@@ -599,12 +468,7 @@ class TelegramTransport:
     # Errors ---------------------------------------------------------------------
 
     async def _call(self, request: Callable[[], Awaitable[T]], *, wait: bool) -> T:
-        """One Bot API call with Telegram's errors translated into the core's, and 429 pauses honoured.
-
-        A 429 means nothing may reach the API on this token until `retry_after`
-        has passed, so the pause (the rate gate) is shared by every call of this transport.
-        """
-        return await self._gate.call(lambda: _translated(request), wait=wait)
+        return await self._sender.call(request, wait=wait)
 
     async def _quietly(self, request: Awaitable[object]) -> None:
         """Calls whose failure changes nothing for the user (answering a press, removing a used keyboard)."""
@@ -612,33 +476,3 @@ class TelegramTransport:
             await request
         except (DeliveryError, TelegramError) as exc:
             log.debug("telegram courtesy call failed error=%s", type(exc).__name__)
-
-
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-async def _translated(request: Callable[[], Awaitable[T]]) -> T:
-    """The call, with Telegram's errors as the core's (`RateLimited`, `ChatGone`, `TransientError`…)."""
-    try:
-        return await request()
-    except RetryAfter as exc:
-        raise RateLimited(retry_after(exc)) from None
-    except ChatMigrated as exc:
-        raise ChatGone("migrated to a supergroup", new_chat_id=str(exc.new_chat_id)) from None
-    except Forbidden:
-        raise ChatGone("blocked or removed") from None
-    except BadRequest as exc:
-        reason = exc.message.lower()
-        if "chat not found" in reason:
-            raise ChatGone("chat not found") from None
-        if _NOT_MODIFIED in reason:
-            raise _NotModified(reason) from None
-        raise DeliveryError(f"request refused by Telegram: {exc.message}") from None
-    except InvalidToken:
-        raise DeliveryError("token refused by Telegram") from None
-    except Conflict:
-        raise TransientError("conflict: another instance is polling, or a webhook is set") from None
-    except (TimedOut, NetworkError) as exc:
-        raise TransientError(type(exc).__name__) from None
-    except TelegramError as exc:
-        raise DeliveryError(type(exc).__name__) from None
