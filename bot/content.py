@@ -165,6 +165,7 @@ class Intent:
     unless: tuple[str, ...] = ()  # words that make the message about something else
     entry: str = ""  # a FAQ entry answered instead of running a command ("what does it ask" → all demands)
     window: int = 0  # when set: the groups' words appear in order, each at most this many words after the last
+    args: str = ""  # what the command is run with ("english please" → /langue en)
 
 
 @dataclass(frozen=True)
@@ -435,7 +436,10 @@ def _load_chat(folder: Path) -> ChatLexicon:
         window = t.get("window", 0)
         if not isinstance(window, int) or window < 0:
             raise ContentError(r.path, f"{w}.window", "must be a whole number of words")
-        intents.append(Intent(command, tuple(tuple(g) for g in groups), run or bool(entry), unless, entry, window))
+        args = r.get(t, "args", str, w) if "args" in t else ""
+        intents.append(
+            Intent(command, tuple(tuple(g) for g in groups), run or bool(entry), unless, entry, window, args)
+        )
     off_topic = r.strings(r.data, "off_topic") if "off_topic" in r.data else ()
     return ChatLexicon(
         replacements, r.strings(r.data, "fillers"), tuple(smalltalk), tuple(actions), tuple(intents), off_topic

@@ -53,6 +53,7 @@ class ChatNormaliser:
                 _folded(surface, i.unless),
                 i.entry,
                 i.window,
+                i.args,
             )
             for i in lexicon.intents
         ]

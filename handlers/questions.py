@@ -115,11 +115,11 @@ def main_actions(ctx: Context) -> list[Choice]:
     return [c for c in main_menu(ctx) if c.payload in wanted and ctx.services.commands_include(wanted[c.payload])]
 
 
-async def _run_command(ctx: Context, name: str) -> bool:
+async def _run_command(ctx: Context, name: str, args: str = "") -> bool:
     command = next((c for c in ctx.services.commands if name in c.names and not c.admin), None)
     if command is None:
         return False
-    ctx.args = ""
+    ctx.args = args
     await command.handler(ctx)
     return True
 
@@ -219,7 +219,7 @@ async def answer_question(ctx: Context) -> None:
         if run.entry:
             await answer_passage(ctx, run.entry, ctx.lang)
             return
-        if await _run_command(ctx, run.command):
+        if await _run_command(ctx, run.command, run.args):
             return
     answer = index.ask(question, prefer=ctx.lang)
     if (answer is None or not answer.confident) and "?" not in question:

@@ -354,3 +354,11 @@ async def test_two_clear_questions_in_one_message_get_both_answers(chat: Callabl
     seen = await chat().say("Depuis quand Microsoft a nos données ? Et c'est quoi EMC2 ?")
     assert "2019" in seen and "plateforme européenne" in seen and "Vous voulez dire" not in seen
     assert seen.count("Source :") == 2
+
+
+async def test_asking_for_a_language_in_words_sets_it(chat: Callable[..., Chat]) -> None:
+    me = chat()
+    assert "I will speak English with you" in await me.say("english please")
+    assert "Source:" in await me.say("who hosts the data?")
+    assert "je vous parlerai en français" in await me.say("en français svp")
+    assert "speak English" not in await chat().say("is the petition available in english?")
