@@ -88,7 +88,6 @@ class Console:
 
     async def settled(self) -> None:
         """Whatever the outbox owes the console now has been printed."""
-        assert self.bot.services.outbox is not None
         async with asyncio.timeout(WAIT_SECONDS):
             await self.bot.services.outbox.settled("console")
             await self.bot.router.drain(WAIT_SECONDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -241,9 +242,8 @@ async def test_webhook_mode_without_a_secret_refuses_to_start(tmp_path: Path, cl
         settings = w.bot.services.settings.model_copy(
             update={"telegram_mode": "webhook", "telegram_webhook_url": "https://example.org/hook"}
         )
-        w.bot.services.settings = settings
         with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET"):
-            await TelegramTransport(w.bot.services, w.bot.router).start()
+            await TelegramTransport(dataclasses.replace(w.bot.services, settings=settings), w.bot.router).start()
         assert w.stub.calls == [], "refused before contacting Telegram"
 
 

@@ -361,9 +361,7 @@ class TelegramTransport:
             return
         if message.migrate_to_chat_id:
             log.info("telegram group migrated to a supergroup")
-            hooks = self._services.chat_events
-            if hooks is not None:
-                await hooks.chat_migrated(chat, str(message.migrate_to_chat_id))
+            await self._services.chat_events.chat_migrated(chat, str(message.migrate_to_chat_id))
             return
         user = message.from_user
         if user is None or user.is_bot:
@@ -427,9 +425,7 @@ class TelegramTransport:
         log.info("telegram membership changed kind=%s status=%s", chat.kind.value, status)
         if gone:
             self._admin_cache = {k: v for k, v in self._admin_cache.items() if k[0] != chat.id}
-            hooks = self._services.chat_events
-            if hooks is not None:
-                await hooks.chat_gone(chat)
+            await self._services.chat_events.chat_gone(chat)
 
     # Outbound port ------------------------------------------------------------
 
