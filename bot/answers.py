@@ -87,6 +87,7 @@ class Answer:
     tier: str = "answer"  # "answer", "did_you_mean" (close call), or "unsure" (the passages miss part of it)
     relative: float = 1.0  # score over the most the question's terms could earn
     coverage: float = 1.0  # the weighted share of the question's topic words the passage holds
+    several: tuple[str, ...] = ()  # several questions in one message, each answered surely: their entries
 
     @property
     def confident(self) -> bool:
@@ -391,11 +392,19 @@ class AnswerIndex:
         best = self._ask(question, related, prefer)
         if best is not None and best.tier != "unsure":
             return best
-        parts = [a for a in (self._ask(p, related, prefer) for p in _question_sentences(question)) if a is not None]
+        sentences = _question_sentences(question)
+        asked = [(p, self._ask(p, related, prefer)) for p in sentences]
+        parts = [a for _, a in asked if a is not None]
+        # "Source?" after a question asks for the source of that answer, not a question of its own.
+        whole = [a for p, a in asked if a is not None and len(p.split()) >= MIN_QUESTION_WORDS]
+        sure = tuple(dict.fromkeys(a.id for a in whole if a.confident))
+        if len(whole) == len(sentences) > 1 and all(a.confident for a in whole) and len(sure) > 1:
+            # "Depuis quand Microsoft a nos données ? Et la CNIL a décidé quoi ?": each one answered.
+            return dataclasses.replace(whole[0], several=sure[:CANDIDATES], related=())
         if len(parts) == 1:
             return parts[0] if best is None or _rank(parts[0]) > _rank(best) else best
         if len(parts) > 1:
-            # Several questions in one message: offer each one's best entry, answer none of them blindly.
+            # Several questions in one message, not all clear: offer each one's best entry, answer none blindly.
             ids = tuple(dict.fromkeys(a.id for a in sorted(parts, key=_rank, reverse=True)))[:CANDIDATES]
             first = max(parts, key=_rank)
             return dataclasses.replace(first, candidates=ids, tier="did_you_mean" if len(ids) > 1 else first.tier)
@@ -452,6 +461,7 @@ class AnswerIndex:
         return Answer(best.id, best.kind, best.lang, best_score, others, (best.id, *close), tier, relative, share)
 
 
+MIN_QUESTION_WORDS = 3  # a shorter sentence ("Source ?", "Vraiment ?") leans on the one before it
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _TIERS = ("unsure", "did_you_mean", "answer")
 

@@ -245,6 +245,10 @@ async def answer_question(ctx: Context) -> None:
         suggestions = [ENTRY.choice(clip(_title(ctx, c, lang)), c, lang) for c in index.suggest(question)]
         await ctx.say("decline_not_in_petition", _merge(suggestions, main_actions(ctx)[:2]))
         return
+    if answer.confident and answer.several:
+        for n, passage in enumerate(answer.several, 1):
+            await answer_passage(ctx, passage, lang, offers=offers if n == len(answer.several) else None)
+        return
     if answer.confident:
         await answer_passage(ctx, answer.id, lang, answer.related, offers)
         return

@@ -348,3 +348,9 @@ async def test_an_out_of_scope_question_naming_microsoft_is_not_answered(chat: C
 async def test_a_stock_price_question_is_declined_though_it_names_microsoft(chat: Callable[..., Chat]) -> None:
     seen = await chat().say("combien vaut l'action Microsoft aujourd'hui ?")
     assert "Je ne sais pas répondre" in seen and "Source" not in seen and "Vous voulez dire" not in seen
+
+
+async def test_two_clear_questions_in_one_message_get_both_answers(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("Depuis quand Microsoft a nos données ? Et c'est quoi EMC2 ?")
+    assert "2019" in seen and "plateforme européenne" in seen and "Vous voulez dire" not in seen
+    assert seen.count("Source :") == 2
