@@ -206,7 +206,7 @@ async def run(destinations: int, rate: float, limit: int, blocked_share: float, 
             " VALUES (?, 'telegram', ?, 'fr', ?, 1)",
             [(f"bench{c}", str(c), now) for c in chats],
         )
-    transport = TelegramTransport(bot.services, bot.router, poll_timeout=1)
+    transport = TelegramTransport(bot.services.for_transport(), bot.router, poll_timeout=1)
     outbox = bot.services.outbox
     async with aiohttp.ClientSession() as session:
         users = Users(session, base)

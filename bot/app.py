@@ -292,13 +292,15 @@ def components(bot: Bot, console: ConsoleUser | None = None) -> list[Component]:
         # a second scheduler. Otherwise it is the platform, with the scheduler and the outbox.
         beside = bool(configured(PLATFORMS, services.settings))
         console_chat = ConsoleTransport(
-            services, bot.router, console, offers=services.offers, receives_broadcasts=not beside
+            services.for_transport(), bot.router, console, offers=services.offers, receives_broadcasts=not beside
         )
         if beside:
             return [console_chat]
         platforms.append(console_chat)
     else:
-        platforms += [p.transport(services, bot.router) for p in configured(PLATFORMS, services.settings)]
+        platforms += [
+            p.transport(services.for_transport(), bot.router) for p in configured(PLATFORMS, services.settings)
+        ]
     jobs: list[Component] = [Scheduler(services)]
     # First: it decides whether this instance leads, which the leader-only parts ask.
     leadership = Leadership(services.db.lease(LEASE_NAME))

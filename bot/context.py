@@ -75,8 +75,44 @@ class Services:
     admins: frozenset[tuple[str, str]] = frozenset()
     metrics: Metrics = field(default_factory=Metrics)  # counters for /metrics (counts only, no ids)
 
+    def for_transport(self) -> TransportServices:
+        """What a platform's transport receives: no database, no repository of people."""
+        return TransportServices(
+            settings=self.settings,
+            content=self.content,
+            clock=self.clock,
+            metrics=self.metrics,
+            kv=self.kv,
+            offers=self.offers,
+            pseudonyms=self.pseudonyms,
+            commands=self.commands,
+            admins=self.admins,
+            chat_events=self.chat_events,
+            outbounds=self.outbounds,
+        )
+
     def commands_include(self, name: str) -> bool:
         return any(name in command.names for command in self.commands)
+
+    def template(self, lang: str, key: str, **values: object) -> Rich:
+        return self.content.rich(lang, key, **values)
+
+
+@dataclass(frozen=True)
+class TransportServices:
+    """What a running transport uses, and nothing more: it reaches people's data only through the router."""
+
+    settings: Settings
+    content: Content  # its own messages, and the words that answer a yes/no question
+    clock: Clock
+    metrics: Metrics
+    kv: KeyValueRepository  # its own state: offsets, sync tokens, handled updates, the Matrix session
+    offers: OfferRepository  # the numbered lists shown (console, Matrix), keyed by pseudonyms
+    pseudonyms: Pseudonymizer
+    commands: tuple[Command, ...]  # command names (Matrix: a word typed alone; Telegram: the menus)
+    admins: frozenset[tuple[str, str]]  # Telegram: the admins' own command menu
+    chat_events: ChatEvents  # told when a chat is gone or migrated
+    outbounds: dict[str, Deliverer]  # the registry a transport joins when it starts, leaves when it stops
 
     def template(self, lang: str, key: str, **values: object) -> Rich:
         return self.content.rich(lang, key, **values)

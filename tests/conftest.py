@@ -113,7 +113,7 @@ class Chat:
     def __init__(self, bot: Bot, user: ConsoleUser) -> None:
         self.bot = bot
         self.out = io.StringIO()
-        self.transport = ConsoleTransport(bot.services, bot.router, user, self.out)
+        self.transport = ConsoleTransport(bot.services.for_transport(), bot.router, user, self.out)
         self._read = 0
 
     async def say(self, line: str) -> str:

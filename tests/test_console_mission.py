@@ -122,7 +122,9 @@ async def console(tmp_path: Path, page: PetitionPage, clock: FakeClock) -> Async
     read_fd, write_fd = os.pipe()
     screen = io.StringIO()
     source = open(read_fd, encoding="utf-8")
-    transport = ConsoleTransport(bot.services, bot.router, user, screen, source=source, offers=bot.services.offers)
+    transport = ConsoleTransport(
+        bot.services.for_transport(), bot.router, user, screen, source=source, offers=bot.services.offers
+    )
     scheduler = parts[2]
     assert isinstance(scheduler, Scheduler)
     typing = open(write_fd, "w", encoding="utf-8")

@@ -66,7 +66,7 @@ from nio import (
 )
 
 from bot.content import LANGUAGES
-from bot.context import Services
+from bot.context import TransportServices
 from bot.events import (
     Chat,
     ChatKind,
@@ -113,7 +113,7 @@ class MatrixTransport:
 
     def __init__(
         self,
-        services: Services,
+        services: TransportServices,
         router: Router,
         *,
         sync_timeout_ms: int = SYNC_TIMEOUT_MS,

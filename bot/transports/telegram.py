@@ -49,7 +49,7 @@ from telegram.request import HTTPXRequest
 
 from bot.config import SettingsError
 from bot.content import LANGUAGES
-from bot.context import Services
+from bot.context import TransportServices
 from bot.events import (
     Chat,
     DeliveryError,
@@ -97,7 +97,7 @@ class TelegramTransport:
 
     name = TRANSPORT
 
-    def __init__(self, services: Services, router: Router, *, poll_timeout: float = 30.0) -> None:
+    def __init__(self, services: TransportServices, router: Router, *, poll_timeout: float = 30.0) -> None:
         self._services = services
         self._settings = services.settings
         self._router = router
