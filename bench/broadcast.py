@@ -41,7 +41,6 @@ from aiohttp import web
 from bot import broadcast
 from bot.app import build_bot
 from bot.config import load_settings
-from bot.outbox import Outbox
 from bot.transports.telegram import TelegramTransport
 from storage import broadcasts as store
 from storage.outbox import OutboxRepository
@@ -207,8 +206,8 @@ async def run(destinations: int, rate: float, limit: int, blocked_share: float, 
             " VALUES (?, 'telegram', ?, 'fr', ?, 1)",
             [(f"bench{c}", str(c), now) for c in chats],
         )
-    transport = TelegramTransport(bot.services, bot.router, poll_timeout=1)
-    outbox = bot.services.outbox or Outbox(bot.services)
+    transport = TelegramTransport(bot.services.for_transport(), bot.router, poll_timeout=1)
+    outbox = bot.services.outbox
     async with aiohttp.ClientSession() as session:
         users = Users(session, base)
         async with session.post(f"{base}/control/block", json={"chats": sorted(blocked)}):

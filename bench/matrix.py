@@ -191,7 +191,7 @@ async def main(round_trips: int, users: int, messages: int) -> None:
                 matrix_device_id=account.device_id,
             )
             bot = await build_bot(settings)
-            transport = MatrixTransport(bot.services, bot.router)
+            transport = MatrixTransport(bot.services.for_transport(), bot.router)
             await transport.start()
             try:
                 ours = await measure("ours (!compteur)", synapse, account.user_id, round_trips, users, messages)

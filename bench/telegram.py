@@ -127,7 +127,7 @@ async def bench_ours(burst: int, steady: int) -> Result:
             flood_max_per_minute=10_000,
         )
         bot = await build_bot(settings)
-        transport = TelegramTransport(bot.services, bot.router)
+        transport = TelegramTransport(bot.services.for_transport(), bot.router)
         await transport.start()
         try:
             rate = await _burst(stub, burst, _reply_count(stub))

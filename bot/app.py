@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
 from bot.counts import Counts
-from bot.events import ChatEvents
+from bot.events import ChatEvents, Deliverer
 from bot.outbox import Outbox
 from bot.pseudonyms import Pseudonymizer, load_or_create_key
 from bot.router import Router
@@ -66,11 +66,13 @@ async def build_bot(
     clock: Clock | None = None,
     more_admins: frozenset[tuple[str, str]] = frozenset(),
     chat_events: ChatEvents | None = None,
+    platforms: frozenset[str] = frozenset(),
 ) -> Bot:
-    """Load content, open and migrate the database, build the index and the router.
+    """Load content, open and migrate the database, build the index, the outbox and the router.
 
     `chat_events`: what transports tell when a chat is gone or moved (by default, subscriptions
-    and deliveries follow); tests pass a recorder.
+    and deliveries follow); tests pass a recorder. `platforms`: the platforms this run serves,
+    here or on the leader instance (`served`), so broadcast audiences cover them all.
     """
     # Imported here, not at the top: question answering takes a good part of a second to import,
     # which `check` (it reads `PLATFORMS`) does not need.
@@ -84,8 +86,12 @@ async def build_bot(
         pseudonyms = Pseudonymizer(load_or_create_key(secret, settings.data_folder))
         kv = KeyValueRepository(db)
         signatures = SignatureRepository(db, settings.zone)
+        broadcasts = BroadcastRepository(db)
+        deliveries = OutboxRepository(db)
         routes = build_routes()
         clock = clock or SystemClock()
+        chat_events = chat_events or SubscriptionChatEvents(db, clock)
+        outbounds: dict[str, Deliverer] = {}  # filled by the platforms as they start
         services = Services(
             settings=settings,
             content=content,
@@ -102,18 +108,39 @@ async def build_bot(
             contacts=ContactRepository(db),
             offers=OfferRepository(db),
             subscriptions=SubscriptionRepository(db),
-            broadcasts=BroadcastRepository(db),
-            deliveries=OutboxRepository(db),
+            broadcasts=broadcasts,
+            deliveries=deliveries,
             stats=StatsRepository(db),
             commands=tuple(routes.commands),
-            chat_events=chat_events or SubscriptionChatEvents(db, clock),
+            chat_events=chat_events,
+            outbounds=outbounds,
+            platforms=platforms,
+            outbox=Outbox(
+                deliveries=deliveries,
+                broadcasts=broadcasts,
+                content=content,
+                clock=clock,
+                outbounds=outbounds,
+                chat_events=chat_events,
+            ),
         )
-        services.outbox = Outbox(services)
         router = Router(routes, services)
     except BaseException:
         await db.close()
         raise
     return Bot(services, router)
+
+
+def served(settings: Settings, console: ConsoleUser | None) -> frozenset[str]:
+    """The platforms a run serves, for broadcast audiences: the configured ones, else the console.
+
+    The console beside configured platforms serves none: it is a chat to try commands on their
+    database, never the audience of announcements (nor their sender to the other platforms).
+    """
+    platforms = frozenset(p.name for p in configured(PLATFORMS, settings))
+    if console is None:
+        return platforms
+    return frozenset() if platforms else frozenset({CONSOLE})
 
 
 async def run(settings: Settings) -> None:
@@ -133,7 +160,7 @@ async def serve(settings: Settings, console: ConsoleUser | None, clock: Clock | 
     # The console beside configured platforms starts neither them nor any server.
     await preflight(settings, platforms if console is None else [], listening=console is None or not platforms)
     admins = frozenset({(CONSOLE, console.id)}) if console is not None and console.admin else frozenset()
-    bot = await build_bot(settings, clock, admins)
+    bot = await build_bot(settings, clock, admins, platforms=served(settings, console))
     if platforms and bot.services.content.placeholders:
         log.warning(
             "campaign content has %d placeholder(s) to fill in; `petition-bot check` names them",
@@ -144,12 +171,11 @@ async def serve(settings: Settings, console: ConsoleUser | None, clock: Clock | 
     try:
         if await _start_until_stopped(components(bot, console), started, signals.requested):
             ended = await _until_stopped(signals.requested, started)
-            outbox = bot.services.outbox
-            if ended is not None and outbox is not None and ended.name in bot.services.outbounds:
+            if ended is not None and ended.name in bot.services.outbounds:
                 # The console's input ended: what the campaign owes it now is printed before the process exits.
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(SETTLE_AT_END_SECONDS):
-                        await outbox.settled(ended.name)
+                        await bot.services.outbox.settled(ended.name)
         log.info("stopping")
         for component in started:
             if isinstance(component, Reading):
@@ -266,16 +292,16 @@ def components(bot: Bot, console: ConsoleUser | None = None) -> list[Component]:
         # a second scheduler. Otherwise it is the platform, with the scheduler and the outbox.
         beside = bool(configured(PLATFORMS, services.settings))
         console_chat = ConsoleTransport(
-            services, bot.router, console, offers=services.offers, receives_broadcasts=not beside
+            services.for_transport(), bot.router, console, offers=services.offers, receives_broadcasts=not beside
         )
         if beside:
             return [console_chat]
         platforms.append(console_chat)
     else:
-        platforms += [p.transport(services, bot.router) for p in configured(PLATFORMS, services.settings)]
-    # Broadcast audiences cover every platform served, even one whose receiver runs on the leader.
-    services.platforms = {p.name for p in platforms}
-    jobs: list[Component] = [Scheduler(services, services.outbox)] if services.outbox is not None else []
+        platforms += [
+            p.transport(services.for_transport(), bot.router) for p in configured(PLATFORMS, services.settings)
+        ]
+    jobs: list[Component] = [Scheduler(services)]
     # First: it decides whether this instance leads, which the leader-only parts ask.
     leadership = Leadership(services.db.lease(LEASE_NAME))
     found: list[Component] = [leadership]

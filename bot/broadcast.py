@@ -22,6 +22,7 @@ from storage.subscriptions import audience_in
 if TYPE_CHECKING:
     import datetime as dt
 
+    from bot.content import Content
     from bot.context import Services
 
 # Telegram's limit (4 096 characters of visible text) is the smallest of the platforms.
@@ -65,19 +66,19 @@ def admin_text(markup: str) -> Rich:
     return parse(markup.strip())
 
 
-def render(services: Services, broadcast: store.Broadcast, lang: str) -> Reply:
+def render(content: Content, broadcast: store.Broadcast, lang: str) -> Reply:
     """One delivery's message in the recipient's language."""
     body = broadcast.body
     if broadcast.kind == store.MESSAGE:
         return Reply(admin_text(str(body["markup"])))
-    return announcement(services, str(body["key"]), body.get("numbers", {}), broadcast.image, lang)
+    return announcement(content, str(body["key"]), body.get("numbers", {}), broadcast.image, lang)
 
 
-def announcement(services: Services, key: str, numbers: dict[str, int], image: bytes | None, lang: str) -> Reply:
+def announcement(content: Content, key: str, numbers: dict[str, int], image: bytes | None, lang: str) -> Reply:
     """A message of the campaign's own (milestone, digest): its text with the numbers, and its chart."""
     values = {k: formatting.number(int(v), lang) for k, v in numbers.items()}
     chart = Image(image, CHART_NAME) if image else None
-    return Reply(services.template(lang, key, **values), image=chart, silent=True)
+    return Reply(content.rich(lang, key, **values), image=chart, silent=True)
 
 
 async def enqueue(

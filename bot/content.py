@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.choices import ReplyWords
+from bot.markup import Rich, render_template
 
 LANGUAGES = ("fr", "en")  # the languages every text of a campaign is given in; the first is the petition's own
 TEXT_LANGUAGE = LANGUAGES[0]  # the petition's text, quoted verbatim, is in this language
@@ -187,6 +188,10 @@ class Content:
     def template(self, lang: str, key: str) -> str:
         """A user-facing message template in the user's language (French when unknown)."""
         return self.messages[lang if lang in self.messages else "fr"][key]
+
+    def rich(self, lang: str, key: str, **values: object) -> Rich:
+        """A message in `lang` with `values` inserted as plain text (never read as markup)."""
+        return render_template(self.template(lang, key), **values)
 
     def faq_entry(self, entry_id: str) -> FaqEntry | None:
         for entry in self.faq:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.events import ChatEvents, Choice, Deliverer, Document, Image, Inbound, Outbound, Reply, Sent
-from bot.markup import Rich, render_template
+from bot.markup import Rich
 from bot.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -40,12 +40,12 @@ if TYPE_CHECKING:
 DIALOGUE_PREFIX = "d"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
-    """Everything handlers may use, built once in `bot/app.py`: every repository, nothing optional.
+    """Everything handlers may use, built once and complete in `bot/app.py`: nothing optional, nothing reassigned.
 
-    Handlers never build a repository themselves. The one field set after construction is
-    `outbox`, which renders and sends through these services (a cycle `build_bot` closes).
+    Handlers never build a repository themselves. The one thing that changes while the bot runs
+    is the content of the `outbounds` registry (the dict itself is never replaced).
     """
 
     settings: Settings
@@ -67,17 +67,55 @@ class Services:
     stats: StatsRepository
     commands: tuple[Command, ...]  # the command table, for /aide and menus
     chat_events: ChatEvents  # told by transports when a chat is gone or migrated
+    outbox: Outbox  # the broadcast delivery worker, woken when deliveries are queued
+    # Running platforms by name, for jobs: a registry each platform fills when it starts and
+    # empties when it stops (the one mutable part; the outbox holds the same dict).
+    outbounds: dict[str, Deliverer]
+    platforms: frozenset[str] = frozenset()  # every platform served, here or by the leader (audiences)
     admins: frozenset[tuple[str, str]] = frozenset()
-    outbounds: dict[str, Deliverer] = field(default_factory=dict)  # running platforms, by name, for jobs
-    platforms: set[str] = field(default_factory=set)  # every platform served, here or by the leader
-    outbox: Outbox | None = None  # the broadcast delivery worker, woken when deliveries are queued
     metrics: Metrics = field(default_factory=Metrics)  # counters for /metrics (counts only, no ids)
+
+    def for_transport(self) -> TransportServices:
+        """What a platform's transport receives: no database, no repository of people."""
+        return TransportServices(
+            settings=self.settings,
+            content=self.content,
+            clock=self.clock,
+            metrics=self.metrics,
+            kv=self.kv,
+            offers=self.offers,
+            pseudonyms=self.pseudonyms,
+            commands=self.commands,
+            admins=self.admins,
+            chat_events=self.chat_events,
+            outbounds=self.outbounds,
+        )
 
     def commands_include(self, name: str) -> bool:
         return any(name in command.names for command in self.commands)
 
     def template(self, lang: str, key: str, **values: object) -> Rich:
-        return render_template(self.content.template(lang, key), **values)
+        return self.content.rich(lang, key, **values)
+
+
+@dataclass(frozen=True)
+class TransportServices:
+    """What a running transport uses, and nothing more: it reaches people's data only through the router."""
+
+    settings: Settings
+    content: Content  # its own messages, and the words that answer a yes/no question
+    clock: Clock
+    metrics: Metrics
+    kv: KeyValueRepository  # its own state: offsets, sync tokens, handled updates, the Matrix session
+    offers: OfferRepository  # the numbered lists shown (console, Matrix), keyed by pseudonyms
+    pseudonyms: Pseudonymizer
+    commands: tuple[Command, ...]  # command names (Matrix: a word typed alone; Telegram: the menus)
+    admins: frozenset[tuple[str, str]]  # Telegram: the admins' own command menu
+    chat_events: ChatEvents  # told when a chat is gone or migrated
+    outbounds: dict[str, Deliverer]  # the registry a transport joins when it starts, leaves when it stops
+
+    def template(self, lang: str, key: str, **values: object) -> Rich:
+        return self.content.rich(lang, key, **values)
 
 
 @dataclass

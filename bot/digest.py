@@ -95,6 +95,5 @@ async def send_digest(services: Services, by: str | None = None) -> tuple[int, i
     if created is None:
         return None
     log.info("daily digest queued deliveries=%d", created[1])
-    if services.outbox is not None:
-        services.outbox.wake()
+    services.outbox.wake()
     return created

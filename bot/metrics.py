@@ -106,13 +106,11 @@ class Metrics:
         self._set_all(self.followers, figures.followers)
         self._set_all(self.groups, figures.groups)
         self._set_all(self.deliveries, figures.deliveries)
-        outbox = services.outbox
-        if outbox is not None:
-            # The outbox counts its own 429s; only the growth since the last scrape is added.
-            seen = outbox.stats.rate_limited
-            if seen > self._outbox_rate_limits_seen:
-                self.rate_limits.labels("outbox").inc(seen - self._outbox_rate_limits_seen)
-            self._outbox_rate_limits_seen = seen
+        # The outbox counts its own 429s; only the growth since the last scrape is added.
+        seen = services.outbox.stats.rate_limited
+        if seen > self._outbox_rate_limits_seen:
+            self.rate_limits.labels("outbox").inc(seen - self._outbox_rate_limits_seen)
+        self._outbox_rate_limits_seen = seen
         now = services.clock.now()
         if scheduler is not None:
             polled = scheduler.last_success.get("count_poll")

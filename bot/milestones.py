@@ -193,6 +193,5 @@ async def _announce(services: Services, milestone: int, total: int, now: dt.date
         if not await store.record_announcement_in(tx, milestone, total, broadcast_id, now, previous):
             raise _AlreadyAnnounced  # another instance got there first: roll everything back
     log.info("milestone %d announced deliveries=%d deferred=%s", milestone, created[1] if created else 0, send_at > now)
-    if services.outbox is not None:
-        services.outbox.wake()
+    services.outbox.wake()
     return milestone

@@ -35,13 +35,15 @@ from storage.outbox import (
     OutboxRepository,
     Outcome,
     Progress,
-    enqueue_in,
 )
 from storage.subscriptions import Destination
 
 if TYPE_CHECKING:
-    from bot.context import Services
-    from bot.events import Deliverer
+    from collections.abc import Mapping
+
+    from bot.clock import Clock
+    from bot.content import Content
+    from bot.events import ChatEvents, Deliverer
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +91,24 @@ class Outbox:
 
     def __init__(
         self,
-        services: Services,
         *,
+        deliveries: OutboxRepository,
+        broadcasts: BroadcastRepository,
+        content: Content,
+        clock: Clock,
+        outbounds: Mapping[str, Deliverer],
+        chat_events: ChatEvents,
         backoff_seconds: float = BACKOFF_SECONDS,
         progress_every: float = PROGRESS_EVERY_SECONDS,
         idle_poll: float = IDLE_POLL_SECONDS,
     ) -> None:
-        self._services = services
-        self._repo = OutboxRepository(services.db)
-        self._broadcasts = BroadcastRepository(services.db)
+        """`outbounds` is the registry the running platforms fill: a lane per platform found there."""
+        self._repo = deliveries
+        self._broadcasts = broadcasts
+        self._content = content
+        self._clock = clock
+        self._outbounds = outbounds
+        self._chat_events = chat_events
         self._backoff = backoff_seconds
         self._progress_every = progress_every
         self._idle_poll = idle_poll
@@ -151,7 +162,7 @@ class Outbox:
 
     async def drain(self) -> None:
         """Send everything due now on every transport with an outbound, then report progress."""
-        transports = list(self._services.outbounds)
+        transports = list(self._outbounds)
         await asyncio.gather(*(self._drain_lane(self._lane(t)) for t in transports))
         await self.report_progress(force=True)
 
@@ -171,10 +182,10 @@ class Outbox:
         lane = self._lanes.get(transport)
         if lane is None:
             # Each platform declares its limits (`Deliverer.pacing`): the outbox knows none by name.
-            pacing = self._services.outbounds[transport].pacing
+            pacing = self._outbounds[transport].pacing
             pacer = Pacer(
                 pacing.rate,
-                self._services.clock,
+                self._clock,
                 per_chat_seconds=pacing.per_chat_seconds,
                 group_per_minute=pacing.group_per_minute,
             )
@@ -182,7 +193,7 @@ class Outbox:
         return lane
 
     async def _drain_lane(self, lane: _Lane) -> None:
-        outbound = self._services.outbounds.get(lane.transport)
+        outbound = self._outbounds.get(lane.transport)
         if outbound is None:
             return
         # Enough sends in flight to keep the rate with slow round trips; claims of about
@@ -274,17 +285,14 @@ class Outbox:
         return Outcome(d.id, PENDING, "rate limited", retry, counts_as_attempt=False)
 
     async def _chat_gone(self, chat: Chat, d: Delivery, exc: ChatGone) -> None:
-        hooks = self._services.chat_events
         try:
             if exc.new_chat_id:
-                if hooks is not None:
-                    await hooks.chat_migrated(chat, exc.new_chat_id)
+                await self._chat_events.chat_migrated(chat, exc.new_chat_id)
                 # This delivery still owes the group its message, at its new address.
-                async with self._services.db.transaction() as tx:
-                    destination = Destination(d.transport, exc.new_chat_id, d.chat_kind, d.language)
-                    await enqueue_in(tx, d.broadcast_id, [destination], self._now())
-            elif hooks is not None:
-                await hooks.chat_gone(chat)
+                destination = Destination(d.transport, exc.new_chat_id, d.chat_kind, d.language)
+                await self._repo.enqueue(d.broadcast_id, [destination], self._now())
+            else:
+                await self._chat_events.chat_gone(chat)
         except StorageError as exc2:
             log.error("outbox: could not record a gone chat: %s", exc2)
 
@@ -294,7 +302,7 @@ class Outbox:
             b = await self._broadcasts.get(broadcast_id)
             if b is None or b.status == store.CANCELLED:
                 return None
-            self._renders[key] = broadcasting.render(self._services, b, lang)
+            self._renders[key] = broadcasting.render(self._content, b, lang)
             if len(self._renders) > 200:
                 self._renders.pop(next(iter(self._renders)))
         return self._renders[key]
@@ -332,14 +340,14 @@ class Outbox:
     async def _edit_progress(self, b: store.Broadcast, p: Progress, force: bool) -> None:
         if not (b.progress_message_id and b.admin_transport and b.admin_chat_id):
             return
-        outbound = self._services.outbounds.get(b.admin_transport)
+        outbound = self._outbounds.get(b.admin_transport)
         if outbound is None:
             return
-        mono = self._services.clock.monotonic()
+        mono = self._clock.monotonic()
         track = self._tracking.setdefault(b.id, _Tracking(mono, p.done))
         if not force and mono - track.last_edit < self._progress_every:
             return
-        text = progress_text(self._services, str(b.body.get("admin_lang", "fr")), p, track, mono)
+        text = progress_text(self._content, str(b.body.get("admin_lang", "fr")), p, track, mono)
         if text.plain == track.last_text:
             return
         track.last_edit, track.last_text = mono, text.plain
@@ -350,16 +358,16 @@ class Outbox:
             log.warning("outbox: progress message not edited error=%s", type(exc).__name__)
 
     def _now(self) -> dt.datetime:
-        return self._services.clock.now()
+        return self._clock.now()
 
 
-def progress_text(services: Services, lang: str, p: Progress, track: _Tracking, mono: float) -> Rich:
+def progress_text(content: Content, lang: str, p: Progress, track: _Tracking, mono: float) -> Rich:
     share = p.done / p.total if p.total else 1.0
     filled = round(share * BAR_WIDTH)
     elapsed = max(mono - track.started, 1e-6)
     rate = (p.done - track.done_at_start) / elapsed if p.waiting else 0.0
     key = "broadcast_progress" if p.waiting else "broadcast_progress_done"
-    return services.template(
+    return content.rich(
         lang,
         key,
         bar="▓" * filled + "░" * (BAR_WIDTH - filled),

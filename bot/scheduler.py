@@ -26,7 +26,6 @@ from storage.db import StorageError
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.context import Services
-    from bot.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +79,9 @@ class Scheduler:
     name = "scheduler"
     leader_only = True  # jobs and outbox lanes run in one instance (bot/leadership.py)
 
-    def __init__(self, services: Services, outbox: Outbox, purges: list[Job] | None = None) -> None:
+    def __init__(self, services: Services, purges: list[Job] | None = None) -> None:
         self._services = services
-        self._outbox = outbox
+        self._outbox = services.outbox
         self._purges: list[Job] = [purge_dialogues, purge_personal_data, *(purges or [])]
         self._scheduler: AsyncIOScheduler | None = None
         self._in_flight: set[asyncio.Task[object]] = set()

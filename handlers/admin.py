@@ -176,8 +176,7 @@ async def _confirm_chosen(ctx: Context, d: Dialogue, value: str) -> None:
     log.info("admin action=%s user=%s", action, ctx.user_tag)
     sent = await _say_sent(ctx, broadcast_id, count, send_at)
     await s.broadcasts.set_progress_message(broadcast_id, sent.message_id)
-    if s.outbox is not None:
-        s.outbox.wake()
+    s.outbox.wake()
 
 
 async def _say_sent(ctx: Context, broadcast_id: int, count: int, send_at: dt.datetime) -> Sent:
@@ -294,7 +293,6 @@ async def cancel_broadcast(ctx: Context) -> None:
     if not stopped:
         await ctx.say("cancel_broadcast_not_active", id=broadcast_id)
         return
-    if s.outbox is not None:
-        s.outbox.forget(broadcast_id)
+    s.outbox.forget(broadcast_id)
     log.info("admin action=broadcast.cancel user=%s", ctx.user_tag)
     await ctx.say("cancel_broadcast_done", id=broadcast_id, count=formatting.number(cancelled, ctx.lang))

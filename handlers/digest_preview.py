@@ -28,7 +28,7 @@ async def show_digest(ctx: Context) -> None:
     time = s.settings.digest_time
     today = await digest.compose(s)
     await ctx.say("digest_preview_header", time=time)
-    preview = broadcast.announcement(s, digest.DIGEST_KEY, today.numbers, today.chart, ctx.lang)
+    preview = broadcast.announcement(s.content, digest.DIGEST_KEY, today.numbers, today.chart, ctx.lang)
     await ctx.reply(preview.text, image=preview.image)
     if await s.broadcasts.by_key(digest.dedup_key(today.day)) is not None:
         await ctx.say("digest_preview_sent_today", time=time)

@@ -174,7 +174,7 @@ async def _save(
     parts = [ctx.t("official_count_set", count=_number(ctx, value))]
     if withdrawn:
         for record in withdrawn:
-            if s.outbox is not None and record.broadcast_id is not None:
+            if record.broadcast_id is not None:
                 s.outbox.forget(record.broadcast_id)  # claimed deliveries of it are not sent either
         shown = ", ".join(_number(ctx, m.milestone) for m in withdrawn)
         parts.append(ctx.t("official_count_withdrawn", milestones=shown))

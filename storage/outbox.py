@@ -178,6 +178,13 @@ class OutboxRepository:
                 ],
             )
 
+    async def enqueue(
+        self, broadcast_id: int, destinations: Iterable[Destination], first_attempt_at: dt.datetime
+    ) -> int:
+        """Deliveries added to a broadcast already queued (a migrated group's new address)."""
+        async with self._db.transaction() as tx:
+            return await enqueue_in(tx, broadcast_id, destinations, first_attempt_at)
+
     async def busy(self, transport: str, now: dt.datetime) -> bool:
         """Whether a delivery of this transport is being sent, or due and waiting to be."""
         async with self._db.read() as tx:

@@ -113,7 +113,7 @@ class Chat:
     def __init__(self, bot: Bot, user: ConsoleUser) -> None:
         self.bot = bot
         self.out = io.StringIO()
-        self.transport = ConsoleTransport(bot.services, bot.router, user, self.out)
+        self.transport = ConsoleTransport(bot.services.for_transport(), bot.router, user, self.out)
         self._read = 0
 
     async def say(self, line: str) -> str:
@@ -177,8 +177,14 @@ def settings(tmp_path: Path, backend: dict[str, object]) -> Settings:
 
 
 @pytest.fixture
-async def bot(settings: Settings, clock: FakeClock) -> AsyncIterator[Bot]:
-    async with opened_bot(settings, clock) as b:
+def admins() -> frozenset[tuple[str, str]]:
+    """The bot's admins besides `ADMINS` (transport, user id): a test module overrides this fixture."""
+    return frozenset()
+
+
+@pytest.fixture
+async def bot(settings: Settings, clock: FakeClock, admins: frozenset[tuple[str, str]]) -> AsyncIterator[Bot]:
+    async with opened_bot(settings, clock, admins) as b:
         yield b
 
 

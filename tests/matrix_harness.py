@@ -276,7 +276,7 @@ class MatrixWorld:
     async def start(self) -> MatrixTransport:
         assert self.bot is not None
         self.transport = MatrixTransport(
-            self.bot.services, self.bot.router, sync_timeout_ms=5000, timeline_limit=self.timeline_limit
+            self.bot.services.for_transport(), self.bot.router, sync_timeout_ms=5000, timeline_limit=self.timeline_limit
         )
         await self.transport.start()
         return self.transport

@@ -54,7 +54,6 @@ async def main(url: str) -> None:
     bot = await build_bot(settings)
     async with aiohttp.ClientSession() as session:
         bot.services.outbounds["console"] = HttpPlatform(session, url, settings.broadcast_rate_telegram)
-        assert bot.services.outbox is not None
         await bot.services.outbox.start()
         print("ready", flush=True)
         await asyncio.Event().wait()

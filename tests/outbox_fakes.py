@@ -9,8 +9,24 @@ from dataclasses import dataclass
 
 from bot.app import Bot
 from bot.events import Chat, Pacing, Reply, Sent
+from bot.outbox import Outbox
 from storage.db import to_db_time
 from tests.conftest import Chat as Console
+
+ADMIN = ("console", "1")  # the console's default user, an admin in `admin_world`
+
+
+def restarted_outbox(bot: Bot) -> Outbox:
+    """A second outbox worker on the bot's database and platforms, as after a restart."""
+    s = bot.services
+    return Outbox(
+        deliveries=s.deliveries,
+        broadcasts=s.broadcasts,
+        content=s.content,
+        clock=s.clock,
+        outbounds=s.outbounds,
+        chat_events=s.chat_events,
+    )
 
 
 @dataclass(frozen=True)
@@ -81,11 +97,11 @@ async def add_followers(bot: Bot, *followers: tuple[str, str, str]) -> None:
 
 
 async def admin_world(bot: Bot, subscribe: dict[str, str], *followers: tuple[str, str, str]) -> RecordingPlatform:
-    """A recording platform as the outbox's audience, the console user "1" an admin, groups subscribed
-    (group id -> the words after /abonner), and followers."""
+    """A recording platform as the outbox's audience, groups subscribed (group id -> the words after
+    /abonner), and followers; the bot is built with the console user "1" an admin (`ADMIN`)."""
+    assert ADMIN in bot.services.admins, "build the bot with ADMIN among its admins (the `admins` fixture)"
     platform = RecordingPlatform()
     bot.services.outbounds["console"] = platform
-    bot.services.admins = bot.services.admins | {("console", "1")}
     for group, kinds in subscribe.items():
         await Console(bot, Console.user(group=group, admin=True)).say(f"/abonner {kinds}".strip())
     await add_followers(bot, *followers)

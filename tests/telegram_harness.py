@@ -74,7 +74,7 @@ class TelegramWorld:
 
     async def start(self) -> TelegramTransport:
         assert self.bot is not None
-        self.transport = TelegramTransport(self.bot.services, self.bot.router, poll_timeout=1)
+        self.transport = TelegramTransport(self.bot.services.for_transport(), self.bot.router, poll_timeout=1)
         await self.transport.start()
         return self.transport
 

@@ -16,10 +16,15 @@ from storage.audit import AuditRepository
 from storage.broadcasts import MilestoneRepository
 from storage.count_history import CountHistoryRepository
 from tests.conftest import Chat, FakeClock, make_settings, opened_bot
-from tests.outbox_fakes import RecordingPlatform, admin_world
+from tests.outbox_fakes import ADMIN, RecordingPlatform, admin_world
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 PUBLISHED = 18_882  # the campaign's published count, before anyone changes it
+
+
+@pytest.fixture
+def admins() -> frozenset[tuple[str, str]]:
+    return frozenset({ADMIN})
 
 
 @pytest.fixture
@@ -28,7 +33,6 @@ async def platform(bot: Bot) -> RecordingPlatform:
 
 
 async def drain(bot: Bot) -> None:
-    assert bot.services.outbox is not None
     await bot.services.outbox.drain()
 
 

@@ -46,10 +46,9 @@ typed = st.one_of(anything, numberish, dateish)
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[Bot, Chat]]:
     clock = FakeClock()
-    bot = await build_bot(make_settings(tmp_path, flood_max_per_minute=10_000), clock)
+    bot = await build_bot(make_settings(tmp_path, flood_max_per_minute=10_000), clock, frozenset({("console", "1")}))
     platform = RecordingPlatform()
     bot.services.outbounds["console"] = platform
-    bot.services.admins = bot.services.admins | {("console", "1")}
     await Chat(bot, Chat.user(group="g1", admin=True)).say("/abonner")
     try:
         yield bot, Chat(bot, Chat.user(id="1", name="Admin"))

@@ -14,7 +14,7 @@ from storage.audit import AuditRepository
 from storage.broadcasts import BroadcastRepository
 from storage.count_history import CountHistoryRepository
 from tests.conftest import Chat, FakeClock
-from tests.outbox_fakes import RecordingPlatform, admin_world
+from tests.outbox_fakes import ADMIN, RecordingPlatform, admin_world
 
 ADMIN_COMMANDS = (
     "/diffuser",
@@ -27,12 +27,16 @@ ADMIN_COMMANDS = (
 
 
 @pytest.fixture
+def admins() -> frozenset[tuple[str, str]]:
+    return frozenset({ADMIN})
+
+
+@pytest.fixture
 async def platform(bot: Bot) -> RecordingPlatform:
     return await admin_world(bot, {"g1": "", "g2": "jalons"}, ("console", "f1", "fr"))
 
 
 def outbox(bot: Bot) -> Outbox:
-    assert bot.services.outbox is not None
     return bot.services.outbox
 
 

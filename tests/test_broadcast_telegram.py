@@ -33,7 +33,7 @@ async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[TelegramWorld
 
 
 def outbox(world: TelegramWorld) -> Outbox:
-    assert world.bot is not None and world.bot.services.outbox is not None
+    assert world.bot is not None
     return world.bot.services.outbox
 
 

@@ -88,7 +88,6 @@ class Console:
 
     async def settled(self) -> None:
         """Whatever the outbox owes the console now has been printed."""
-        assert self.bot.services.outbox is not None
         async with asyncio.timeout(WAIT_SECONDS):
             await self.bot.services.outbox.settled("console")
             await self.bot.router.drain(WAIT_SECONDS)
@@ -123,7 +122,9 @@ async def console(tmp_path: Path, page: PetitionPage, clock: FakeClock) -> Async
     read_fd, write_fd = os.pipe()
     screen = io.StringIO()
     source = open(read_fd, encoding="utf-8")
-    transport = ConsoleTransport(bot.services, bot.router, user, screen, source=source, offers=bot.services.offers)
+    transport = ConsoleTransport(
+        bot.services.for_transport(), bot.router, user, screen, source=source, offers=bot.services.offers
+    )
     scheduler = parts[2]
     assert isinstance(scheduler, Scheduler)
     typing = open(write_fd, "w", encoding="utf-8")

@@ -30,7 +30,9 @@ class RememberingChat(Chat):
 
     def __init__(self, bot: Bot, user: ConsoleUser) -> None:
         super().__init__(bot, user)
-        self.transport = ConsoleTransport(bot.services, bot.router, user, self.out, offers=bot.services.offers)
+        self.transport = ConsoleTransport(
+            bot.services.for_transport(), bot.router, user, self.out, offers=bot.services.offers
+        )
 
 
 async def offered_to(bot: Bot, transport: str, user_id: str) -> int:

@@ -35,6 +35,12 @@ OTHER_NAME = "Barnabé Kowalczyk"
 ABANDONED = "Ottoline Quibble"
 WITHDRAWER_ID = "593817264"  # keeps talking to the bot: only the withdrawn name must go
 WITHDRAWN = "Cunégonde Vrbsky"
+ADMIN_ID = "555123987"  # an admin whose chat a broadcast remembers while it runs
+
+
+@pytest.fixture
+def admins() -> frozenset[tuple[str, str]]:
+    return frozenset({("console", ADMIN_ID)})
 
 
 def database_files(database: Path) -> dict[str, bytes]:
@@ -132,10 +138,9 @@ async def test_the_retention_purge_leaves_nobody_in_any_file(chat: Callable[...,
 
 
 async def test_a_broadcast_forgets_its_admin_chat_when_it_ends(chat: Callable[..., Chat], bot: Bot) -> None:
-    admin_id = "555123987"
+    admin_id = ADMIN_ID
     platform = RecordingPlatform()
     bot.services.outbounds["console"] = platform
-    bot.services.admins = bot.services.admins | {("console", admin_id)}
     follower = chat(id=OTHER_ID, name=OTHER_NAME)
     await follower.say("/suivre")
     admin = chat(id=admin_id, name="Admin")
@@ -145,7 +150,6 @@ async def test_a_broadcast_forgets_its_admin_chat_when_it_ends(chat: Callable[..
     await admin.press("Envoyer")
     [sent] = await BroadcastRepository(bot.services.db).recent()
     assert sent.admin_chat_id == admin_id  # needed while the progress message is edited
-    assert bot.services.outbox is not None
     await bot.services.outbox.drain()
     [ended] = await BroadcastRepository(bot.services.db).recent()
     assert ended.status == store.DONE and ended.admin_chat_id is None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_bot, components
+from bot.app import build_bot, components, served
 from bot.leadership import LEASE_NAME, LeaderOnly, Leadership
 from storage.db import Database, SqliteDatabase, open_database
 from tests.conftest import make_settings
@@ -143,7 +143,7 @@ async def test_what_runs_on_the_leader_only(tmp_path: Path, mode: str, telegram_
         matrix_homeserver="https://matrix.example.org",
         matrix_user_id="@petition:example.org",
     )
-    bot = await build_bot(settings)
+    bot = await build_bot(settings, platforms=served(settings, None))
     try:
         parts = {part.name: part for part in components(bot)}
         assert next(iter(parts)) == "leadership"

@@ -165,7 +165,9 @@ async def test_a_handler_bug_is_logged_with_its_stack_but_not_its_message(
     logs.configure("INFO", fmt)
     try:
         router = Router(Routes(free_text=_Broken.answer), bot.services)
-        console = ConsoleTransport(bot.services, router, ConsoleUser(str(USER_ID), USER_NAME), io.StringIO())
+        console = ConsoleTransport(
+            bot.services.for_transport(), router, ConsoleUser(str(USER_ID), USER_NAME), io.StringIO()
+        )
         await console.handle(QUESTION)
     finally:
         root.handlers[:] = saved[0]

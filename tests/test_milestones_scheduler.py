@@ -48,8 +48,7 @@ async def test_the_scheduler_polls_at_start_and_announces_the_crossed_milestone(
 async def test_jobs_run_in_the_campaign_time_zone(tmp_path: Path, clock: FakeClock) -> None:
     bot = await build_bot(make_settings(tmp_path, digest_time="18:30", count_poll_minutes=5), clock)
     try:
-        assert bot.services.outbox is not None
-        jobs = {job_id: trigger for job_id, _, trigger in Scheduler(bot.services, bot.services.outbox).jobs()}
+        jobs = {job_id: trigger for job_id, _, trigger in Scheduler(bot.services).jobs()}
         assert set(jobs) == {"count_poll", "milestones", "digest", "outbox", "purge"}
         digest = jobs["digest"]
         assert isinstance(digest, CronTrigger)
@@ -64,8 +63,7 @@ async def test_the_daily_purge_applies_the_retention_rule(tmp_path: Path, clock:
     bot = await build_bot(make_settings(tmp_path), clock)
     try:
         await add_followers(bot, ("telegram", "42", "fr"))
-        assert bot.services.outbox is not None
-        purge = {job_id: func for job_id, func, _ in Scheduler(bot.services, bot.services.outbox).jobs()}["purge"]
+        purge = {job_id: func for job_id, func, _ in Scheduler(bot.services).jobs()}["purge"]
         await purge()  # before the campaign's end + retention: nothing goes
         async with bot.services.db.read() as tx:
             assert (await tx.fetchone("SELECT COUNT(*) AS n FROM contacts"))["n"] == 1  # type: ignore[index]

@@ -17,7 +17,7 @@ from storage import broadcasts as store
 from storage.outbox import OutboxRepository
 from storage.subscriptions import BOTH, SubscriptionRepository
 from tests.conftest import FakeClock
-from tests.outbox_fakes import RecordingPlatform, add_followers
+from tests.outbox_fakes import RecordingPlatform, add_followers, restarted_outbox
 
 
 @pytest.fixture
@@ -55,7 +55,6 @@ async def queue(bot: Bot, markup: str = "Bonjour **à tous**", key: str = "t1") 
 
 
 def outbox(bot: Bot) -> Outbox:
-    assert bot.services.outbox is not None
     return bot.services.outbox
 
 
@@ -164,7 +163,7 @@ async def test_deliveries_in_flight_at_a_crash_are_sent_again_and_nothing_is_los
     assert len(claimed) == 3
     await outbox(bot).drain()
     assert len(platform.delivered) == 7  # the claimed ones are stuck until a restart
-    fresh = Outbox(bot.services)
+    fresh = restarted_outbox(bot)
     await fresh.start()
     try:
         await fresh.drain()
@@ -233,7 +232,7 @@ async def test_a_clean_stop_finishes_what_is_in_flight_and_the_next_start_sends_
     bot.services.outbounds["console"] = slow
     await subscribe_groups(bot, *(f"g{i:02d}" for i in range(60)))
     broadcast_id = await queue(bot)
-    first = Outbox(bot.services)
+    first = restarted_outbox(bot)
     await first.start()
     try:
         await asyncio.wait_for(ten_sent.wait(), timeout=10)
@@ -242,7 +241,7 @@ async def test_a_clean_stop_finishes_what_is_in_flight_and_the_next_start_sends_
     statuses = await OutboxRepository(bot.services.db).statuses(broadcast_id)
     assert [s for s, _, _ in statuses.values()].count("sending") == 0
     assert [s for s, _, _ in statuses.values()].count("sent") == len(slow.delivered) < 60
-    second = Outbox(bot.services)
+    second = restarted_outbox(bot)
     await second.start()
     try:
         await second.drain()

@@ -68,7 +68,7 @@ async def test_a_handler_in_flight_finishes_before_the_stop_and_a_stuck_one_is_b
             finished.append("answered")
 
         router = Router(Routes(free_text=slow), bot.services)
-        console = ConsoleTransport(bot.services, router, ConsoleUser(), output=io.StringIO())
+        console = ConsoleTransport(bot.services.for_transport(), router, ConsoleUser(), output=io.StringIO())
         event = Inbound(Chat("console", "1"), Sender("1"), "une question", addressed=True)
         handling = asyncio.create_task(router.dispatch(event, console))
         await asyncio.wait_for(entered.wait(), 5)

@@ -60,14 +60,12 @@ async def test_a_group_admin_unsubscribes(bot: Bot, chat: Callable[..., Chat]) -
 
 async def test_a_group_that_removed_the_bot_is_unsubscribed(bot: Bot, chat: Callable[..., Chat]) -> None:
     await chat(group="g1", admin=True).say("/abonner")
-    assert bot.services.chat_events is not None
     await bot.services.chat_events.chat_gone(Where("console", "g1", ChatKind.GROUP))
     assert await kinds(bot, "g1") == []
 
 
 async def test_a_follower_who_blocked_the_bot_is_no_longer_a_recipient(bot: Bot) -> None:
     await add_followers(bot, ("console", "u1", "fr"), ("console", "u2", "fr"))
-    assert bot.services.chat_events is not None
     await bot.services.chat_events.chat_gone(Where("console", "u1"))
     async with bot.services.db.read() as tx:
         rows = await tx.fetchall("SELECT chat_id FROM contacts WHERE active = 1")
@@ -76,7 +74,6 @@ async def test_a_follower_who_blocked_the_bot_is_no_longer_a_recipient(bot: Bot)
 
 async def test_a_group_that_became_a_supergroup_keeps_its_subscriptions(bot: Bot, chat: Callable[..., Chat]) -> None:
     await chat(group="-42", admin=True).say("/abonner jalons")
-    assert bot.services.chat_events is not None
     await bot.services.chat_events.chat_migrated(Where("console", "-42", ChatKind.GROUP), "-100042")
     assert await kinds(bot, "-42") == []
     assert await kinds(bot, "-100042") == ["milestones"]

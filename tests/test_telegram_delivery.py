@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -241,9 +242,10 @@ async def test_webhook_mode_without_a_secret_refuses_to_start(tmp_path: Path, cl
         settings = w.bot.services.settings.model_copy(
             update={"telegram_mode": "webhook", "telegram_webhook_url": "https://example.org/hook"}
         )
-        w.bot.services.settings = settings
         with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET"):
-            await TelegramTransport(w.bot.services, w.bot.router).start()
+            await TelegramTransport(
+                dataclasses.replace(w.bot.services.for_transport(), settings=settings), w.bot.router
+            ).start()
         assert w.stub.calls == [], "refused before contacting Telegram"
 
 
@@ -261,7 +263,7 @@ async def test_a_wrong_token_stops_start_up_with_a_clear_message(tmp_path: Path,
     async with TelegramWorld(tmp_path, clock, telegram_bot_token="999:wrong") as w:
         assert w.bot is not None
         with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN"):
-            await TelegramTransport(w.bot.services, w.bot.router).start()
+            await TelegramTransport(w.bot.services.for_transport(), w.bot.router).start()
 
 
 async def test_an_unreachable_api_at_start_up_is_a_transient_error(tmp_path: Path, clock: FakeClock) -> None:
@@ -269,7 +271,7 @@ async def test_an_unreachable_api_at_start_up_is_a_transient_error(tmp_path: Pat
         assert w.bot is not None
         w.stub.fail("getMe", 502, "Bad Gateway")
         with pytest.raises(TransientError, match="start-up"):
-            await TelegramTransport(w.bot.services, w.bot.router).start()
+            await TelegramTransport(w.bot.services.for_transport(), w.bot.router).start()
         assert "telegram" not in w.bot.services.outbounds
 
 

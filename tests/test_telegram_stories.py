@@ -66,7 +66,9 @@ async def test_a_supporter_asks_a_question_and_sees_the_same_answer_as_on_the_co
 
     assert world.bot is not None
     out = io.StringIO()
-    console = ConsoleTransport(world.bot.services, world.bot.router, ConsoleUser("c1", language="fr"), out)
+    console = ConsoleTransport(
+        world.bot.services.for_transport(), world.bot.router, ConsoleUser("c1", language="fr"), out
+    )
     await world.bot.router.dispatch(console.to_inbound(question), console)
     expected = out.getvalue().split("\n[1]")[0].strip()  # the console lists choices as [1] lines
     assert texts(received).strip() == expected

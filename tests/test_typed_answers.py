@@ -2,8 +2,15 @@
 
 from collections.abc import Callable
 
+import pytest
+
 from bot.app import Bot
 from tests.conftest import Chat
+
+
+@pytest.fixture
+def admins() -> frozenset[tuple[str, str]]:
+    return frozenset({("console", "11"), ("console", "12")})  # the admins of the last two stories
 
 
 async def rows(bot: Bot, sql: str) -> list[tuple[object, ...]]:
@@ -154,7 +161,6 @@ async def test_a_command_typed_at_a_step_is_a_command_not_a_label(chat: Callable
 async def test_help_lists_what_works_in_a_private_chat_in_a_group_and_for_admins(
     chat: Callable[..., Chat], bot: Bot
 ) -> None:
-    bot.services.admins = bot.services.admins | {("console", "11")}
     private = await chat(id="10").say("/aide")
     assert "/signer" in private and "/retirer" in private and "/abonner" not in private
     assert "/diffuser" not in private and "Administration" not in private
@@ -171,7 +177,6 @@ async def test_an_admin_typing_the_message_where_the_audience_is_asked_is_not_an
     chat: Callable[..., Chat], bot: Bot
 ) -> None:
     """Words that ask nothing and answer none of the choices bring the step back, saying so."""
-    bot.services.admins = bot.services.admins | {("console", "12")}
     admin = chat(id="12", admin=True)
     await admin.say("/diffuser")
     seen = await admin.say("Bonjour à tous, merci pour vos signatures !")

@@ -33,7 +33,7 @@ from bot.transports.loops import stop_receiving
 from bot.transports.offers import Offers, OfferStore
 
 if TYPE_CHECKING:
-    from bot.context import Services
+    from bot.context import TransportServices
     from bot.router import Router
 
 TRANSPORT = "console"
@@ -74,7 +74,7 @@ class ConsoleTransport:
 
     def __init__(
         self,
-        services: Services,
+        services: TransportServices,
         router: Router,
         user: ConsoleUser,
         output: TextIO | None = None,

@@ -66,7 +66,7 @@ from nio import (
 )
 
 from bot.content import LANGUAGES
-from bot.context import Services
+from bot.context import TransportServices
 from bot.events import (
     Chat,
     ChatKind,
@@ -113,7 +113,7 @@ class MatrixTransport:
 
     def __init__(
         self,
-        services: Services,
+        services: TransportServices,
         router: Router,
         *,
         sync_timeout_ms: int = SYNC_TIMEOUT_MS,
@@ -451,9 +451,7 @@ class MatrixTransport:
         kind = self._kinds.pop(room_id, ChatKind.GROUP)
         self._forget(room_id)
         log.info("matrix room left kind=%s", kind.value)
-        hooks = self._services.chat_events
-        if hooks is not None:
-            await hooks.chat_gone(Chat(TRANSPORT, room_id, kind))
+        await self._services.chat_events.chat_gone(Chat(TRANSPORT, room_id, kind))
 
     async def _on_member_left(self, room: MatrixRoom) -> None:
         """The other person left a private chat: nobody is left to talk to."""
@@ -467,9 +465,7 @@ class MatrixTransport:
             return
         chat = self._chat(room)
         log.info("matrix room upgraded kind=%s", chat.kind.value)
-        hooks = self._services.chat_events
-        if hooks is not None:
-            await hooks.chat_migrated(chat, event.replacement_room)
+        await self._services.chat_events.chat_migrated(chat, event.replacement_room)
         response = await self.client.join(event.replacement_room)
         if isinstance(response, JoinError):
             # An invite-only room: the bot joins when one of its admins invites it.

@@ -18,7 +18,7 @@ from bot.transports.platform import Platform, Stored
 if TYPE_CHECKING:
     from bot.app import Component
     from bot.config import Settings
-    from bot.context import Services
+    from bot.context import TransportServices
     from bot.router import Router
 
 NAME = "matrix"
@@ -124,7 +124,7 @@ def _errcode(response: httpx.Response) -> str:
         return ""
 
 
-def transport(services: Services, router: Router) -> Component:
+def transport(services: TransportServices, router: Router) -> Component:
     from bot.transports.matrix import MatrixTransport  # matrix-nio: only when Matrix runs
 
     return MatrixTransport(services, router)

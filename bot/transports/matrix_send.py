@@ -19,7 +19,7 @@ import aiohttp
 from nio import AsyncClient, ErrorResponse, MatrixRoom, RoomSendResponse, UploadResponse
 
 from bot.choices import is_yes_no
-from bot.context import Services
+from bot.context import TransportServices
 from bot.events import Chat, ChatGone, Choice, DeliveryError, RateLimited, Reply, Sent, TransientError
 from bot.markup import Rich
 from bot.transports.matrix_choices import RoomChoices
@@ -35,7 +35,7 @@ class RoomSender:
     """Replies and edits into rooms, for the transport's `send`, `deliver` and `edit`."""
 
     def __init__(
-        self, services: Services, client: Callable[[], AsyncClient], gate: RateGate, choices: RoomChoices
+        self, services: TransportServices, client: Callable[[], AsyncClient], gate: RateGate, choices: RoomChoices
     ) -> None:
         self._services = services
         self._settings = services.settings

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from bot.app import Component
     from bot.check import Finding
     from bot.config import Settings
-    from bot.context import Services
+    from bot.context import TransportServices
     from bot.router import Router
 
 # A value the database keeps (a session of an earlier login), read for a probe: None when there is none.
@@ -48,5 +48,5 @@ class Platform:
     # Credentials and reachability, one line for the report; `Stored` reads what an earlier start kept.
     probe: Callable[[Settings, Stored], Awaitable[Finding]]
     # The running transport (imports the platform's library): a `Component` that registers its outbound.
-    transport: Callable[[Services, Router], Component]
+    transport: Callable[[TransportServices, Router], Component]
     ports: Callable[[Settings], list[Port]] = field(default=_no_ports)

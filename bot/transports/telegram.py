@@ -49,7 +49,7 @@ from telegram.request import HTTPXRequest
 
 from bot.config import SettingsError
 from bot.content import LANGUAGES
-from bot.context import Services
+from bot.context import TransportServices
 from bot.events import (
     Chat,
     DeliveryError,
@@ -97,7 +97,7 @@ class TelegramTransport:
 
     name = TRANSPORT
 
-    def __init__(self, services: Services, router: Router, *, poll_timeout: float = 30.0) -> None:
+    def __init__(self, services: TransportServices, router: Router, *, poll_timeout: float = 30.0) -> None:
         self._services = services
         self._settings = services.settings
         self._router = router
@@ -361,9 +361,7 @@ class TelegramTransport:
             return
         if message.migrate_to_chat_id:
             log.info("telegram group migrated to a supergroup")
-            hooks = self._services.chat_events
-            if hooks is not None:
-                await hooks.chat_migrated(chat, str(message.migrate_to_chat_id))
+            await self._services.chat_events.chat_migrated(chat, str(message.migrate_to_chat_id))
             return
         user = message.from_user
         if user is None or user.is_bot:
@@ -427,9 +425,7 @@ class TelegramTransport:
         log.info("telegram membership changed kind=%s status=%s", chat.kind.value, status)
         if gone:
             self._admin_cache = {k: v for k, v in self._admin_cache.items() if k[0] != chat.id}
-            hooks = self._services.chat_events
-            if hooks is not None:
-                await hooks.chat_gone(chat)
+            await self._services.chat_events.chat_gone(chat)
 
     # Outbound port ------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from bot.transports.platform import Platform, Port, Stored
 if TYPE_CHECKING:
     from bot.app import Component
     from bot.config import Settings
-    from bot.context import Services
+    from bot.context import TransportServices
     from bot.router import Router
 
 NAME = "telegram"
@@ -70,7 +70,7 @@ async def probe(settings: Settings, stored: Stored, wait_seconds: float = HTTP_T
     return Finding(TITLE, True, f"token accepted, the bot is @{redact(username, settings)} ({mode})")
 
 
-def transport(services: Services, router: Router) -> Component:
+def transport(services: TransportServices, router: Router) -> Component:
     from bot.transports.telegram import TelegramTransport  # python-telegram-bot: only when Telegram runs
 
     return TelegramTransport(services, router)
