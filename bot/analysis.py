@@ -209,10 +209,18 @@ _FRENCH_HINTS = _FRENCH_WORDS - _ENGLISH_WORDS
 _ENGLISH_HINTS = _ENGLISH_WORDS - _FRENCH_WORDS
 
 
+MIN_TELLING_LETTERS = 4  # shorter words ("me", "data") are too often shared to tell a language
+
+
 def language_of(words: list[str]) -> str | None:
     """ "fr" or "en" when the question's small words clearly say so ("what did the" / "qu'est-ce que")."""
     french = sum(w in _FRENCH_HINTS for w in words)
     english = sum(w in _ENGLISH_HINTS for w in words)
+    if french == english:
+        # No small word tells ("forget me", "données santé"): words of one dictionary only decide.
+        told = [languages_of(w) for w in words if len(w) >= MIN_TELLING_LETTERS]
+        french += sum(t == ("fr",) for t in told)
+        english += sum(t == ("en",) for t in told)
     if french > english:
         return "fr"
     if english > french:

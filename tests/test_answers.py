@@ -362,3 +362,7 @@ async def test_asking_for_a_language_in_words_sets_it(chat: Callable[..., Chat])
     assert "Source:" in await me.say("who hosts the data?")
     assert "je vous parlerai en français" in await me.say("en français svp")
     assert "speak English" not in await chat().say("is the petition available in english?")
+
+
+async def test_a_short_english_request_in_a_french_chat_is_answered_in_english(chat: Callable[..., Chat]) -> None:
+    assert "I keep no data about you" in await chat().say("forget me")
