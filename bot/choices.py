@@ -50,6 +50,7 @@ class ReplyWords:
     question_starts: frozenset[str] = frozenset()
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # other words for some answers
     question_words: frozenset[str] = frozenset()  # words that ask, wherever they are ("on en est à combien")
+    step_help: frozenset[str] = frozenset()  # questions about the step itself ("lequel choisir ?")
 
     @classmethod
     def of(
@@ -59,12 +60,24 @@ class ReplyWords:
         question_starts: Iterable[str],
         aliases: Mapping[str, Iterable[str]] | None = None,
         question_words: Iterable[str] = (),
+        step_help: Iterable[str] = (),
     ) -> ReplyWords:
         def normalized(words: Iterable[str]) -> frozenset[str]:
             return frozenset(n for n in (normalize(w) for w in words) if n)
 
         groups = {name: tuple(sorted(normalized(words))) for name, words in (aliases or {}).items()}
-        return cls(normalized(yes), normalized(no), normalized(question_starts), groups, normalized(question_words))
+        return cls(
+            normalized(yes),
+            normalized(no),
+            normalized(question_starts),
+            groups,
+            normalized(question_words),
+            normalized(step_help),
+        )
+
+    def about_the_step(self, typed: str) -> bool:
+        """ "C'est quoi la différence ?", "je comprends pas", "which one?": help with the step, not an FAQ."""
+        return _starts_with(normalize(typed), self.step_help)
 
     def meaning(self, typed: str) -> str | None:
         """YES, NO or None: "oui", "ok d'accord", "non merci", but not "ok ?" nor "oui et non"."""

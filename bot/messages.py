@@ -58,11 +58,11 @@ WRITTEN: Mapping[str, tuple[str, ...]] = {
         """
         answer_related answer_source cancelled choice_count choice_faq choice_help choice_petition choice_sign
         choice_timeline console_banner count count_official_at_publication count_official_dated dialogue_resume
-        dialogue_unclear empty_message expired_choice failure faq_menu faq_topic faq_unknown flooded help help_admin
-        help_group language_prompt language_set language_unknown menu_cancel menu_count menu_faq menu_help
-        menu_language menu_petition menu_start menu_timeline nothing_to_cancel petition_demands_intro petition_footer
-        petition_title question_too_long source_bot source_chronology source_count source_demand
-        source_paragraph timeline_entry timeline_title unknown_command welcome
+        dialogue_step_help dialogue_unclear empty_message expired_choice failure faq_menu faq_topic faq_unknown
+        flooded help help_admin help_group language_prompt language_set language_unknown menu_cancel menu_count
+        menu_faq menu_help menu_language menu_petition menu_start menu_timeline nothing_to_cancel
+        petition_demands_intro petition_footer petition_title question_too_long source_bot source_chronology
+        source_count source_demand source_paragraph timeline_entry timeline_title unknown_command welcome
         """
     ),
     "announcements": _keys(

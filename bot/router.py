@@ -263,6 +263,9 @@ class Router:
         chosen = match_choice(text, self._answers(ctx, d, step), words)
         if chosen is not None:
             return self._step_choice(ctx, flow, d, step, chosen.payload)
+        if words.about_the_step(text):
+            # "c'est quoi la différence ?" at a choice: how to answer it, never an FAQ answer.
+            return lambda c: self._help(c, flow, d)
         on_text = step.on_text
         normaliser = self.services.answers.normaliser
         # "merci", "ok": small talk; emoji alone are a nod elsewhere, but typed for a name they are a name to refuse.
@@ -333,6 +336,9 @@ class Router:
 
     async def _unclear(self, ctx: Context, flow: Flow, d: Dialogue) -> None:
         await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_unclear"))
+
+    async def _help(self, ctx: Context, flow: Flow, d: Dialogue) -> None:
+        await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_step_help"))
 
     async def _aside(self, ctx: Context, flow: Flow, d: Dialogue, text: str) -> None:
         """Something else than an answer mid-dialogue: replied to as free text, then the step asked again.

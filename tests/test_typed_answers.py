@@ -142,6 +142,15 @@ async def test_saying_what_one_wants_starts_it_and_asks_to_confirm(chat: Callabl
     assert "/retirer" in asked and "Voulez-vous vraiment" not in asked
 
 
+async def test_asking_about_the_choices_gets_the_choices_again_not_an_faq_answer(chat: Callable[..., Chat]) -> None:
+    me = chat(id="11", name="Admin", admin=True)
+    await me.say("/diffuser")
+    seen = await me.say("c'est quoi la différence ?")
+    assert "Je vous repose la question" in seen and "Source" not in seen
+    assert last_choices(seen)[-1] == "[4] Annuler"
+    assert "Écrivez maintenant le message" in await me.say("les deux")
+
+
 async def test_menu_labels_typed_without_their_emoji_press_them(chat: Callable[..., Chat]) -> None:
     me = chat(id="8", name="Ana")
     await me.say("/start")
