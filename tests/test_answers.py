@@ -366,3 +366,9 @@ async def test_asking_for_a_language_in_words_sets_it(chat: Callable[..., Chat])
 
 async def test_a_short_english_request_in_a_french_chat_is_answered_in_english(chat: Callable[..., Chat]) -> None:
     assert "I keep no data about you" in await chat().say("forget me")
+
+
+async def test_goodbye_is_said_back_not_hello(chat: Callable[..., Chat]) -> None:
+    seen = await chat().say("au revoir")
+    assert "Au revoir" in seen and "Bonjour" not in seen
+    assert "Je présente la pétition" in await chat().say("salut, c'est pour quoi ce bot ?")
