@@ -12,9 +12,12 @@ are live) or end with an action (`offer`: "how do I sign" offers a Sign choice).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.content import LANGUAGES, SMALLTALK_PREFIX
 from bot.context import Context
 from bot.events import Choice
+from bot.lexicon import SmallTalkMatch
 from bot.markup import Rich, join, parse, plain
 from bot.router import MAX_QUESTION_CHARS, ChoiceRoute
 from handlers.info import COMMAND, main_menu
@@ -139,7 +142,7 @@ async def answer_passage(
         return
     parts = [passage_text(ctx, passage_id, lang), sources_line(ctx, passage_id, lang)]
     # The choice carries the answer's language: a "see also" pressed after an English answer stays English.
-    choices = [ENTRY.choice(clip(_title(ctx, r, lang)), r, lang) for r in related]
+    choices = _entries(ctx, related, lang)
     if choices:
         parts.append(ctx.services.template(lang, "answer_related"))
     if entry is not None and entry.offer is not None:
@@ -199,8 +202,7 @@ async def answer_question(ctx: Context) -> None:
     index = ctx.services.answers
     talk = index.normaliser.smalltalk(question)
     if talk is not None:
-        ctx.lang = talk.lang or ctx.lang
-        await ctx.say(f"{SMALLTALK_PREFIX}{talk.id}", main_actions(ctx))
+        await _small_talk(ctx, talk)
         return
     if index.normaliser.off_topic(question):
         # "What's Microsoft's stock price?", "je voudrais signer la pétition contre la réforme des
@@ -209,9 +211,11 @@ async def answer_question(ctx: Context) -> None:
         await ctx.say("decline_out_of_scope", main_actions(ctx))
         return
     intents = index.normaliser.intents(question)
-    # "sign me up for the petition against facial recognition cameras": mostly words the campaign
-    # does not know, maybe about something else; the command is offered below, never run.
-    run = None if index.mostly_unknown(question) else next((i for i in intents if i.run), None)
+    run = next((i for i in intents if i.run), None)
+    if run is not None and index.mostly_unknown(question):
+        # "sign me up for the petition against facial recognition cameras": mostly words the campaign
+        # does not know, maybe about something else; the command is offered below, never run.
+        run = None
     if run is not None:
         # "on est combien à avoir signé ?": live figures from the command itself, never a stored answer;
         # "elle veut quoi la pétition ?": the entry that gives all the demands.
@@ -226,8 +230,7 @@ async def answer_question(ctx: Context) -> None:
         # "merci beaucoup, c'est super clair 👍": thanks with a comment, not a question.
         talk = index.normaliser.opens_with_smalltalk(question)
         if talk is not None and talk.id == "thanks":
-            ctx.lang = talk.lang or ctx.lang
-            await ctx.say(f"{SMALLTALK_PREFIX}{talk.id}", main_actions(ctx))
+            await _small_talk(ctx, talk)
             return
     lang = (answer.lang if answer is not None else None) or index.language(question) or ctx.lang
     ctx.lang = lang
@@ -242,7 +245,7 @@ async def answer_question(ctx: Context) -> None:
             await ctx.say("decline_out_of_scope", main_actions(ctx))
             return
         # About the campaign, but not answered: say so, and offer the closest entries.
-        suggestions = [ENTRY.choice(clip(_title(ctx, c, lang)), c, lang) for c in index.suggest(question)]
+        suggestions = _entries(ctx, index.suggest(question), lang)
         await ctx.say("decline_not_in_petition", _merge(suggestions, main_actions(ctx)[:2]))
         return
     if answer.confident and answer.several:
@@ -254,12 +257,21 @@ async def answer_question(ctx: Context) -> None:
         return
     if offers and answer.tier == "unsure":
         # "je veux signer pour que la CNIL change d'avis": signing is what the person came for.
-        entries = [ENTRY.choice(clip(_title(ctx, c, lang)), c, lang) for c in answer.candidates]
-        await ctx.say("action_offer", _merge(offers, entries))
+        await ctx.say("action_offer", _merge(offers, _entries(ctx, answer.candidates, lang)))
         return
     # A close call asks which entry was meant; a weak match says so before offering the closest ones.
-    choices = [ENTRY.choice(clip(_title(ctx, c, lang)), c, lang) for c in answer.candidates]
-    await ctx.say("did_you_mean" if answer.tier == "did_you_mean" else "answer_unsure", _merge(offers, choices))
+    key = "did_you_mean" if answer.tier == "did_you_mean" else "answer_unsure"
+    await ctx.say(key, _merge(offers, _entries(ctx, answer.candidates, lang)))
+
+
+def _entries(ctx: Context, ids: Iterable[str], lang: str) -> list[Choice]:
+    """FAQ entries as choices ("see also", "did you mean", the closest ones), labelled in `lang`."""
+    return [ENTRY.choice(clip(_title(ctx, i, lang)), i, lang) for i in ids]
+
+
+async def _small_talk(ctx: Context, talk: SmallTalkMatch) -> None:
+    ctx.lang = talk.lang or ctx.lang
+    await ctx.say(f"{SMALLTALK_PREFIX}{talk.id}", main_actions(ctx))
 
 
 async def faq_pressed(ctx: Context) -> None:

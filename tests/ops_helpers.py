@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -58,19 +59,35 @@ def write_env(path: Path, **settings: str) -> Path:
     return path
 
 
+async def bot_process(env_file: Path | str, *args: str, **options: Any) -> asyncio.subprocess.Process:
+    """`python -m bot --env-file ENV ARGS…` as a child process, run from the project's root.
+
+    `options` go to `asyncio.create_subprocess_exec` (`env`, `umask`…); by default nothing is
+    typed in and both outputs are piped.
+    """
+    options = {
+        "stdin": asyncio.subprocess.DEVNULL,
+        "stdout": asyncio.subprocess.PIPE,
+        "stderr": asyncio.subprocess.PIPE,
+        "cwd": ROOT,
+        **options,
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--env-file", str(env_file), *args, **options
+    )
+
+
+def run_bot(env_file: Path | str, args: list[str], typed: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The same, waited for: `typed` as its input, its outputs as text (at most a minute)."""
+    command = [sys.executable, "-m", "bot", "--env-file", str(env_file), *args]
+    return subprocess.run(command, input=typed, capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+
+
 async def cli(env_file: Path, *args: str, timeout: float = 60.0, **env: str) -> tuple[int, str, str]:
     """`petition-bot --env-file ENV ARGS…` as a process, without blocking this loop (it may serve a stub)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--env-file",
+    process = await bot_process(
         str(env_file),
         *args,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=ROOT,
         env=clean_environment(**env),
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout)
@@ -146,18 +163,11 @@ class ConsoleProcess:
 
     @classmethod
     async def start(cls, database: Path, *args: str, **env: str) -> ConsoleProcess:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "--env-file",
+        process = await bot_process(
             str(database.parent / "none.env"),
             "console",
             *args,
             stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=ROOT,
             env=clean_environment(DATABASE_PATH=str(database), **env),
         )
         return cls(process)

@@ -2,24 +2,15 @@
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.ops_helpers import run_bot
 
 
 def _run(tmp_path: Path, args: list[str], stdin: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATRIX_"))}
     environment.update({"DATABASE_PATH": str(tmp_path / "data" / "petition.sqlite3"), **env})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "--env-file", str(tmp_path / "missing.env"), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=environment,
-        timeout=60,
-    )
+    return run_bot(tmp_path / "missing.env", args, stdin, environment)
 
 
 def test_piped_lines_are_all_answered_in_order_then_it_exits_0(tmp_path: Path) -> None:

@@ -13,8 +13,6 @@ import datetime as dt
 import io
 import os
 import re
-import subprocess
-import sys
 import zoneinfo
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,7 +27,7 @@ from bot.leadership import Leadership
 from bot.scheduler import Scheduler
 from bot.transports.console import ConsoleTransport, ConsoleUser
 from tests.conftest import FakeClock, make_settings
-from tests.ops_helpers import ROOT, clean_environment
+from tests.ops_helpers import bot_process, clean_environment, run_bot
 
 FROM_CAMPAIGN = "📣 Message de la campagne"
 WAIT_SECONDS = 15.0
@@ -210,15 +208,7 @@ async def test_with_nobody_to_receive_it_the_admin_is_told_why(console: Console)
 
 def _cli(tmp_path: Path, args: list[str], stdin: str, **env: str) -> str:
     environment = clean_environment(DATABASE_PATH=str(tmp_path / "data" / "petition.sqlite3"), **env)
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "--env-file", str(tmp_path / "none.env"), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=environment,
-        timeout=60,
-    )
+    result = run_bot(tmp_path / "none.env", args, stdin, environment)
     assert result.returncode == 0, result.stderr
     assert "ERROR" not in result.stderr and "Traceback" not in result.stderr, result.stderr
     return result.stdout
@@ -245,17 +235,10 @@ async def test_run_without_a_token_polls_the_page_and_announces_in_the_console(
     """The issue's story: `run` with a local page at 19 500 moves the count and announces 19 000."""
     _cli(tmp_path, ["console"], "/suivre\n")
     page.count = "19 500"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--env-file",
+    process = await bot_process(
         str(tmp_path / "none.env"),
         "run",
         stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=ROOT,
         env=clean_environment(
             DATABASE_PATH=str(tmp_path / "data" / "petition.sqlite3"),
             COUNT_SOURCE_URL=page.url,

@@ -13,7 +13,6 @@ import contextlib
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 
 from bot.app import _start_until_stopped
 from storage.db import SqliteDatabase
-from tests.ops_helpers import ROOT, can_mount, clean_environment
+from tests.ops_helpers import bot_process, can_mount, clean_environment
 from tests.telegram_stub import TelegramStub
 
 EXIT_WITHIN_SECONDS = 10.0
@@ -43,17 +42,10 @@ async def started(
     database: Path, *args: str, stdin: int = subprocess.DEVNULL, **env: str
 ) -> asyncio.subprocess.Process:
     args = tuple(str(database.parent.parent / "backup.sqlite3") if a == "BACKUP" else a for a in args)
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--env-file",
+    return await bot_process(
         str(database.parent.parent / "none.env"),
         *args,
         stdin=stdin,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=ROOT,
         env=clean_environment(DATABASE_PATH=str(database), **env),
     )
 

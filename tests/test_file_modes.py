@@ -10,30 +10,22 @@ import asyncio
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.ops_helpers import ROOT, clean_environment
+from tests.ops_helpers import bot_process, clean_environment
 
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-async def bot_process(data: Path, *args: str, stdin: int = subprocess.DEVNULL) -> asyncio.subprocess.Process:
+async def bot_in(data: Path, *args: str, stdin: int = subprocess.DEVNULL) -> asyncio.subprocess.Process:
     env = clean_environment(DATABASE_PATH=str(data / "petition.sqlite3"))
     env.pop("PSEUDONYM_KEY")  # the key is generated into the data folder
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--env-file",
+    return await bot_process(
         str(data.parent / "none.env"),
         *args,
         stdin=stdin,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=ROOT,
         env=env,
         umask=0o022,
     )
@@ -41,7 +33,7 @@ async def bot_process(data: Path, *args: str, stdin: int = subprocess.DEVNULL) -
 
 async def test_every_file_with_personal_data_is_0600_under_umask_022(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    console = await bot_process(data, "console", stdin=asyncio.subprocess.PIPE)
+    console = await bot_in(data, "console", stdin=asyncio.subprocess.PIPE)
     assert console.stdin is not None and console.stdout is not None
     console.stdin.write(b"/suivre\n")
     await console.stdin.drain()
@@ -57,7 +49,7 @@ async def test_every_file_with_personal_data_is_0600_under_umask_022(tmp_path: P
     backup = tmp_path / "backups" / "copy.sqlite3"
     export = tmp_path / "names.csv"
     for args in (("admin", "backup", str(backup)), ("admin", "export", "--output", str(export))):
-        process = await bot_process(data, *args)
+        process = await bot_in(data, *args)
         _, err = await asyncio.wait_for(process.communicate(), 60)
         assert process.returncode == 0, err.decode()
     assert mode(backup) == 0o600
@@ -66,14 +58,14 @@ async def test_every_file_with_personal_data_is_0600_under_umask_022(tmp_path: P
 
 async def test_a_database_made_world_readable_is_made_private_again(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    process = await bot_process(data, "admin", "stats")
+    process = await bot_in(data, "admin", "stats")
     await asyncio.wait_for(process.communicate(), 60)
     database = data / "petition.sqlite3"
     os.chmod(database, 0o644)  # e.g. restored with cp under umask 022
     export = tmp_path / "old.csv"
     export.write_text("")
     os.chmod(export, 0o644)
-    process = await bot_process(data, "admin", "export", "--output", str(export))
+    process = await bot_in(data, "admin", "export", "--output", str(export))
     _, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, err.decode()
     assert mode(database) == 0o600

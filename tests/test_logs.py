@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import signal
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from bot import logs
 from bot.app import Bot
 from bot.router import Router, Routes
 from bot.transports.console import ConsoleTransport, ConsoleUser
-from tests.ops_helpers import ROOT, clean_environment, free_port
+from tests.ops_helpers import bot_process, clean_environment, free_port
 from tests.telegram_stub import TelegramStub, User
 
 USER_ID = 918273645
@@ -32,18 +31,11 @@ QUESTION = "Pourquoi Microsoft héberge mes données confidentielles ?"
 
 
 async def console_story(tmp_path: Path, typed: str, *args: str, **env: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--env-file",
+    process = await bot_process(
         str(tmp_path / "none.env"),
         "console",
         *args,
         stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=ROOT,
         env=clean_environment(DATABASE_PATH=str(tmp_path / "data" / "petition.sqlite3"), **env),
     )
     out, err = await asyncio.wait_for(process.communicate(typed.encode()), 60)
@@ -109,16 +101,10 @@ async def test_a_telegram_story_logs_no_id_name_or_text(tmp_path: Path) -> None:
         COUNT_SOURCE_URL=f"http://127.0.0.1:{free_port()}/petition",
         ADMINS=f"telegram:{USER_ID}",
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--env-file",
+    process = await bot_process(
         str(tmp_path / "none.env"),
         "run",
         stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=ROOT,
         env=env,
     )
     try:

@@ -13,7 +13,6 @@ import datetime as dt
 import io
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 from bot import broadcast
@@ -24,7 +23,7 @@ from bot.transports.console import ConsoleTransport, ConsoleUser
 from storage import broadcasts as store
 from storage.subscriptions import GROUPS, SubscriptionRepository
 from tests.conftest import make_settings, opened_bot
-from tests.ops_helpers import ROOT, ConsoleProcess, clean_environment, free_port
+from tests.ops_helpers import ConsoleProcess, bot_process, clean_environment, free_port
 from tests.telegram_stub import TelegramStub
 
 GROUPS_COUNT = 300
@@ -120,16 +119,10 @@ async def test_sigterm_during_a_broadcast_exits_0_and_the_next_start_sends_the_r
         return [str(c.params["chat_id"]) for c in stub.sent("sendMessage")]
 
     async def start() -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "--env-file",
+        return await bot_process(
             str(tmp_path / "none.env"),
             "run",
             stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=ROOT,
             env=env,
         )
 

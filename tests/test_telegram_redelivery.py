@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.ops_helpers import ROOT, clean_environment, free_port
+from tests.ops_helpers import bot_process, clean_environment, free_port
 from tests.telegram_harness import TelegramWorld, button_data, buttons
 from tests.telegram_stub import StoredMessage, TelegramStub, User
 
@@ -31,16 +30,11 @@ async def start_bot(stub: TelegramStub, database: Path) -> asyncio.subprocess.Pr
         QUIET_HOURS="",
         COUNT_SOURCE_URL=f"http://127.0.0.1:{free_port()}/petition",  # nothing there: no internet in tests
     )
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--env-file",
+    return await bot_process(
         str(database.parent / "none.env"),
         "run",
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
-        cwd=ROOT,
         env=env,
     )
 
