@@ -143,11 +143,17 @@ class Evaluator:
         return "reply"
 
     async def _did_the_command(self, text: str, facts: list[list[str]], lang: str) -> bool:
-        """The reply is what the command the facts name replies ("je veux retirer ma signature" ran /retirer)."""
+        """The reply is what the command the facts name replies ("je veux retirer ma signature" ran /retirer).
+
+        With the arguments the content's intents run it with, too ("english please" ran /langue en).
+        """
+        intents = self.bot.services.content.chat.intents
         for command in (f for group in facts for f in group if f.startswith("/")):
-            replies, _ = await self._send(f"u{next(self._users)}", text=command, lang=lang)
-            if replies and "\n".join(r.text.plain for r in replies) == text:
-                return True
+            args = {""} | {f" {i.args}" for i in intents if i.args and f"/{i.command}" == command}
+            for arg in sorted(args):
+                replies, _ = await self._send(f"u{next(self._users)}", text=command + arg, lang=lang)
+                if replies and "\n".join(r.text.plain for r in replies) == text:
+                    return True
         return False
 
     async def judge(self, q: dict[str, Any]) -> Verdict:

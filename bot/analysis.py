@@ -64,7 +64,7 @@ quoi quel quelle quels quelles est ce cet cette ca cela ceci voici voila a y il 
 je nous fait faire fais chose choses truc dire dis dit dites sais savoir connais peux peut pouvez puis veux veut
 voudrais aimerais explique expliquer expliquez bonjour salut merci svp stp exactement vraiment donc alors bien tout
 tous toute toutes juste etre plus tres aussi encore deja ici la quelqu quelque genre type sorte maintenant
-actuellement instant moment aujourd hui parler parle parlez parlent entendu entendre
+actuellement instant moment aujourd hui parler parle parlez parlent entendu entendre jusqu lorsque puisque
 """
 _EXTRA_ENGLISH = """
 a about above after again against all am an and any are as at be because been before being below between both but

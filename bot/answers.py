@@ -191,6 +191,9 @@ class AnswerIndex:
             del frequency[word]  # "world" is not a typo of "would"
         self.speller = Speller(frequency, commands)
         self.normaliser = normaliser or ChatNormaliser(ChatLexicon({}, (), ()), analyzer.surface)
+        self._generic_terms = frozenset(
+            t for w in ("petition", "petitions", "signer", "sign", "signature", "signatures") for t in analyzer.stems(w)
+        )
         # Each way of asking as the set of terms a question asked exactly so has (both stems of each word).
         self._exact: dict[frozenset[str], str] = {}
         for d in docs:
@@ -360,6 +363,31 @@ class AnswerIndex:
         q = self.query(question)
         unknown = q.topic_words - q.known_words
         return unknown >= at_least and unknown > q.known_words
+
+    def about_another_cause(self, question: str, look: int = 3) -> bool:
+        """A cause is named ("petition to save my library"), most of its first topic words are not the
+        content's, and nothing before it is about the campaign but signing a petition.
+
+        "La pétition contre Microsoft" names this campaign's cause; "résumez les demandes de la
+        pétition pour mon député" asks about this one.
+        """
+        for before, after in self.normaliser.named_causes(question):
+            topic = [w for w in self.analyzer.tokens(after, questions=False) if len(w) > 2][:look]
+            known = sum(self._known(w) for w in topic)
+            if not topic or known >= len(topic) - known:
+                continue
+            earlier = self.analyzer.tokens(before, questions=False)
+            if not any(self._known(w) and not self._generic(w) for w in earlier):
+                return True
+        return False
+
+    def _known(self, word: str) -> bool:
+        return bool(self._word_info(self._fix(word), None)[0])
+
+    def _generic(self, word: str) -> bool:
+        """A word any petition shares with this one: "petition", "sign", "signature"."""
+        terms = set(self._word_info(self._fix(word), None)[0])
+        return bool(terms) and terms <= self._generic_terms
 
     def mentions_campaign(self, question: str) -> bool:
         """Some word of the question is a word of the content (after typo correction)."""

@@ -150,6 +150,9 @@ class ChatLexicon:
     actions: tuple[SmallTalk, ...] = ()  # id: a command offered as a choice when a phrase is in a message
     intents: tuple[Intent, ...] = ()  # commands recognised by groups of words anywhere in a message
     off_topic: tuple[str, ...] = ()  # phrases of questions never answered ("stock price"), campaign words or not
+    # Phrases that name a cause ("pétition contre", "petition to"): about another cause when no word of the
+    # content follows them ("la pétition contre la réforme des retraites", "a petition to save my library").
+    other_causes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -447,8 +450,15 @@ def _load_chat(folder: Path) -> ChatLexicon:
             Intent(command, tuple(tuple(g) for g in groups), run or bool(entry), unless, entry, window, args)
         )
     off_topic = r.strings(r.data, "off_topic") if "off_topic" in r.data else ()
+    other_causes = r.strings(r.data, "other_causes") if "other_causes" in r.data else ()
     return ChatLexicon(
-        replacements, r.strings(r.data, "fillers"), tuple(smalltalk), tuple(actions), tuple(intents), off_topic
+        replacements,
+        r.strings(r.data, "fillers"),
+        tuple(smalltalk),
+        tuple(actions),
+        tuple(intents),
+        off_topic,
+        other_causes,
     )
 
 

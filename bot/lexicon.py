@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.content import ChatLexicon, Intent
+from bot.spelling import dictionary
 
 Surface = Callable[[str], str]  # text -> folded words separated by spaces (Analyzer.surface)
 
@@ -45,6 +46,7 @@ class ChatNormaliser:
                         self._phrases.setdefault(words, []).append((rank, entry.id, lang))
         self._longest = max((len(p) for p in self._phrases), default=0)
         self._off_topic = [tuple(self.words(p)) for p in lexicon.off_topic if self.words(p)]
+        self._causes = [tuple(self.words(p)) for p in lexicon.other_causes if self.words(p)]
         self._intents = [
             Intent(
                 i.command,
@@ -68,6 +70,20 @@ class ChatNormaliser:
         """The message asks about something the bot never answers ("Microsoft's stock price")."""
         words = self.words(text)
         return any(_contains(words, phrase) for phrase in self._off_topic)
+
+    def named_causes(self, text: str) -> list[tuple[list[str], list[str]]]:
+        """Each phrase that names a cause, as (the words before it, the words after it).
+
+        "je veux signer la | pétition contre | la réforme des retraites".
+        """
+        words = self.words(text)
+        found = []
+        for phrase in self._causes:
+            size = len(phrase)
+            for i in range(len(words) - size + 1):
+                if tuple(words[i : i + size]) == phrase:
+                    found.append((words[:i], words[i + size :]))
+        return found
 
     def intents(self, text: str) -> list[Intent]:
         """Intents whose every word group the message has ("on est combien à avoir signé" → /compteur)."""
@@ -102,7 +118,7 @@ class ChatNormaliser:
                     i += len(key)
                     break
             else:
-                out.append(words[i])
+                out += _unglued(words[i])
                 i += 1
         return out
 
@@ -153,8 +169,46 @@ class ChatNormaliser:
         return SmallTalkMatch(best[1], langs.pop() if len(langs) == 1 else None)
 
 
+# French elisions typed without their apostrophe ("jusqua", "quon", "lhebergement", "jsigne"), longest
+# first, with the word each stands for ("qu" is "que", so "ce quon" reads "ce que on").
+_GLUED = (
+    ("jusqu", "jusqu"),
+    ("lorsqu", "lorsque"),
+    ("puisqu", "puisque"),
+    ("qu", "que"),
+    ("j", "je"),
+    ("l", "l"),
+    ("d", "de"),
+    ("c", "c"),
+    ("n", "ne"),
+    ("s", "s"),
+    ("m", "me"),
+    ("t", "te"),
+)
+_VOWELS = frozenset("aeiouyh")
+MIN_GLUED_ZIPF = 4.0  # the rest must be an everyday word: "comission" is not "c" + "omission"
+
+
+def _unglued(word: str) -> list[str]:
+    """A word in no dictionary that is an elision and a common word run together, as two words.
+
+    Only "j" may come before a consonant ("jsigne", "jcomprends": SMS French); other
+    elisions come before a vowel or h ("lhebergement", "quon", "dhabitude").
+    """
+    if len(word) < 4 or not word.isalpha() or word in dictionary():
+        return [word]
+    for glued, meaning in _GLUED:
+        rest = word[len(glued) :]
+        if word.startswith(glued) and len(rest) >= 2 and (glued == "j" or rest[0] in _VOWELS):
+            if dictionary().get(rest, 0.0) >= MIN_GLUED_ZIPF:
+                return [meaning, rest]
+    return [word]
+
+
 # Words that turn "want to sign" into "don't want to sign" when just before it.
-_NEGATIONS = frozenset(("not", "ne", "pas", "never", "jamais", "no", "non", "sans", "without"))
+_NEGATIONS = frozenset(
+    ("not", "ne", "pas", "never", "jamais", "no", "non", "sans", "without", "dont", "cant", "cannot")
+)
 
 
 def _negated(words: list[str], start: int) -> bool:

@@ -24,6 +24,8 @@ from handlers.info import COMMAND, main_menu
 
 # The few main actions offered after small talk or a decline, never the whole command list.
 MAIN_ACTIONS = ("signer", "petition", "compteur", "faq")
+# Small talk that needs no reply mid-dialogue: the step's question, asked again, is the reply.
+QUIET_IN_DIALOGUE = ("ack", "greeting")
 LABEL_LIMIT = 60  # characters of a choice label ("see also", "did you mean")
 
 
@@ -204,11 +206,11 @@ async def answer_question(ctx: Context) -> None:
     if talk is not None:
         await _small_talk(ctx, talk)
         return
-    if index.normaliser.off_topic(question):
+    if index.normaliser.off_topic(question) or index.about_another_cause(question):
         # "What's Microsoft's stock price?", "je voudrais signer la pétition contre la réforme des
         # retraites": campaign words, but nothing this bot answers or signs.
         ctx.lang = index.language(question) or ctx.lang
-        await ctx.say("decline_out_of_scope", main_actions(ctx))
+        await _decline(ctx)
         return
     intents = index.normaliser.intents(question)
     run = next((i for i in intents if i.run), None)
@@ -242,7 +244,7 @@ async def answer_question(ctx: Context) -> None:
             await ctx.say("action_offer", offers)
             return
         if not index.mentions_campaign(question):
-            await ctx.say("decline_out_of_scope", main_actions(ctx))
+            await _decline(ctx)
             return
         # About the campaign, but not answered: say so, and offer the closest entries.
         suggestions = _entries(ctx, index.suggest(question), lang)
@@ -269,8 +271,15 @@ def _entries(ctx: Context, ids: Iterable[str], lang: str) -> list[Choice]:
     return [ENTRY.choice(clip(_title(ctx, i, lang)), i, lang) for i in ids]
 
 
+async def _decline(ctx: Context) -> None:
+    """Out of scope. Mid-dialogue, without "what would you like to do?": the step's own question follows."""
+    await ctx.say("decline_out_of_scope" if ctx.dialogue is None else "decline_out_of_scope_aside", main_actions(ctx))
+
+
 async def _small_talk(ctx: Context, talk: SmallTalkMatch) -> None:
     ctx.lang = talk.lang or ctx.lang
+    if ctx.dialogue is not None and talk.id in QUIET_IN_DIALOGUE:
+        return  # "ok", "bonjour" mid-dialogue: the step's question comes again, nothing else to say
     await ctx.say(f"{SMALLTALK_PREFIX}{talk.id}", main_actions(ctx))
 
 

@@ -158,11 +158,12 @@ def _name_options(ctx: Context, d: Dialogue) -> list[Option]:
         options.append(Option("display", ctx.label("choice_sign_display", name=display)))
     options.append(Option("anonymous", ctx.label("choice_sign_anonymous", initials=_anonymous_name(ctx))))
     options.append(Option("other", ctx.label("choice_sign_other")))
-    options.append(Option("cancel", ctx.label("choice_sign_cancel"), aliases="cancel"))
+    options.append(Option("cancel", ctx.label("choice_sign_cancel"), NO, aliases="cancel"))
     return options
 
 
 def _cancel_option(ctx: Context, d: Dialogue) -> list[Option]:
+    # No "non" here: the person said they would type a name, and "Nan" is one.
     return [Option("cancel", ctx.label("choice_sign_cancel"), aliases="cancel")]
 
 

@@ -12,8 +12,9 @@ import pytest
 
 from bench.realistic import evaluate, load
 from bot.answers import AnswerIndex
+from bot.app import Bot
 from bot.content import Content, load_content
-from tests.conftest import Chat
+from tests.conftest import Chat, says
 
 DATA = Path(__file__).parent / "data"
 CONTENT = Path(__file__).parent.parent / "content" / "sante-microsoft"
@@ -303,7 +304,7 @@ async def test_the_held_out_realistic_questions_reach_the_target() -> None:
 
 async def test_the_development_sets_stay_answered() -> None:
     """Five more blind sets, used to find failure classes (not held out): today's figures are the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", "2", "3", "4", "5")):
+    for name in (f"realistic_dev{n}.toml" for n in ("", "2", "3", "4", "5", "6", "7")):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -372,3 +373,52 @@ async def test_goodbye_is_said_back_not_hello(chat: Callable[..., Chat]) -> None
     seen = await chat().say("au revoir")
     assert "Au revoir" in seen and "Bonjour" not in seen
     assert "Je présente la pétition" in await chat().say("salut, c'est pour quoi ce bot ?")
+
+
+async def test_sms_french_without_apostrophes_is_read_as_written(chat: Callable[..., Chat]) -> None:
+    """ "jusqua quand", "quon", "jsigne": elisions typed without their apostrophe."""
+    assert "date limite" in await chat(id="elision1").say("jusqua quand on peut signer")
+    assert "Sous quel nom voulez-vous signer" in await chat(id="elision2").say("ok jsuis convaincu jsigne")
+    # A misspelt word is corrected, not split: "comission" is not "c" + "omission".
+    assert "Commission nationale" in await chat(id="elision3").say(
+        "la comission nationale informatique et libertés c koi"
+    )
+
+
+async def test_another_cause_is_declined_and_this_one_is_not(chat: Callable[..., Chat], bot: Bot) -> None:
+    declined = says(bot, "decline_out_of_scope", "en")
+    assert declined in await chat(id="cause1").say("can you sign the petition against animal testing for me")
+    assert declined in await chat(id="cause2").say("Can you help me start a petition to save my local library?")
+    assert says(bot, "decline_out_of_scope") in await chat(id="cause3").say(
+        "je voudrais signer la pétition pour sauver les abeilles"
+    )
+    assert "Sous quel nom" in await chat(id="cause4").say("je veux signer la pétition contre Microsoft")
+    summary = await chat(id="cause5").say("Pouvez-vous me résumer les demandes de la pétition pour mon député ?")
+    assert "reconsidérer" in summary
+
+
+async def test_asking_for_english_switches_and_mentioning_french_things_does_not(chat: Callable[..., Chat]) -> None:
+    expat = chat(id="lang1")
+    reply = await expat.say("is this only about french citizens or anyone in the french system? im an expat")
+    assert "je vous parlerai en français" not in reply
+    assert "I will speak English" in await chat(id="lang2").say(
+        "please can you speak english with me, my french is not so good"
+    )
+    assert "I will speak English" not in await chat(id="lang3").say("I don't speak English")
+
+
+async def test_a_supporter_worried_about_being_named_publicly_is_told_what_is_shown(chat: Callable[..., Chat]) -> None:
+    reply = await chat(id="public1").say(
+        "Mon nom apparaîtra-t-il publiquement si je signe ? Je préfère rester discrète."
+    )
+    assert "ne publie aucun nom" in reply and "/confidentialite" in reply
+    assert "publishes no names" in await chat(id="public2").say("will my name show up online if i sign")
+
+
+async def test_what_can_i_do_to_help_says_sign_and_share(chat: Callable[..., Chat]) -> None:
+    assert "Share this bot" in await chat(id="help1").say("what can I do to help")
+    assert "Partagez ce bot" in await chat(id="help2").say("comment je peux aider ?")
+    assert "/mesdonnees" in await chat(id="help3").say("qu'est ce que vous avez sur moi au juste")
+    assert "/annuler" in await chat(id="help4").say(
+        "jsuis en train de signer et jme suis trompé, comment jarrete le truc"
+    )

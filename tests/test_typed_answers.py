@@ -193,3 +193,24 @@ async def test_an_admin_typing_the_message_where_the_audience_is_asked_is_not_an
     assert "Source" not in seen and "[1] Les groupes abonnés" in seen
     seen = await admin.say("on en est à combien de signatures")  # asks something: answered, then the step again
     assert "Prochain objectif" in seen and "Reprenons." in seen
+
+
+async def test_non_at_the_name_step_cancels_and_nothing_is_kept(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="40", name="Léa")
+    await me.say("je veux signer")
+    assert "vous n'avez pas signé" in await me.say("non en fait")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_ok_hello_or_an_off_topic_question_at_a_step_bring_the_step_back_without_a_dangling_menu_prompt(
+    chat: Callable[..., Chat],
+) -> None:
+    me = chat(id="41", name="Léa")
+    await me.say("/signer")
+    for typed in ("ok", "bonjour", "il fera beau demain à Paris ?"):
+        seen = await me.say(typed)
+        assert "Que voulez-vous faire" not in seen, typed
+        assert "Reprenons. Sous quel nom voulez-vous signer" in seen, typed
+        assert last_choices(seen)[-1] == "[4] Annuler", typed
+    weather = await me.say("what can I expect from the weather tomorrow?")
+    assert "I can't answer that" in weather and "What would you like to do" not in weather
