@@ -175,6 +175,10 @@ class AnswerIndex:
         self._present = self._per_document > 0
         self._present[:, : len(self._starts)] |= np.maximum.reduceat(self._per_question > 0, self._starts, axis=1)
         frequency_in_docs = self._present.sum(axis=1)
+        # Terms of the petition itself (text, demands, timeline): what its cause is about, unlike the
+        # everyday words of the FAQ's ways of asking ("save", "local").
+        petition = [i for i, d in enumerate(docs) if d.kind != "faq"]
+        self._petition_terms = frozenset(np.flatnonzero(self._present[:, petition].any(axis=1)).tolist())
         n_docs = len(docs)
         self._idf = np.log(1 + (n_docs - frequency_in_docs + 0.5) / (frequency_in_docs + 0.5))
         self._unknown_idf = float(np.log(1 + (n_docs + 0.5) / 0.5))
@@ -358,31 +362,35 @@ class AnswerIndex:
         """ "fr" or "en" when the question's small words tell it."""
         return language_of(self.words(question))
 
-    def mostly_unknown(self, question: str, at_least: int = 3) -> bool:
-        """More topic words the content does not know than words it knows, and at least `at_least` of them."""
+    def mostly_unknown(self, question: str, at_least: int = 3, ratio: float = 1.0) -> bool:
+        """More topic words the content does not know than `ratio` times those it knows, and at least `at_least`."""
         q = self.query(question)
         unknown = q.topic_words - q.known_words
-        return unknown >= at_least and unknown > q.known_words
+        return unknown >= at_least and unknown > ratio * q.known_words
 
     def about_another_cause(self, question: str, look: int = 3) -> bool:
         """A cause is named ("petition to save my library"), most of its first topic words are not the
-        content's, and nothing before it is about the campaign but signing a petition.
+        petition's, and nothing before it is about the campaign but signing a petition.
 
         "La pétition contre Microsoft" names this campaign's cause; "résumez les demandes de la
         pétition pour mon député" asks about this one.
         """
         for before, after in self.normaliser.named_causes(question):
             topic = [w for w in self.analyzer.tokens(after, questions=False) if len(w) > 2][:look]
-            known = sum(self._known(w) for w in topic)
-            if not topic or known >= len(topic) - known:
+            ours = sum(self._in_petition(w) for w in topic)
+            if not topic or ours > len(topic) - ours:
                 continue
-            earlier = self.analyzer.tokens(before, questions=False)
+            earlier = [w for w in self.analyzer.tokens(before, questions=False) if self.speller.zipf(w) < COMMON_ZIPF]
             if not any(self._known(w) and not self._generic(w) for w in earlier):
                 return True
         return False
 
     def _known(self, word: str) -> bool:
         return bool(self._word_info(self._fix(word), None)[0])
+
+    def _in_petition(self, word: str) -> bool:
+        """A word of the petition's own text, demands or timeline."""
+        return any(i in self._petition_terms for i in self._word_info(self._fix(word), None)[1])
 
     def _generic(self, word: str) -> bool:
         """A word any petition shares with this one: "petition", "sign", "signature"."""

@@ -240,6 +240,11 @@ async def answer_question(ctx: Context) -> None:
     offered = [*index.normaliser.actions(question), *(i.command for i in intents if i.command)]
     offers = [_command_choice(ctx, name) for name in dict.fromkeys(offered)]
     if answer is None:
+        if index.mostly_unknown(question, ratio=2):
+            # "une lettre de motivation pour un job de barista, in english please": an offer drowned in
+            # words the campaign does not know is not what the message is about, unless it is to sign.
+            sign = _command_choice(ctx, "signer").payload
+            offers = [c for c in offers if c.payload == sign]
         if offers:
             await ctx.say("action_offer", offers)
             return
