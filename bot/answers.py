@@ -61,6 +61,7 @@ DECLINE_COVERAGE = 0.25  # below: decline
 UNSURE_COVERAGE = 0.5  # below: "no sure answer in the petition; is it one of these?"
 RARE_ZIPF = 3.5  # an unknown word this rare in everyday language weighs as much as the rarest content word
 COMMON_ZIPF = 6.0  # an unknown word this common weighs MIN_UNKNOWN_SHARE of that
+EVERYDAY_ZIPF = 5.5  # "beaucoup", "save", "people": too common to name a cause
 MIN_UNKNOWN_SHARE = 0.35
 CONFIDENT_COVERAGE = 0.6  # an answer is asserted only when its passage holds this share
 
@@ -376,17 +377,18 @@ class AnswerIndex:
         pétition pour mon député" asks about this one.
         """
         for before, after in self.normaliser.named_causes(question):
-            topic = [w for w in self.analyzer.tokens(after, questions=False) if len(w) > 2][:look]
+            topic = [w for w in self.analyzer.tokens(after, questions=False) if self._names_a_cause(w)][:look]
             ours = sum(self._in_petition(w) for w in topic)
-            if not topic or ours > len(topic) - ours:
+            if not topic or ours >= len(topic) - ours:
                 continue
             earlier = [w for w in self.analyzer.tokens(before, questions=False) if self.speller.zipf(w) < COMMON_ZIPF]
-            if not any(self._known(w) and not self._generic(w) for w in earlier):
+            if not any(self._in_petition(w) and not self._generic(w) for w in earlier):
                 return True
         return False
 
-    def _known(self, word: str) -> bool:
-        return bool(self._word_info(self._fix(word), None)[0])
+    def _names_a_cause(self, word: str) -> bool:
+        """Not "petition" or "sign", nor an everyday word ("beaucoup", "save"): "retraites", "library"."""
+        return len(word) > 2 and not self._generic(word) and self.speller.zipf(word) < EVERYDAY_ZIPF
 
     def _in_petition(self, word: str) -> bool:
         """A word of the petition's own text, demands or timeline."""

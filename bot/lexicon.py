@@ -9,6 +9,7 @@ so a phrase is written in content as people would type it, apostrophes and all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -186,6 +187,7 @@ _GLUED = (
     ("t", "te"),
 )
 _VOWELS = frozenset("aeiouyh")
+_REPEATED = re.compile(r"(.)\1{2,}")
 MIN_GLUED_ZIPF = 4.0  # the rest must be an everyday word: "comission" is not "c" + "omission"
 
 
@@ -193,9 +195,13 @@ def _unglued(word: str) -> list[str]:
     """A word in no dictionary that is an elision and a common word run together, as two words.
 
     Only "j" may come before a consonant ("jsigne", "jcomprends": SMS French); other
-    elisions come before a vowel or h ("lhebergement", "quon", "dhabitude").
+    elisions come before a vowel or h ("lhebergement", "quon", "dhabitude"). Letters
+    typed three times or more count once ("merciii", "ouiii", "mdrrr").
     """
-    if len(word) < 4 or not word.isalpha() or word in dictionary():
+    if not word.isalpha() or word in dictionary():
+        return [word]
+    word = _REPEATED.sub(r"\1", word)
+    if len(word) < 4 or word in dictionary():
         return [word]
     for glued, meaning in _GLUED:
         rest = word[len(glued) :]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.answers import Answer, AnswerIndex
 from bot.content import LANGUAGES, SMALLTALK_PREFIX
 from bot.context import Context
 from bot.events import Choice
@@ -228,12 +229,10 @@ async def answer_question(ctx: Context) -> None:
         if await _run_command(ctx, run.command, run.args):
             return
     answer = index.ask(question, prefer=ctx.lang)
-    if (answer is None or not answer.confident) and "?" not in question:
-        # "merci beaucoup, c'est super clair 👍": thanks with a comment, not a question.
-        talk = index.normaliser.opens_with_smalltalk(question)
-        if talk is not None and talk.id == "thanks":
-            await _small_talk(ctx, talk)
-            return
+    talk = _opening_small_talk(index, question, answer)
+    if talk is not None:
+        await _small_talk(ctx, talk)
+        return
     lang = (answer.lang if answer is not None else None) or index.language(question) or ctx.lang
     ctx.lang = lang
     # "je veux signer" anywhere in a message: the reply offers Sign, whatever else it says.
@@ -269,6 +268,26 @@ async def answer_question(ctx: Context) -> None:
     # A close call asks which entry was meant; a weak match says so before offering the closest ones.
     key = "did_you_mean" if answer.tier == "did_you_mean" else "answer_unsure"
     await ctx.say(key, _merge(offers, _entries(ctx, answer.candidates, lang)))
+
+
+def _opening_small_talk(index: AnswerIndex, question: str, answer: Answer | None) -> SmallTalkMatch | None:
+    """Small talk followed by a comment, when no answer is sure: the comment is not a question.
+
+    "merci beaucoup, c'est super clair 👍", "ok merci t'es un bg", and "are you a real person or
+    a machine? you answer fast", which asks about the bot, not the petition.
+    """
+    if answer is not None and answer.confident:
+        return None
+    talk = index.normaliser.opens_with_smalltalk(question)
+    if talk is None:
+        return None
+    if talk.id == "thanks" and "?" not in question:
+        return talk
+    if talk.id == "ack" and "?" not in question and not index.mentions_campaign(question):
+        return talk
+    if talk.id == "capabilities" and answer is None:
+        return talk
+    return None
 
 
 def _entries(ctx: Context, ids: Iterable[str], lang: str) -> list[Choice]:
