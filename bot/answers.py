@@ -386,6 +386,14 @@ class AnswerIndex:
                 return True
         return False
 
+    def asks(self, question: str) -> bool:
+        """A question word anywhere ("qui a gagné hier", "when is it"), with or without a "?"."""
+        return any(w in QUESTION_TOKENS for w in self.analyzer.tokens(self.words(question)))
+
+    def about_the_petition(self, question: str) -> bool:
+        """Some uncommon word of the question is a word of the petition's own text ("CNIL", "données")."""
+        return any(self._names_a_cause(w) and self._in_petition(w) for w in self.analyzer.tokens(self.words(question)))
+
     def _names_a_cause(self, word: str) -> bool:
         """Not "petition" or "sign", nor an everyday word ("beaucoup", "save"): "retraites", "library"."""
         return len(word) > 2 and not self._generic(word) and self.speller.zipf(word) < EVERYDAY_ZIPF

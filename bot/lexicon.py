@@ -140,6 +140,24 @@ class ChatNormaliser:
                 return SmallTalkMatch(best[1], langs.pop() if len(langs) == 1 else None)
         return None
 
+    def smalltalk_within(self, text: str, min_words: int = 1) -> list[SmallTalkMatch]:
+        """Every small-talk phrase of `min_words` or more anywhere in a message, longest first at each place."""
+        words = self.words(text)
+        found = []
+        i = 0
+        while i < len(words):
+            for size in range(min(self._longest, len(words) - i), 0, -1):
+                hits = self._phrases.get(tuple(words[i : i + size])) if size >= min_words else None
+                if hits:
+                    best = min(hits)
+                    langs = {lang for rank, _, lang in hits if rank == best[0]}
+                    found.append(SmallTalkMatch(best[1], langs.pop() if len(langs) == 1 else None))
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
     def smalltalk(self, text: str) -> SmallTalkMatch | None:
         """The small talk a whole message is made of ("merci beaucoup !", "salut ça va"), else None.
 

@@ -261,32 +261,36 @@ async def answer_question(ctx: Context) -> None:
     if answer.confident:
         await answer_passage(ctx, answer.id, lang, answer.related, offers)
         return
-    if offers and answer.tier == "unsure":
-        # "je veux signer pour que la CNIL change d'avis": signing is what the person came for.
-        await ctx.say("action_offer", _merge(offers, _entries(ctx, answer.candidates, lang)))
-        return
     # A close call asks which entry was meant; a weak match says so before offering the closest ones.
-    key = "did_you_mean" if answer.tier == "did_you_mean" else "answer_unsure"
+    # An action the message names comes first, and the question is which was meant: "je veux bien
+    # signer, mais dites-moi d'abord ce que demande la pétition" may want either.
+    key = "did_you_mean" if answer.tier == "did_you_mean" or offers else "answer_unsure"
     await ctx.say(key, _merge(offers, _entries(ctx, answer.candidates, lang)))
 
 
 def _opening_small_talk(index: AnswerIndex, question: str, answer: Answer | None) -> SmallTalkMatch | None:
-    """Small talk followed by a comment, when no answer is sure: the comment is not a question.
+    """Small talk with a comment around it, when no answer is sure: the comment is not a question.
 
-    "merci beaucoup, c'est super clair 👍", "ok merci t'es un bg", and "are you a real person or
-    a machine? you answer fast", which asks about the bot, not the petition.
+    "merci beaucoup, c'est super clair 👍", "ok merci t'es un bg", "sorry for all the questions,
+    thank you", and "are you a real person or a machine? you answer fast", about the bot.
     """
     if answer is not None and answer.confident:
         return None
-    talk = index.normaliser.opens_with_smalltalk(question)
-    if talk is None:
+    opening = index.normaliser.opens_with_smalltalk(question)
+    if opening is not None and opening.id == "thanks" and "?" not in question:
+        return opening
+    if index.about_the_petition(question):
         return None
-    if talk.id == "thanks" and "?" not in question:
-        return talk
-    if talk.id == "ack" and "?" not in question and not index.mentions_campaign(question):
-        return talk
-    if talk.id == "capabilities" and answer is None:
-        return talk
+    # Nothing about the petition: a phrase of a few words anywhere tells what the message is.
+    found = {talk.id: talk for talk in index.normaliser.smalltalk_within(question, min_words=2)}
+    if any(t.id == "capabilities" for t in index.normaliser.smalltalk_within(question, min_words=3)):
+        return found["capabilities"]  # "are you a real person or a program? you answer so fast"
+    if "?" in question or index.asks(question):
+        return None
+    if "thanks" in found:
+        return found["thanks"]  # "sorry for all the questions, thank you, you're very patient"
+    if opening is not None and opening.id == "ack":
+        return opening  # "ok merci t'es un bg"
     return None
 
 
