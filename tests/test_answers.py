@@ -422,3 +422,45 @@ async def test_what_can_i_do_to_help_says_sign_and_share(chat: Callable[..., Cha
     assert "/annuler" in await chat(id="help4").say(
         "jsuis en train de signer et jme suis trompé, comment jarrete le truc"
     )
+
+
+async def test_small_talk_inside_a_message_that_is_not_about_the_petition(chat: Callable[..., Chat], bot: Bot) -> None:
+    """A question about the bot, or thanks with a comment, is small talk even with words around it."""
+    about_bot = await chat(id="talk1").say("are you a real person or a machine? you answer very fast")
+    assert says(bot, "smalltalk_capabilities", "en") in about_bot
+    thanks = await chat(id="talk2").say("sorry for all the questions, thank you you're very patient")
+    assert says(bot, "smalltalk_thanks", "en") in thanks
+    nod = await chat(id="talk3").say("ok merci t un bg 👍")
+    assert says(bot, "decline_out_of_scope") not in nod and says(bot, "answer_unsure") not in nod
+    # A nod before a question about something else is not small talk: "qui a gagné" is declined.
+    football = await chat(id="talk4").say("mdr qui a gagné psg om hier")
+    assert any(says(bot, key) in football for key in ("decline_out_of_scope", "decline_not_in_petition"))
+    # "aide moi" before another request is no question about the bot.
+    assert says(bot, "decline_out_of_scope") in await chat(id="talk5").say("aide moi pour mon dm de maths stp")
+
+
+async def test_letters_typed_three_times_count_once(chat: Callable[..., Chat], bot: Bot) -> None:
+    assert says(bot, "smalltalk_thanks") in await chat(id="rep1").say("merciiii")
+    assert "Sous quel nom" in await chat(id="rep2").say("jveu signer")
+
+
+async def test_asking_for_the_privacy_policy_shows_it(chat: Callable[..., Chat]) -> None:
+    notice = await chat(id="policy1").say("envoie moi la politique de confidentialité stp")
+    assert "Base légale" in notice
+    assert "Legal basis" in await chat(id="policy2").say("where is your privacy policy")
+
+
+async def test_my_name_offers_signing_but_naming_companies_does_not(chat: Callable[..., Chat]) -> None:
+    offered = await chat(id="name1").say("comment je peux ajouter mon nom ?")
+    assert "✍️ Signer" in offered
+    companies = await chat(id="name2").say("Can you name the companies that were invited to the consultation?")
+    assert "✍️ Sign" not in companies and "Which French providers were consulted?" in companies
+
+
+async def test_wanting_to_sign_but_asking_first_offers_both(chat: Callable[..., Chat], bot: Bot) -> None:
+    """ "je veux bien signer mais…" with a question the index is unsure of: which one was meant, Sign first."""
+    seen = await chat(id="both1").say(
+        "je veux bien signer mais avant de mettre mon nom pourriez-vous me dire ce qui se passe exactement"
+    )
+    if says(bot, "did_you_mean") in seen:
+        assert "[1] ✍️ Signer" in seen
