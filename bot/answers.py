@@ -387,12 +387,13 @@ class AnswerIndex:
         return False
 
     def asks(self, question: str) -> bool:
-        """A question word anywhere ("qui a gagné hier", "when is it"), with or without a "?"."""
-        return any(w in QUESTION_TOKENS for w in self.analyzer.tokens(self.words(question)))
+        """A "?" or a question word anywhere ("qui a gagné hier", "when is it")."""
+        return "?" in question or any(w in QUESTION_TOKENS for w in self.analyzer.tokens(self.words(question)))
 
     def about_the_petition(self, question: str) -> bool:
-        """Some uncommon word of the question is a word of the petition's own text ("CNIL", "données")."""
-        return any(self._names_a_cause(w) and self._in_petition(w) for w in self.analyzer.tokens(self.words(question)))
+        """Some uncommon word of the question, besides small talk, is a word of the petition ("CNIL", "données")."""
+        words = self.analyzer.tokens(self.normaliser.besides_smalltalk(question))
+        return any(self._names_a_cause(w) and self._in_petition(w) for w in words)
 
     def _names_a_cause(self, word: str) -> bool:
         """Not "petition" or "sign", nor an everyday word ("beaucoup", "save"): "retraites", "library"."""

@@ -142,8 +142,15 @@ class ChatNormaliser:
 
     def smalltalk_within(self, text: str, min_words: int = 1) -> list[SmallTalkMatch]:
         """Every small-talk phrase of `min_words` or more anywhere in a message, longest first at each place."""
+        return self._split(text, min_words)[0]
+
+    def besides_smalltalk(self, text: str) -> list[str]:
+        """The message's words that are not part of a small-talk phrase ("ah d'accord" is no "accord")."""
+        return self._split(text, 1)[1]
+
+    def _split(self, text: str, min_words: int) -> tuple[list[SmallTalkMatch], list[str]]:
         words = self.words(text)
-        found = []
+        found, rest = [], []
         i = 0
         while i < len(words):
             for size in range(min(self._longest, len(words) - i), 0, -1):
@@ -155,8 +162,9 @@ class ChatNormaliser:
                     i += size
                     break
             else:
+                rest.append(words[i])
                 i += 1
-        return found
+        return found, rest
 
     def smalltalk(self, text: str) -> SmallTalkMatch | None:
         """The small talk a whole message is made of ("merci beaucoup !", "salut ça va"), else None.

@@ -244,6 +244,11 @@ async def answer_question(ctx: Context) -> None:
             # words the campaign does not know is not what the message is about, unless it is to sign.
             sign = _command_choice(ctx, "signer").payload
             offers = [c for c in offers if c.payload == sign]
+        suggestions = _entries(ctx, index.suggest(question), lang) if offers and index.asks(question) else []
+        if suggestions:
+            # "je veux bien signer, mais pourriez-vous me dire clairement ce qu'elle demande ?": both.
+            await ctx.say("did_you_mean", _merge(offers, suggestions))
+            return
         if offers:
             await ctx.say("action_offer", offers)
             return
@@ -283,9 +288,12 @@ def _opening_small_talk(index: AnswerIndex, question: str, answer: Answer | None
         return None
     # Nothing about the petition: a phrase of a few words anywhere tells what the message is.
     found = {talk.id: talk for talk in index.normaliser.smalltalk_within(question, min_words=2)}
-    if any(t.id == "capabilities" for t in index.normaliser.smalltalk_within(question, min_words=3)):
-        return found["capabilities"]  # "are you a real person or a program? you answer so fast"
-    if "?" in question or index.asks(question):
+    # "are you a real person or a program? you answer so fast"; with some answer in sight, only a
+    # long phrase tells ("vous faites quoi de mon identifiant Telegram" asks about data).
+    about_bot = index.normaliser.smalltalk_within(question, min_words=3 if answer is None else 4)
+    if any(t.id == "capabilities" for t in about_bot):
+        return found["capabilities"]
+    if index.asks(question):
         return None
     if "thanks" in found:
         return found["thanks"]  # "sorry for all the questions, thank you, you're very patient"
