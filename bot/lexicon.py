@@ -274,7 +274,8 @@ def _matches(word: str, wanted: str) -> bool:
 
 
 def _in_order(words: list[str], groups: tuple[tuple[str, ...], ...], window: int) -> bool:
-    """Each group has a word at most `window` words after the previous group's ("how do i sign")."""
+    """Each group has a word at most `window` words after the previous group's ("how do i sign"), with no
+    negation before the first ("je ne veux pas…") or between them ("je parle pas anglais")."""
 
     def from_(group: int, start: int, limit: int) -> bool:
         if group == len(groups):
@@ -282,6 +283,8 @@ def _in_order(words: list[str], groups: tuple[tuple[str, ...], ...], window: int
         for i in range(start, min(limit, len(words))):
             if group == 0 and _negated(words, i):
                 continue
+            if group > 0 and any(w in _NEGATIONS for w in words[start:i]):
+                break  # "je parle pas anglais": a negation between the words
             if any(_matches(words[i], w) for w in groups[group]) and from_(group + 1, i + 1, i + 1 + window):
                 return True
         return False
