@@ -439,9 +439,13 @@ class AnswerIndex:
         best = self._ask(question, related, prefer)
         if best is not None and best.tier != "unsure":
             return best
-        sentences = _question_sentences(question)
+        # A sentence alone is read only when it says enough of its own: "Il a dit quoi au juste,
+        # d'après vous ?" after a sentence about the Conseil d'État is not about "après".
+        known = {p: self.query(p).known_words for p in _question_sentences(question)}
+        sentences = [p for p, k in known.items() if k >= MIN_SENTENCE_TOPIC]
         asked = [(p, self._ask(p, related, prefer)) for p in sentences]
-        parts = [a for _, a in asked if a is not None]
+        # Read instead of the whole message, a sentence must say a good deal on its own.
+        parts = [a for p, a in asked if a is not None and known[p] >= MIN_SENTENCE_ALONE]
         # "Source?" after a question asks for the source of that answer, not a question of its own.
         whole = [a for p, a in asked if a is not None and len(p.split()) >= MIN_QUESTION_WORDS]
         sure = tuple(dict.fromkeys(a.id for a in whole if a.confident))
@@ -508,6 +512,8 @@ class AnswerIndex:
         return Answer(best.id, best.kind, best.lang, best_score, others, (best.id, *close), tier, relative, share)
 
 
+MIN_SENTENCE_TOPIC = 1  # topic words the content knows, for a sentence to be read on its own ("c'est quoi EMC2 ?")
+MIN_SENTENCE_ALONE = 4  # ... and to be answered instead of the whole message
 MIN_QUESTION_WORDS = 3  # a shorter sentence ("Source ?", "Vraiment ?") leans on the one before it
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _TIERS = ("unsure", "did_you_mean", "answer")

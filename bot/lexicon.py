@@ -77,13 +77,14 @@ class ChatNormaliser:
 
         "je veux signer la | pétition contre | la réforme des retraites".
         """
-        words = self.words(text)
         found = []
-        for phrase in self._causes:
-            size = len(phrase)
-            for i in range(len(words) - size + 1):
-                if tuple(words[i : i + size]) == phrase:
-                    found.append((words[:i], words[i + size :]))
+        for sentence in _SENTENCES.split(text):  # "…about digital sovereignty? I want a banner": one cause
+            words = self.words(sentence)
+            for phrase in self._causes:
+                size = len(phrase)
+                for i in range(len(words) - size + 1):
+                    if tuple(words[i : i + size]) == phrase:
+                        found.append((words[:i], words[i + size :]))
         return found
 
     def intents(self, text: str) -> list[Intent]:
@@ -213,6 +214,7 @@ _GLUED = (
     ("t", "te"),
 )
 _VOWELS = frozenset("aeiouyh")
+_SENTENCES = re.compile(r"[.!?;\n]+")
 _REPEATED = re.compile(r"(.)\1{2,}")
 MIN_GLUED_ZIPF = 4.0  # the rest must be an everyday word: "comission" is not "c" + "omission"
 
