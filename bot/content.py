@@ -153,6 +153,9 @@ class ChatLexicon:
     # Phrases that name a cause ("pétition contre", "petition to"): about another cause when no word of the
     # content follows them ("la pétition contre la réforme des retraites", "a petition to save my library").
     other_causes: tuple[str, ...] = ()
+    # Phrases that may name a cause or a purpose ("pétition pour…"): another cause only when nothing before
+    # them is about this campaign ("résumez les demandes de la pétition pour mon député" is a purpose).
+    other_purposes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -451,6 +454,7 @@ def _load_chat(folder: Path) -> ChatLexicon:
         )
     off_topic = r.strings(r.data, "off_topic") if "off_topic" in r.data else ()
     other_causes = r.strings(r.data, "other_causes") if "other_causes" in r.data else ()
+    other_purposes = r.strings(r.data, "other_purposes") if "other_purposes" in r.data else ()
     return ChatLexicon(
         replacements,
         r.strings(r.data, "fillers"),
@@ -459,6 +463,7 @@ def _load_chat(folder: Path) -> ChatLexicon:
         tuple(intents),
         off_topic,
         other_causes,
+        other_purposes,
     )
 
 

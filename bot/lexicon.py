@@ -47,7 +47,9 @@ class ChatNormaliser:
                         self._phrases.setdefault(words, []).append((rank, entry.id, lang))
         self._longest = max((len(p) for p in self._phrases), default=0)
         self._off_topic = [tuple(self.words(p)) for p in lexicon.off_topic if self.words(p)]
-        self._causes = [tuple(self.words(p)) for p in lexicon.other_causes if self.words(p)]
+        # Each phrase, and whether it may name a purpose rather than a cause ("pétition pour").
+        self._causes = [(tuple(self.words(p)), False) for p in lexicon.other_causes if self.words(p)]
+        self._causes += [(tuple(self.words(p)), True) for p in lexicon.other_purposes if self.words(p)]
         self._intents = [
             Intent(
                 i.command,
@@ -73,18 +75,17 @@ class ChatNormaliser:
         return any(_contains(words, phrase) for phrase in self._off_topic)
 
     def named_causes(self, text: str) -> list[tuple[list[str], list[str]]]:
-        """Each phrase that names a cause, as (the words before it, the words after it).
-
-        "je veux signer la | pétition contre | la réforme des retraites".
+        """Each phrase that names a cause, as (the words before it, or none when it cannot be a purpose,
+        the words after it): "je veux signer la | pétition contre | la réforme des retraites".
         """
         found = []
         for sentence in _SENTENCES.split(text):  # "…about digital sovereignty? I want a banner": one cause
             words = self.words(sentence)
-            for phrase in self._causes:
+            for phrase, purpose in self._causes:
                 size = len(phrase)
                 for i in range(len(words) - size + 1):
                     if tuple(words[i : i + size]) == phrase:
-                        found.append((words[:i], words[i + size :]))
+                        found.append((words[:i] if purpose else [], words[i + size :]))
         return found
 
     def intents(self, text: str) -> list[Intent]:
