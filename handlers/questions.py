@@ -27,6 +27,7 @@ from handlers.info import COMMAND, main_menu
 MAIN_ACTIONS = ("signer", "petition", "compteur", "faq")
 # Small talk that needs no reply mid-dialogue: the step's question, asked again, is the reply.
 QUIET_IN_DIALOGUE = ("ack", "greeting")
+MAX_COMMENT_WORDS = 5  # "merci, c'est super clair maintenant": thanks with a comment (topic words), not a question
 LABEL_LIMIT = 60  # characters of a choice label ("see also", "did you mean")
 
 
@@ -282,8 +283,9 @@ def _opening_small_talk(index: AnswerIndex, question: str, answer: Answer | None
     if answer is not None and answer.confident:
         return None
     opening = index.normaliser.opens_with_smalltalk(question)
-    if opening is not None and opening.id == "thanks" and "?" not in question:
-        return opening
+    comment = index.analyzer.tokens(index.normaliser.besides_smalltalk(question), questions=False)
+    if opening is not None and opening.id == "thanks" and "?" not in question and len(comment) <= MAX_COMMENT_WORDS:
+        return opening  # not "thanks for the info. different question: is copilot included or do I pay extra"
     if index.about_the_petition(question):
         return None
     # Nothing about the petition: a phrase of a few words anywhere tells what the message is.
