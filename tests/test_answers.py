@@ -464,3 +464,24 @@ async def test_wanting_to_sign_but_asking_first_offers_both(chat: Callable[..., 
     )
     if says(bot, "did_you_mean") in seen:
         assert "[1] ✍️ Signer" in seen
+
+
+async def test_off_topic_requests_with_campaign_words_are_declined_and_sign_nothing(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    declines = [
+        says(bot, key, lang) for key in ("decline_out_of_scope", "decline_not_in_petition") for lang in ("fr", "en")
+    ]
+    for n, asked in enumerate(
+        [
+            "my xbox account got hacked, can microsoft support restore it?",
+            "raconte moi une blague sur la cnil",
+            "signe moi pour la petition greenpeace sur le climat stp",
+            "coucou ! super la pétition. vous en avez une pour interdire la corrida ? je signe direct",
+            "thanks for the info earlier. different question: is copilot included in microsoft 365 or do i pay extra",
+        ]
+    ):
+        reply = await chat(id=f"off{n}").say(asked)
+        assert any(d in reply for d in declines), asked
+        assert "Sous quel nom" not in reply and "Which name" not in reply, asked
+    assert "Microsoft" in await chat(id="off-control").say("ok fine, who hosts the data?")
