@@ -290,9 +290,9 @@ def _opening_small_talk(index: AnswerIndex, question: str, answer: Answer | None
         return None
     # Nothing about the petition: a phrase of a few words anywhere tells what the message is.
     found = {talk.id: talk for talk in index.normaliser.smalltalk_within(question, min_words=2)}
-    # "are you a real person or a program? you answer so fast"; with some answer in sight, only a
-    # long phrase tells ("vous faites quoi de mon identifiant Telegram" asks about data).
-    about_bot = index.normaliser.smalltalk_within(question, min_words=3 if answer is None else 4)
+    # "are you a real person or a program? you answer so fast": only a long phrase tells ("vous
+    # faites quoi de mon identifiant Telegram" asks about data, "mon syndic… je fais quoi" is no chat).
+    about_bot = index.normaliser.smalltalk_within(question, min_words=4)
     if any(t.id == "capabilities" for t in about_bot):
         return found["capabilities"]
     if index.asks(question):
