@@ -292,14 +292,19 @@ async def test_the_held_out_realistic_questions_do_not_regress() -> None:
     assert declines
 
 
-@pytest.mark.xfail(reason="issue 10's 90% target is not reached: held-out accuracy is about 87% (README)")
 async def test_the_held_out_realistic_questions_reach_the_target() -> None:
-    """Issue 10's target: 90% right directly or with one press; French and English each 85%; every decline."""
+    """Issue 10's target: 90% right directly or with one press; French and English each 85%; greetings answered."""
     report = await evaluate(load("realistic_holdout.toml"))
     summary = "\n".join(report.lines())
     assert report.accuracy >= 0.90, summary
     assert report.accuracy_of("fr") >= 0.85 and report.accuracy_of("en") >= 0.85, summary
-    assert all(v.right for v in report.verdicts if v.question["expect"] in ("decline", "smalltalk")), summary
+    assert all(v.right for v in report.verdicts if v.question["expect"] == "smalltalk"), summary
+
+
+@pytest.mark.xfail(reason="issue 10: 22 of the 23 held-out out-of-scope questions are declined, not all (README)")
+async def test_every_held_out_out_of_scope_question_is_declined() -> None:
+    report = await evaluate(load("realistic_holdout.toml"))
+    assert all(v.right for v in report.verdicts if v.question["expect"] == "decline"), "\n".join(report.lines())
 
 
 async def test_the_development_sets_stay_answered() -> None:
