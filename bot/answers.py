@@ -62,6 +62,7 @@ UNSURE_COVERAGE = 0.5  # below: "no sure answer in the petition; is it one of th
 RARE_ZIPF = 3.5  # an unknown word this rare in everyday language weighs as much as the rarest content word
 COMMON_ZIPF = 6.0  # an unknown word this common weighs MIN_UNKNOWN_SHARE of that
 EVERYDAY_ZIPF = 5.5  # "beaucoup", "save", "people": too common to name a cause
+RARER_ZIPF = 4.5  # "privacy", "Telegram": content words that tell what a message is about ("answer" does not)
 MIN_UNKNOWN_SHARE = 0.35
 CONFIDENT_COVERAGE = 0.6  # an answer is asserted only when its passage holds this share
 
@@ -370,19 +371,13 @@ class AnswerIndex:
         return unknown >= at_least and unknown > ratio * q.known_words
 
     def about_another_cause(self, question: str, look: int = 3) -> bool:
-        """A cause is named ("petition to save my library"), most of its first topic words are not the
-        petition's, and nothing before it is about the campaign but signing a petition.
-
-        "La pétition contre Microsoft" names this campaign's cause; "résumez les demandes de la
-        pétition pour mon député" asks about this one.
+        """A cause is named ("petition to save my library") and most of its first uncommon words are not the
+        petition's: "la pétition contre Microsoft" names this campaign's cause.
         """
-        for before, after in self.normaliser.named_causes(question):
+        for after in self.normaliser.named_causes(question):
             topic = [w for w in self.analyzer.tokens(after, questions=False) if self._names_a_cause(w)][:look]
             ours = sum(self._in_petition(w) for w in topic)
-            if not topic or ours >= len(topic) - ours:
-                continue
-            earlier = [w for w in self.analyzer.tokens(before, questions=False) if self.speller.zipf(w) < COMMON_ZIPF]
-            if not any(self._in_petition(w) and not self._generic(w) for w in earlier):
+            if topic and ours < len(topic) - ours:
                 return True
         return False
 
@@ -394,6 +389,11 @@ class AnswerIndex:
         """Some uncommon word of the question, besides small talk, is a word of the petition ("CNIL", "données")."""
         words = self.analyzer.tokens(self.normaliser.besides_smalltalk(question))
         return any(self._names_a_cause(w) and self._in_petition(w) for w in words)
+
+    def about_the_campaign(self, question: str) -> bool:
+        """Some rarer word of the question, besides small talk, is a word of the content ("privacy", "Telegram")."""
+        words = self.analyzer.tokens(self.normaliser.besides_smalltalk(question), questions=False)
+        return any(self.speller.zipf(w) < RARER_ZIPF and self._word_info(self._fix(w), None)[0] for w in words)
 
     def _names_a_cause(self, word: str) -> bool:
         """Not "petition" or "sign", nor an everyday word ("beaucoup", "save"): "retraites", "library"."""

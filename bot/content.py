@@ -153,9 +153,10 @@ class ChatLexicon:
     # Phrases that name a cause ("pétition contre", "petition to"): about another cause when no word of the
     # content follows them ("la pétition contre la réforme des retraites", "a petition to save my library").
     other_causes: tuple[str, ...] = ()
-    # Phrases that may name a cause or a purpose ("pétition pour…"): another cause only when nothing before
-    # them is about this campaign ("résumez les demandes de la pétition pour mon député" is a purpose).
+    # Phrases that may name a cause or a purpose ("pétition pour…"): a purpose when one of `purpose_words`
+    # follows ("résumez les demandes de la pétition pour mon député"), else a cause ("pour sauver…").
     other_purposes: tuple[str, ...] = ()
+    purpose_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -455,6 +456,7 @@ def _load_chat(folder: Path) -> ChatLexicon:
     off_topic = r.strings(r.data, "off_topic") if "off_topic" in r.data else ()
     other_causes = r.strings(r.data, "other_causes") if "other_causes" in r.data else ()
     other_purposes = r.strings(r.data, "other_purposes") if "other_purposes" in r.data else ()
+    purpose_words = r.strings(r.data, "purpose_words") if "purpose_words" in r.data else ()
     return ChatLexicon(
         replacements,
         r.strings(r.data, "fillers"),
@@ -464,6 +466,7 @@ def _load_chat(folder: Path) -> ChatLexicon:
         off_topic,
         other_causes,
         other_purposes,
+        purpose_words,
     )
 
 

@@ -50,6 +50,7 @@ class ChatNormaliser:
         # Each phrase, and whether it may name a purpose rather than a cause ("pétition pour").
         self._causes = [(tuple(self.words(p)), False) for p in lexicon.other_causes if self.words(p)]
         self._causes += [(tuple(self.words(p)), True) for p in lexicon.other_purposes if self.words(p)]
+        self._purpose_words = frozenset(w for p in lexicon.purpose_words for w in self.words(p))
         self._intents = [
             Intent(
                 i.command,
@@ -74,9 +75,11 @@ class ChatNormaliser:
         words = self.words(text)
         return any(_contains(words, phrase) for phrase in self._off_topic)
 
-    def named_causes(self, text: str) -> list[tuple[list[str], list[str]]]:
-        """Each phrase that names a cause, as (the words before it, or none when it cannot be a purpose,
-        the words after it): "je veux signer la | pétition contre | la réforme des retraites".
+    def named_causes(self, text: str) -> list[list[str]]:
+        """The words after each phrase that names a cause ("une pétition contre | la réforme des retraites").
+
+        A phrase that may name a purpose does not when a purpose word follows it ("la pétition pour |
+        mon député").
         """
         found = []
         for sentence in _SENTENCES.split(text):  # "…about digital sovereignty? I want a banner": one cause
@@ -84,8 +87,11 @@ class ChatNormaliser:
             for phrase, purpose in self._causes:
                 size = len(phrase)
                 for i in range(len(words) - size + 1):
-                    if tuple(words[i : i + size]) == phrase:
-                        found.append((words[:i] if purpose else [], words[i + size :]))
+                    after = words[i + size :]
+                    if tuple(words[i : i + size]) == phrase and not (
+                        purpose and after[:1] and after[0] in self._purpose_words
+                    ):
+                        found.append(after)
         return found
 
     def intents(self, text: str) -> list[Intent]:

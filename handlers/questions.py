@@ -293,7 +293,7 @@ def _opening_small_talk(index: AnswerIndex, question: str, answer: Answer | None
     # "are you a real person or a program? you answer so fast": only a long phrase tells ("vous
     # faites quoi de mon identifiant Telegram" asks about data, "mon syndic… je fais quoi" is no chat).
     about_bot = index.normaliser.smalltalk_within(question, min_words=4)
-    if any(t.id == "capabilities" for t in about_bot):
+    if any(t.id == "capabilities" for t in about_bot) and not index.about_the_campaign(question):
         return found["capabilities"]
     if index.asks(question):
         return None
