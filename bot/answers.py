@@ -381,10 +381,6 @@ class AnswerIndex:
                 return True
         return False
 
-    def asks(self, question: str) -> bool:
-        """A "?" or a question word anywhere ("qui a gagné hier", "when is it")."""
-        return "?" in question or any(w in QUESTION_TOKENS for w in self.analyzer.tokens(self.words(question)))
-
     def about_the_petition(self, question: str) -> bool:
         """Some uncommon word of the question, besides small talk, is a word of the petition ("CNIL", "données")."""
         words = self.analyzer.tokens(self.normaliser.besides_smalltalk(question))

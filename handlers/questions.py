@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.answers import Answer, AnswerIndex
+from bot.choices import asks_something
 from bot.content import LANGUAGES, SMALLTALK_PREFIX
 from bot.context import Context
 from bot.events import Choice
@@ -216,6 +217,10 @@ async def answer_question(ctx: Context) -> None:
         return
     intents = index.normaliser.intents(question)
     run = next((i for i in intents if i.run), None)
+    if run is not None and run.args and "?" in question and _answered(index, question, ctx.lang):
+        # "In plain English please, what does 'without a call for tenders' mean?": the question is
+        # answered (in English); "english please" alone sets the language.
+        run = None
     if run is not None and index.mostly_unknown(question):
         # "sign me up for the petition against facial recognition cameras": mostly words the campaign
         # does not know, maybe about something else; the command is offered below, never run.
@@ -230,7 +235,7 @@ async def answer_question(ctx: Context) -> None:
         if await _run_command(ctx, run.command, run.args):
             return
     answer = index.ask(question, prefer=ctx.lang)
-    talk = _opening_small_talk(index, question, answer)
+    talk = _opening_small_talk(index, question, answer, asks_something(question, ctx.services.content.replies))
     if talk is not None:
         await _small_talk(ctx, talk)
         return
@@ -245,7 +250,8 @@ async def answer_question(ctx: Context) -> None:
             # words the campaign does not know is not what the message is about, unless it is to sign.
             sign = _command_choice(ctx, "signer").payload
             offers = [c for c in offers if c.payload == sign]
-        suggestions = _entries(ctx, index.suggest(question), lang) if offers and index.asks(question) else []
+        asks = asks_something(question, ctx.services.content.replies)
+        suggestions = _entries(ctx, index.suggest(question), lang) if offers and asks else []
         if suggestions:
             # "je veux bien signer, mais pourriez-vous me dire clairement ce qu'elle demande ?": both.
             await ctx.say("did_you_mean", _merge(offers, suggestions))
@@ -274,7 +280,12 @@ async def answer_question(ctx: Context) -> None:
     await ctx.say(key, _merge(offers, _entries(ctx, answer.candidates, lang)))
 
 
-def _opening_small_talk(index: AnswerIndex, question: str, answer: Answer | None) -> SmallTalkMatch | None:
+def _answered(index: AnswerIndex, question: str, lang: str) -> bool:
+    answer = index.ask(question, prefer=lang)
+    return answer is not None and answer.confident
+
+
+def _opening_small_talk(index: AnswerIndex, question: str, answer: Answer | None, asks: bool) -> SmallTalkMatch | None:
     """Small talk with a comment around it, when no answer is sure: the comment is not a question.
 
     "merci beaucoup, c'est super clair 👍", "ok merci t'es un bg", "sorry for all the questions,
@@ -284,7 +295,13 @@ def _opening_small_talk(index: AnswerIndex, question: str, answer: Answer | None
         return None
     opening = index.normaliser.opens_with_smalltalk(question)
     comment = index.analyzer.tokens(index.normaliser.besides_smalltalk(question), questions=False)
-    if opening is not None and opening.id == "thanks" and "?" not in question and len(comment) <= MAX_COMMENT_WORDS:
+    if (
+        opening is not None
+        and opening.id in ("thanks", "greeting")
+        and "?" not in question
+        and len(comment) <= MAX_COMMENT_WORDS
+        and (opening.id == "thanks" or not (asks or index.about_the_petition(question)))
+    ):
         return opening  # not "thanks for the info. different question: is copilot included or do I pay extra"
     if index.about_the_petition(question):
         return None
@@ -295,7 +312,7 @@ def _opening_small_talk(index: AnswerIndex, question: str, answer: Answer | None
     about_bot = index.normaliser.smalltalk_within(question, min_words=4)
     if any(t.id == "capabilities" for t in about_bot) and not index.about_the_campaign(question):
         return found["capabilities"]
-    if index.asks(question):
+    if asks:
         return None
     if "thanks" in found:
         return found["thanks"]  # "sorry for all the questions, thank you, you're very patient"
