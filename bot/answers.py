@@ -58,7 +58,7 @@ CANDIDATES = 3  # at most this many "did you mean" choices
 CANDIDATE_SHARE = 0.5  # a "did you mean" candidate scores at least this share of the best
 # Tiers by the IDF-weighted share of the question's topic words the best passage holds (`coverage`).
 DECLINE_COVERAGE = 0.25  # below: decline
-UNSURE_COVERAGE = 0.5  # below: "no sure answer in the petition; is it one of these?"
+UNSURE_COVERAGE = 0.55  # below: "no sure answer in the petition; is it one of these?"
 RARE_ZIPF = 3.5  # an unknown word this rare in everyday language weighs as much as the rarest content word
 COMMON_ZIPF = 6.0  # an unknown word this common weighs MIN_UNKNOWN_SHARE of that
 EVERYDAY_ZIPF = 5.5  # "beaucoup", "save", "people": too common to name a cause
