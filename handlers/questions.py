@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.answers import Answer, AnswerIndex
-from bot.choices import asks_something
+from bot.choices import asks_something, normalize
 from bot.content import LANGUAGES, SMALLTALK_PREFIX
 from bot.context import Context
 from bot.events import Choice
@@ -217,9 +217,10 @@ async def answer_question(ctx: Context) -> None:
         return
     intents = index.normaliser.intents(question)
     run = next((i for i in intents if i.run), None)
-    if run is not None and run.args and "?" in question and _answered(index, question, ctx.lang):
-        # "In plain English please, what does 'without a call for tenders' mean?": the question is
-        # answered (in English); "english please" alone sets the language.
+    if run is not None and run.args and _asks_more(ctx, question) and _answered(index, question, ctx.lang):
+        # "In plain English please, what does 'without a call for tenders' mean?", "can you explain in
+        # English what it is about": the question is answered (in English); "english please" alone,
+        # or "can you speak English with me, my French is not so good", sets the language.
         run = None
     if run is not None and index.mostly_unknown(question):
         # "sign me up for the petition against facial recognition cameras": mostly words the campaign
@@ -280,6 +281,12 @@ async def answer_question(ctx: Context) -> None:
     await ctx.say(key, _merge(offers, _entries(ctx, answer.candidates, lang)))
 
 
+def _asks_more(ctx: Context, question: str) -> bool:
+    """A "?" or an asking word ("what", "quoi") besides a request: a question of its own."""
+    asking = ctx.services.content.replies.question_words
+    return "?" in question or any(w in asking for w in normalize(question).split())
+
+
 def _answered(index: AnswerIndex, question: str, lang: str) -> bool:
     answer = index.ask(question, prefer=lang)
     return answer is not None and answer.confident
@@ -316,8 +323,8 @@ def _opening_small_talk(index: AnswerIndex, question: str, answer: Answer | None
         return None
     if "thanks" in found:
         return found["thanks"]  # "sorry for all the questions, thank you, you're very patient"
-    if opening is not None and opening.id == "ack":
-        return opening  # "ok merci t'es un bg"
+    if opening is not None and opening.id == "ack" and len(comment) <= MAX_COMMENT_WORDS:
+        return opening  # "ok merci t'es un bg", not "lol give me a bitcoin price prediction for next week"
     return None
 
 
