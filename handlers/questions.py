@@ -236,7 +236,8 @@ async def answer_question(ctx: Context) -> None:
         if await _run_command(ctx, run.command, run.args):
             return
     answer = index.ask(question, prefer=ctx.lang)
-    talk = _opening_small_talk(index, question, answer, asks_something(question, ctx.services.content.replies))
+    asks = asks_something(question, ctx.services.content.replies)
+    talk = _small_talk_with_comment(index, question, answer, asks)
     if talk is not None:
         await _small_talk(ctx, talk)
         return
@@ -251,7 +252,6 @@ async def answer_question(ctx: Context) -> None:
             # words the campaign does not know is not what the message is about, unless it is to sign.
             sign = _command_choice(ctx, "signer").payload
             offers = [c for c in offers if c.payload == sign]
-        asks = asks_something(question, ctx.services.content.replies)
         suggestions = _entries(ctx, index.suggest(question), lang) if offers and asks else []
         if suggestions:
             # "je veux bien signer, mais pourriez-vous me dire clairement ce qu'elle demande ?": both.
@@ -282,7 +282,11 @@ async def answer_question(ctx: Context) -> None:
 
 
 def _asks_more(ctx: Context, question: str) -> bool:
-    """A "?" or an asking word ("what", "quoi") besides a request: a question of its own."""
+    """A "?" or an asking word ("what", "quoi") besides a request: a question of its own.
+
+    Unlike `asks_something`, a request worded as a question ("can you speak English with me")
+    does not count.
+    """
     asking = ctx.services.content.replies.question_words
     return "?" in question or any(w in asking for w in normalize(question).split())
 
@@ -292,7 +296,9 @@ def _answered(index: AnswerIndex, question: str, lang: str) -> bool:
     return answer is not None and answer.confident
 
 
-def _opening_small_talk(index: AnswerIndex, question: str, answer: Answer | None, asks: bool) -> SmallTalkMatch | None:
+def _small_talk_with_comment(
+    index: AnswerIndex, question: str, answer: Answer | None, asks: bool
+) -> SmallTalkMatch | None:
     """Small talk with a comment around it, when no answer is sure: the comment is not a question.
 
     "merci beaucoup, c'est super clair 👍", "ok merci t'es un bg", "sorry for all the questions,
@@ -316,9 +322,9 @@ def _opening_small_talk(index: AnswerIndex, question: str, answer: Answer | None
     found = {talk.id: talk for talk in index.normaliser.smalltalk_within(question, min_words=2)}
     # "are you a real person or a program? you answer so fast": only a long phrase tells ("vous
     # faites quoi de mon identifiant Telegram" asks about data, "mon syndic… je fais quoi" is no chat).
-    about_bot = index.normaliser.smalltalk_within(question, min_words=4)
-    if any(t.id == "capabilities" for t in about_bot) and not index.about_the_campaign(question):
-        return found["capabilities"]
+    about_bot = [t for t in index.normaliser.smalltalk_within(question, min_words=4) if t.id == "capabilities"]
+    if about_bot and not index.about_the_campaign(question):
+        return about_bot[0]
     if asks:
         return None
     if "thanks" in found:
