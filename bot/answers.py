@@ -437,11 +437,11 @@ class AnswerIndex:
             return best
         # A sentence alone is read only when it says enough of its own: "Il a dit quoi au juste,
         # d'après vous ?" after a sentence about the Conseil d'État is not about "après".
-        known = {p: self.query(p).known_words for p in _question_sentences(question)}
-        sentences = [p for p, k in known.items() if k >= MIN_SENTENCE_TOPIC]
-        asked = [(p, self._ask(p, related, prefer)) for p in sentences]
+        read = {p: self.query(p) for p in _question_sentences(question)}
+        sentences = [p for p, q in read.items() if q.known_words >= MIN_SENTENCE_TOPIC]
+        asked = [(p, self._ask(p, related, prefer, read[p])) for p in sentences]
         # Read instead of the whole message, a sentence must say a good deal on its own.
-        parts = [a for p, a in asked if a is not None and known[p] >= MIN_SENTENCE_ALONE]
+        parts = [a for p, a in asked if a is not None and read[p].known_words >= MIN_SENTENCE_ALONE]
         # "Source?" after a question asks for the source of that answer, not a question of its own.
         whole = [a for p, a in asked if a is not None and len(p.split()) >= MIN_QUESTION_WORDS]
         sure = tuple(dict.fromkeys(a.id for a in whole if a.confident))
@@ -457,8 +457,8 @@ class AnswerIndex:
             return dataclasses.replace(first, candidates=ids, tier="did_you_mean" if len(ids) > 1 else first.tier)
         return best
 
-    def _ask(self, question: str, related: int, prefer: str | None) -> Answer | None:
-        q = self.query(question)
+    def _ask(self, question: str, related: int, prefer: str | None, q: QueryTerms | None = None) -> Answer | None:
+        q = q or self.query(question)
         if not self.in_scope(q):
             return None
         scores = self.scores(q.terms, q.ids)

@@ -308,15 +308,16 @@ def _small_talk_with_comment(
         return None
     opening = index.normaliser.opens_with_smalltalk(question)
     comment = index.analyzer.tokens(index.normaliser.besides_smalltalk(question), questions=False)
+    about_petition = index.about_the_petition(question)
     if (
         opening is not None
         and opening.id in ("thanks", "greeting")
         and "?" not in question
         and len(comment) <= MAX_COMMENT_WORDS
-        and (opening.id == "thanks" or not (asks or index.about_the_petition(question)))
+        and (opening.id == "thanks" or not (asks or about_petition))
     ):
         return opening  # not "thanks for the info. different question: is copilot included or do I pay extra"
-    if index.about_the_petition(question):
+    if about_petition:
         return None
     # Nothing about the petition: a phrase of a few words anywhere tells what the message is.
     found = {talk.id: talk for talk in index.normaliser.smalltalk_within(question, min_words=2)}
