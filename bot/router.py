@@ -270,7 +270,9 @@ class Router:
         normaliser = self.services.answers.normaliser
         # "merci", "ok": small talk; emoji alone are a nod elsewhere, but typed for a name they are a name to refuse.
         talk = normaliser.smalltalk(text) is not None and bool(normaliser.words(text))
-        question = looks_like_question(text, words) or talk or self._request(text)
+        # "c quand que la cnil a validé", typed where a name is asked, is about the petition, not a name.
+        about = self.services.answers.about_the_petition(text)
+        question = looks_like_question(text, words) or talk or self._request(text) or about
         if on_text is not None and not (step.questions and question):
             ctx.args = text
             return lambda c: self._run_step(c, flow, d, on_text(c, d, text))

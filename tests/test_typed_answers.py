@@ -214,3 +214,16 @@ async def test_ok_hello_or_an_off_topic_question_at_a_step_bring_the_step_back_w
         assert last_choices(seen)[-1] == "[4] Annuler", typed
     weather = await me.say("what can I expect from the weather tomorrow?")
     assert "I can't answer that" in weather and "What would you like to do" not in weather
+
+
+async def test_a_question_about_the_petition_typed_for_a_name_is_answered_not_signed(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="42", name="Léa")
+    await me.say("je veux signer")
+    seen = await me.say("c quand que la cnil a validé")
+    assert "sous le nom « c quand" not in seen and "Reprenons. Sous quel nom voulez-vous signer" in seen
+    seen = await me.say("la cnil elle a fait quoi exactement")
+    assert "Reprenons. Sous quel nom voulez-vous signer" in seen
+    assert "sous le nom « Jeanne Martin »" in await me.say("Jeanne Martin")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
