@@ -64,7 +64,8 @@ COMMON_ZIPF = 6.0  # an unknown word this common weighs MIN_UNKNOWN_SHARE of tha
 EVERYDAY_ZIPF = 5.5  # "beaucoup", "save", "people": too common to name a cause
 RARER_ZIPF = 4.5  # "privacy", "Telegram": content words that tell what a message is about ("answer" does not)
 MIN_UNKNOWN_SHARE = 0.35
-CONFIDENT_COVERAGE = 0.6  # an answer is asserted only when its passage holds this share
+CONFIDENT_COVERAGE = 0.6
+ALL_COVERED = 0.999  # an answer is asserted only when its passage holds this share
 
 
 @dataclass(frozen=True)
@@ -496,7 +497,11 @@ class AnswerIndex:
             return None  # the best passage misses what the question is about
         elif share < UNSURE_COVERAGE:
             tier = "unsure"
-        elif not close and relative >= CONFIDENT_RELATIVE and share >= CONFIDENT_COVERAGE:
+        elif (
+            not close
+            and share >= CONFIDENT_COVERAGE
+            and (relative >= CONFIDENT_RELATIVE or (share >= ALL_COVERED and not ranked))
+        ):
             tier = "answer"
         else:
             tier = "did_you_mean"

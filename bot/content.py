@@ -138,6 +138,7 @@ class SmallTalk:
 
     id: str
     phrases: Mapping[str, tuple[str, ...]]
+    entry: str = ""  # a FAQ entry answered instead of `smalltalk_<id>` ("c'est quoi ce truc ?" → the summary)
 
 
 @dataclass(frozen=True)
@@ -427,7 +428,8 @@ def _load_chat(folder: Path) -> ChatLexicon:
     smalltalk = []
     for w, t in r.tables("smalltalk"):
         phrases = {lang: r.strings(t, f"phrases_{lang}", w) for lang in LANGUAGES}
-        smalltalk.append(SmallTalk(r.get(t, "id", str, w), phrases))
+        entry = r.get(t, "entry", str, w) if "entry" in t else ""
+        smalltalk.append(SmallTalk(r.get(t, "id", str, w), phrases, entry))
     _unique(r.path, "smalltalk", [x.id for x in smalltalk])
     actions = []
     for w, t in r.tables("action") if "action" in r.data else ():
@@ -517,7 +519,8 @@ def load_content(folder: Path, required_messages: Mapping[str, str] | None = Non
 
     `required_messages`: the keys the code uses, each with the messages file it belongs in
     (`bot/messages.py`); a missing one is an error naming that file and the key. Each small-talk
-    entry of `chat.toml` needs its reply, `smalltalk_<id>`, in `messages/answers.toml`.
+    entry of `chat.toml` needs its reply, `smalltalk_<id>`, in `messages/answers.toml`, unless it
+    names a FAQ `entry` to answer instead.
     """
     if not folder.is_dir():
         raise ContentError(folder, "CAMPAIGN", "campaign folder not found")
@@ -528,13 +531,14 @@ def load_content(folder: Path, required_messages: Mapping[str, str] | None = Non
     replies = _load_replies(folder)
     chat = _load_chat(folder)
     required = dict(required_messages or {})
-    required.update({f"{SMALLTALK_PREFIX}{talk.id}": "answers" for talk in chat.smalltalk})
+    required.update({f"{SMALLTALK_PREFIX}{talk.id}": "answers" for talk in chat.smalltalk if not talk.entry})
     for key, file in sorted(required.items()):
         if key not in messages[TEXT_LANGUAGE]:
             path = folder / "messages" / f"{file}.toml"
             raise ContentError(path, f"{TEXT_LANGUAGE}.{key}", "missing (the bot uses this message)")
     entries = {e.id for e in faq}
-    for intent in chat.intents:
-        if intent.entry and intent.entry not in entries:
-            raise ContentError(folder / "chat.toml", f"intent.entry = {intent.entry!r}", "no FAQ entry has this id")
+    for kind, named in (("intent", chat.intents), ("smalltalk", chat.smalltalk)):
+        for item in named:
+            if item.entry and item.entry not in entries:
+                raise ContentError(folder / "chat.toml", f"{kind}.entry = {item.entry!r}", "no FAQ entry has this id")
     return Content(folder, campaign, petition, topics, faq, messages, chat, replies)

@@ -10,7 +10,7 @@ so a phrase is written in content as people would type it, apostrophes and all.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.content import ChatLexicon, Intent
@@ -106,6 +106,12 @@ class ChatNormaliser:
                 continue
             found.append(intent)
         return found
+
+    def besides_intents(self, text: str, intents: Iterable[Intent]) -> str:
+        """The message without the intents' words: "can you explain in English what this is about"
+        without "in English"."""
+        words = tuple(w for intent in intents for group in intent.groups for w in group)
+        return " ".join(w for w in self.words(text) if not _has({w}, words))
 
     def actions(self, text: str) -> list[str]:
         """Commands whose phrases the message contains ("je veux signer" anywhere offers Sign)."""

@@ -217,12 +217,22 @@ async def answer_question(ctx: Context) -> None:
         return
     intents = index.normaliser.intents(question)
     run = next((i for i in intents if i.run), None)
+    # What the message says besides what it asks for: "my french is terrible" in "can you switch to
+    # English, my French is terrible" (the request's own words are not what the message is about).
+    besides = index.normaliser.besides_intents(question, intents)
+    if run is not None and run.args and _asks_more(ctx, question):
+        rest = index.normaliser.smalltalk(besides)
+        entry = _smalltalk_entry(ctx, rest) if rest is not None else ""
+        if entry and await _run_command(ctx, run.command, run.args):
+            # "can you explain in English what this is about": the language set, then the summary.
+            await answer_passage(ctx, entry, ctx.lang, offers=main_actions(ctx))
+            return
     if run is not None and run.args and _asks_more(ctx, question) and _answered(index, question, ctx.lang):
         # "In plain English please, what does 'without a call for tenders' mean?", "can you explain in
         # English what it is about": the question is answered (in English); "english please" alone,
         # or "can you speak English with me, my French is not so good", sets the language.
         run = None
-    if run is not None and index.mostly_unknown(question):
+    if run is not None and index.mostly_unknown(question) and index.mostly_unknown(besides):
         # "sign me up for the petition against facial recognition cameras": mostly words the campaign
         # does not know, maybe about something else; the command is offered below, never run.
         run = None
@@ -247,7 +257,7 @@ async def answer_question(ctx: Context) -> None:
     offered = [*index.normaliser.actions(question), *(i.command for i in intents if i.command)]
     offers = [_command_choice(ctx, name) for name in dict.fromkeys(offered)]
     if answer is None:
-        if index.mostly_unknown(question, ratio=2):
+        if index.mostly_unknown(besides, ratio=2):
             # "une lettre de motivation pour un job de barista, in english please": an offer drowned in
             # words the campaign does not know is not what the message is about, unless it is to sign.
             sign = _command_choice(ctx, "signer").payload
@@ -335,6 +345,11 @@ def _small_talk_with_comment(
     return None
 
 
+def _smalltalk_entry(ctx: Context, talk: SmallTalkMatch) -> str:
+    """The FAQ entry a small-talk phrase stands for ("c'est quoi ce truc ?" → the summary), or ""."""
+    return next((t.entry for t in ctx.services.content.chat.smalltalk if t.id == talk.id), "")
+
+
 def _entries(ctx: Context, ids: Iterable[str], lang: str) -> list[Choice]:
     """FAQ entries as choices ("see also", "did you mean", the closest ones), labelled in `lang`."""
     return [ENTRY.choice(clip(_title(ctx, i, lang)), i, lang) for i in ids]
@@ -349,6 +364,11 @@ async def _small_talk(ctx: Context, talk: SmallTalkMatch) -> None:
     ctx.lang = talk.lang or ctx.lang
     if ctx.dialogue is not None and talk.id in QUIET_IN_DIALOGUE:
         return  # "ok", "bonjour" mid-dialogue: the step's question comes again, nothing else to say
+    entry = _smalltalk_entry(ctx, talk)
+    if entry:
+        # "c'est quoi ce truc ?": what the petition is about, then what one can do.
+        await answer_passage(ctx, entry, ctx.lang, offers=main_actions(ctx))
+        return
     await ctx.say(f"{SMALLTALK_PREFIX}{talk.id}", main_actions(ctx))
 
 

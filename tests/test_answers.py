@@ -308,8 +308,8 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Twenty-nine more blind sets, used to find failure classes (not held out): today's figures are the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 30))):
+    """Thirty-two more blind sets, used to find failure classes (not held out): today's figures are the floor."""
+    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 33))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -397,6 +397,7 @@ async def test_another_cause_is_declined_and_this_one_is_not(chat: Callable[...,
     assert says(bot, "decline_out_of_scope") in await chat(id="cause3").say(
         "je voudrais signer la pétition pour sauver les abeilles"
     )
+    assert declined in await chat(id="cause6").say("can you sign the save the bees petition for me too")
     assert "Sous quel nom" in await chat(id="cause4").say("je veux signer la pétition contre Microsoft")
     summary = await chat(id="cause5").say("Pouvez-vous me résumer les demandes de la pétition pour mon député ?")
     assert "reconsidérer" in summary
@@ -490,3 +491,41 @@ async def test_off_topic_requests_with_campaign_words_are_declined_and_sign_noth
         assert any(d in reply for d in declines), asked
         assert "Sous quel nom" not in reply and "Which name" not in reply, asked
     assert "Microsoft" in await chat(id="off-control").say("ok fine, who hosts the data?")
+
+
+async def test_a_forwarded_message_reader_asking_what_this_is_gets_the_petition_in_short(
+    chat: Callable[..., Chat],
+) -> None:
+    for n, asked in enumerate(
+        ["c'est quoi ce truc ?", "de quoi ça parle", "salut c quoi ce truc", "what's this about?"]
+    ):
+        seen = await chat(id=f"what{n}").say(asked)
+        assert "Microsoft" in seen and ("reconsidérer" in seen or "reconsider" in seen), asked
+        assert "Signer" in seen or "Sign" in seen, asked
+    assert "Je présente la pétition" in await chat(id="what-bot").say("c'est quoi ce bot")
+
+
+async def test_asking_in_english_what_this_is_about_switches_and_answers(chat: Callable[..., Chat]) -> None:
+    seen = await chat(id="en-about").say("can you explain in English what this is about")
+    assert "I will speak English" in seen and "asks it to reconsider its decision" in seen
+    assert "I will speak English" in await chat(id="en-switch").say("can you switch to english, my french is terrible")
+
+
+async def test_a_wary_supporter_asking_if_it_is_a_scam_is_told_nothing_is_paid(chat: Callable[..., Chat]) -> None:
+    assert "jamais d'argent" in await chat(id="scam1").say("c'est une arnaque ce bot ? faut payer pour signer ?")
+    assert "never asks for money" in await chat(id="scam2").say("is this legit or some kind of phishing")
+
+
+async def test_ones_own_records_appointments_and_letters_are_declined(chat: Callable[..., Chat], bot: Bot) -> None:
+    declines = [
+        says(bot, key, lang) for key in ("decline_out_of_scope", "decline_not_in_petition") for lang in ("fr", "en")
+    ]
+    for n, asked in enumerate(
+        [
+            "how do i get a copy of my medical records from my hospital",
+            "je n'arrive pas à prendre rendez vous sur doctolib, vous pouvez m'aider ?",
+            "translate this letter to my landlord into french please: dear sir, the heating is broken",
+        ]
+    ):
+        reply = await chat(id=f"own{n}").say(asked)
+        assert any(d in reply for d in declines), asked
