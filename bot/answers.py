@@ -77,6 +77,7 @@ class Document:
     lang: str | None  # None: the passage exists in one language only
     questions: tuple[str, ...]  # ways of asking (FAQ only)
     text: str  # the answer or the passage
+    date: str = ""  # a chronology event's date, as shown in `lang` ("Décembre 2023")
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,9 @@ def documents(content: Content) -> list[Document]:
     docs += [Document(x.id, "paragraph", None, (), x.text) for x in p.paragraphs]
     docs += [Document(x.id, "demand", None, (), x.text) for x in p.demands]
     for c in p.chronology:
-        docs += [Document(c.id, "chronology", lang, (), f"{c.date[lang]} {c.text[lang]}") for lang in LANGUAGES]
+        docs += [
+            Document(c.id, "chronology", lang, (), f"{c.date[lang]} {c.text[lang]}", c.date[lang]) for lang in LANGUAGES
+        ]
     return docs
 
 
@@ -198,6 +201,10 @@ class AnswerIndex:
             del frequency[word]  # "world" is not a typo of "would"
         self.speller = Speller(frequency, commands)
         self.normaliser = normaliser or ChatNormaliser(ChatLexicon({}, (), ()), analyzer.surface)
+        # Each event's date as index terms ({"f:decembr", "2023"}), and the words that ask what happened.
+        self._dates = [(d.id, frozenset(analyzer.terms(d.date, d.lang or "fr"))) for d in docs if d.date]
+        self._date_terms = frozenset(t for _, date in self._dates for t in date)
+        self._event_terms = frozenset(t for w in self.normaliser.lexicon.event_words for t in analyzer.terms(w, None))
         self._generic_terms = frozenset(
             t for w in ("petition", "petitions", "signer", "sign", "signature", "signatures") for t in analyzer.stems(w)
         )
@@ -458,10 +465,27 @@ class AnswerIndex:
             return dataclasses.replace(first, candidates=ids, tier="did_you_mean" if len(ids) > 1 else first.tier)
         return best
 
+    def on_date(self, q: QueryTerms) -> tuple[str, ...]:
+        """The events of the one date a question names and asks about alone ("what happened in December
+        2023?", "et en 2020 ?"), when there are a few; else ().
+
+        Two events share December 2023: whichever the best way of asking names, the other is missed.
+        """
+        terms = set(q.terms)
+        asked = terms & self._date_terms
+        if not any(t.isdigit() for t in asked) or not terms - asked <= self._event_terms | QUESTION_TOKENS:
+            return ()
+        found = tuple(dict.fromkeys(doc_id for doc_id, date in self._dates if asked <= date))
+        return found if len(found) <= CANDIDATES else ()
+
     def _ask(self, question: str, related: int, prefer: str | None, q: QueryTerms | None = None) -> Answer | None:
         q = q or self.query(question)
         if not self.in_scope(q):
             return None
+        events = self.on_date(q)
+        if events and frozenset(q.terms) not in self._exact:  # asked as an entry is: that entry
+            lang = q.lang or prefer
+            return Answer(events[0], "chronology", lang, 1.0, (), events[:1], several=events[1:] and events)
         scores = self.scores(q.terms, q.ids)
         best_index = int(scores.argmax())
         # Asked exactly as one of an entry's ways of asking: that entry, whatever else scores.

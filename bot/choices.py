@@ -51,6 +51,7 @@ class ReplyWords:
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # other words for some answers
     question_words: frozenset[str] = frozenset()  # words that ask, wherever they are ("on en est à combien")
     step_help: frozenset[str] = frozenset()  # questions about the step itself ("lequel choisir ?")
+    step_help_phrases: tuple[str, ...] = ()  # the same as written, for readers that normalise otherwise
 
     @classmethod
     def of(
@@ -73,6 +74,7 @@ class ReplyWords:
             groups,
             normalized(question_words),
             normalized(step_help),
+            tuple(step_help),
         )
 
     def about_the_step(self, typed: str) -> bool:

@@ -158,6 +158,9 @@ class ChatLexicon:
     # follows ("résumez les demandes de la pétition pour mon député"), else a cause ("pour sauver…").
     other_purposes: tuple[str, ...] = ()
     purpose_words: tuple[str, ...] = ()
+    # Words that, next to a date of the chronology and nothing else, ask what happened then
+    # ("il s'est passé quoi en décembre 2023 ?"): every event of that date is the answer.
+    event_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ class Intent:
     entry: str = ""  # a FAQ entry answered instead of running a command ("what does it ask" → all demands)
     window: int = 0  # when set: the groups' words appear in order, each at most this many words after the last
     args: str = ""  # what the command is run with ("english please" → /langue en)
+    alone: bool = False  # the message is only the groups' words and fillers ("english", "anglais stp")
 
 
 @dataclass(frozen=True)
@@ -452,13 +456,17 @@ def _load_chat(folder: Path) -> ChatLexicon:
         if not isinstance(window, int) or window < 0:
             raise ContentError(r.path, f"{w}.window", "must be a whole number of words")
         args = r.get(t, "args", str, w) if "args" in t else ""
+        alone = t.get("alone", False)
+        if not isinstance(alone, bool):
+            raise ContentError(r.path, f"{w}.alone", "must be true or false")
         intents.append(
-            Intent(command, tuple(tuple(g) for g in groups), run or bool(entry), unless, entry, window, args)
+            Intent(command, tuple(tuple(g) for g in groups), run or bool(entry), unless, entry, window, args, alone)
         )
     off_topic = r.strings(r.data, "off_topic") if "off_topic" in r.data else ()
     other_causes = r.strings(r.data, "other_causes") if "other_causes" in r.data else ()
     other_purposes = r.strings(r.data, "other_purposes") if "other_purposes" in r.data else ()
     purpose_words = r.strings(r.data, "purpose_words") if "purpose_words" in r.data else ()
+    event_words = r.strings(r.data, "event_words") if "event_words" in r.data else ()
     return ChatLexicon(
         replacements,
         r.strings(r.data, "fillers"),
@@ -469,6 +477,7 @@ def _load_chat(folder: Path) -> ChatLexicon:
         other_causes,
         other_purposes,
         purpose_words,
+        event_words,
     )
 
 

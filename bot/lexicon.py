@@ -29,6 +29,7 @@ class ChatNormaliser:
     """Replaces chat forms by standard ones and tells small talk from questions."""
 
     def __init__(self, lexicon: ChatLexicon, surface: Surface) -> None:
+        self.lexicon = lexicon
         self._surface = surface
         # Replacements by first word, longest first: "c koi" before "c".
         self._replacements: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
@@ -60,6 +61,7 @@ class ChatNormaliser:
                 i.entry,
                 i.window,
                 i.args,
+                i.alone,
             )
             for i in lexicon.intents
         ]
@@ -103,6 +105,8 @@ class ChatNormaliser:
             if not all(_has(words, g) for g in intent.groups) or _has(words, intent.unless):
                 continue
             if intent.window and not _in_order(ordered, intent.groups, intent.window):
+                continue
+            if intent.alone and not all(w in self.fillers or any(_has({w}, g) for g in intent.groups) for w in ordered):
                 continue
             found.append(intent)
         return found

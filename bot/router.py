@@ -36,6 +36,7 @@ Handler = Callable[[Context], Awaitable[None]]
 
 # Telegram and Matrix both accept far longer messages; a question needs far less.
 MAX_QUESTION_CHARS = 1_000
+MIN_CHAT_QUESTION_WORDS = 3  # "pk vous voulez mon nom" is a question; "Quentin Combien" may be a name
 _COMMAND = re.compile(r"^[/!]([^\s@/!]+)(?:@(\S+))?(?:\s+(.*))?$", re.S)
 
 
@@ -120,6 +121,7 @@ class Router:
         self._usernames: dict[str, str] = {}
         self._flood = FloodGuard(services.settings.flood_max_per_minute, services.clock.monotonic)
         self._in_flight: set[asyncio.Future[None]] = set()
+        self._step_help: frozenset[str] | None = None  # step-help phrases as the chat normaliser reads them
 
     def set_username(self, transport: str, username: str) -> None:
         """The bot's own name on a platform, so `/cmd@otherbot` in a group is left to that bot."""
@@ -263,16 +265,19 @@ class Router:
         chosen = match_choice(text, self._answers(ctx, d, step), words)
         if chosen is not None:
             return self._step_choice(ctx, flow, d, step, chosen.payload)
-        if words.about_the_step(text):
+        if words.about_the_step(text) or self._about_the_step(text):
             # "c'est quoi la différence ?" at a choice: how to answer it, never an FAQ answer.
-            return lambda c: self._help(c, flow, d)
+            return lambda c: self._help(c, flow, d, step)
         on_text = step.on_text
         normaliser = self.services.answers.normaliser
         # "merci", "ok": small talk; emoji alone are a nod elsewhere, but typed for a name they are a name to refuse.
         talk = normaliser.smalltalk(text) is not None and bool(normaliser.words(text))
         # "c quand que la cnil a validé", typed where a name is asked, is about the petition, not a name.
         about = self.services.answers.about_the_petition(text)
-        question = looks_like_question(text, words) or talk or self._request(text) or about
+        # "pk vous voulez mon nom": a question word in chat spelling, with words after it.
+        asking = [w for w in normaliser.words(text) if w in words.question_words]
+        chat_question = bool(asking) and len(normaliser.words(text)) >= MIN_CHAT_QUESTION_WORDS
+        question = looks_like_question(text, words) or talk or self._request(text) or about or chat_question
         if on_text is not None and not (step.questions and question):
             ctx.args = text
             return lambda c: self._run_step(c, flow, d, on_text(c, d, text))
@@ -283,6 +288,21 @@ class Router:
         # question, "Bonjour à tous, merci pour vos signatures" typed where an audience is asked for
         # would have got an answer about signing.
         return lambda c: self._unclear(c, flow, d)
+
+    def _about_the_step(self, text: str) -> bool:
+        """ "c koi la diff entre anonyme et mon nom": a question about the step in chat spelling, followed
+        by any words that are not about the petition ("je comprends pas pourquoi la CNIL…" is a question).
+        """
+        normaliser = self.services.answers.normaliser
+        if self._step_help is None:
+            phrases = self.services.content.replies.step_help_phrases
+            self._step_help = frozenset(" ".join(normaliser.words(p)) for p in phrases)
+        typed = normaliser.words(text)
+        for n in range(len(typed), 0, -1):
+            if " ".join(typed[:n]) in self._step_help:
+                rest = " ".join(typed[n:])
+                return not rest or not self.services.answers.about_the_petition(rest)
+        return False
 
     def _request(self, text: str) -> bool:
         """A phrase the content reads as a request ("je veux signer", "on est combien à avoir signé").
@@ -339,8 +359,9 @@ class Router:
     async def _unclear(self, ctx: Context, flow: Flow, d: Dialogue) -> None:
         await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_unclear"))
 
-    async def _help(self, ctx: Context, flow: Flow, d: Dialogue) -> None:
-        await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_step_help"))
+    async def _help(self, ctx: Context, flow: Flow, d: Dialogue, step: Step) -> None:
+        lead = step.help(ctx, d) if step.help is not None else ctx.t("dialogue_step_help")
+        await dialogue.ask(ctx, flow, d, again=True, lead=lead)
 
     async def _aside(self, ctx: Context, flow: Flow, d: Dialogue, text: str) -> None:
         """Something else than an answer mid-dialogue: replied to as free text, then the step asked again.

@@ -150,7 +150,8 @@ async def answer_passage(
     choices = _entries(ctx, related, lang)
     if choices:
         parts.append(ctx.services.template(lang, "answer_related"))
-    if entry is not None and entry.offer is not None:
+    if entry is not None and entry.offer is not None and ctx.dialogue is None:
+        # Not mid-dialogue: "pourquoi mon nom ?" typed while signing needs no Sign button.
         choices.insert(0, _command_choice(ctx, entry.offer))
     await ctx.reply(join(parts), _merge(offers or [], choices))
 
@@ -334,7 +335,8 @@ def _small_talk_with_comment(
     # "are you a real person or a program? you answer so fast": only a long phrase tells ("vous
     # faites quoi de mon identifiant Telegram" asks about data, "mon syndic… je fais quoi" is no chat).
     about_bot = [t for t in index.normaliser.smalltalk_within(question, min_words=4) if t.id == "capabilities"]
-    if about_bot and not index.about_the_campaign(question):
+    if about_bot and not index.about_the_campaign(question) and not index.mostly_unknown(question):
+        # Not "my blood test shows high cholesterol, what should I do": about something else.
         return about_bot[0]
     if asks:
         return None

@@ -333,6 +333,7 @@ SIGNING = dialogue.Flow.declare(
             on_choice=_name_chosen,
             on_text=_name_typed,
             replay=_replay_name,
+            help=lambda ctx, d: ctx.t("sign_name_help"),
         ),
         Step.TYPING: dialogue.Step(
             prompt=lambda ctx, d: ctx.t("sign_type_name"),
@@ -347,6 +348,7 @@ SIGNING = dialogue.Flow.declare(
             options=_confirm_options,
             on_choice=_confirm_chosen,
             replay=_replay_confirm,
+            help=lambda ctx, d: ctx.t("sign_confirm_help"),
         ),
         Step.NEWS: dialogue.Step(
             prompt=lambda ctx, d: ctx.t("sign_news_question"),
@@ -354,6 +356,7 @@ SIGNING = dialogue.Flow.declare(
             options=_news_options,
             on_choice=_news_chosen,
             replay=_replay_news,
+            help=lambda ctx, d: ctx.t("sign_news_help"),
         ),
     },
 )

@@ -308,8 +308,8 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Thirty-two more blind sets, used to find failure classes (not held out): today's figures are the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 33))):
+    """Thirty-five more blind sets, used to find failure classes (not held out): today's figures are the floor."""
+    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 36))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -377,7 +377,7 @@ async def test_a_short_english_request_in_a_french_chat_is_answered_in_english(c
 async def test_goodbye_is_said_back_not_hello(chat: Callable[..., Chat]) -> None:
     seen = await chat().say("au revoir")
     assert "Au revoir" in seen and "Bonjour" not in seen
-    assert "Je présente la pétition" in await chat().say("salut, c'est pour quoi ce bot ?")
+    assert "je présente la pétition" in await chat().say("salut, c'est pour quoi ce bot ?")
 
 
 async def test_sms_french_without_apostrophes_is_read_as_written(chat: Callable[..., Chat]) -> None:
@@ -502,7 +502,7 @@ async def test_a_forwarded_message_reader_asking_what_this_is_gets_the_petition_
         seen = await chat(id=f"what{n}").say(asked)
         assert "Microsoft" in seen and ("reconsidérer" in seen or "reconsider" in seen), asked
         assert "Signer" in seen or "Sign" in seen, asked
-    assert "Je présente la pétition" in await chat(id="what-bot").say("c'est quoi ce bot")
+    assert "je présente la pétition" in await chat(id="what-bot").say("c'est quoi ce bot")
 
 
 async def test_asking_in_english_what_this_is_about_switches_and_answers(chat: Callable[..., Chat]) -> None:
@@ -529,3 +529,26 @@ async def test_ones_own_records_appointments_and_letters_are_declined(chat: Call
     ):
         reply = await chat(id=f"own{n}").say(asked)
         assert any(d in reply for d in declines), asked
+
+
+async def test_what_happened_on_a_date_gives_every_event_of_that_date(chat: Callable[..., Chat]) -> None:
+    seen = await chat(id="date1").say("il s'est passé quoi en décembre 2023 ?")
+    assert "exigences techniques" in seen and "aurait approuvé Microsoft Azure" in seen
+    seen = await chat(id="date2").say("what happened in 2020")
+    assert "migration" in seen and "Council of State" in seen or "Conseil d'État" in seen
+    assert "aurait approuvé" in await chat(id="date3").say("la CNIL a approuvé Azure en décembre 2023 ?")
+
+
+async def test_a_language_named_alone_switches_to_it(chat: Callable[..., Chat]) -> None:
+    assert "I will speak English" in await chat(id="alone1").say("english")
+    assert "I will speak English" in await chat(id="alone2").say("anglais stp")
+    assert "I will speak English" not in await chat(id="alone3").say("which french cloud companies were consulted")
+
+
+async def test_an_acronym_the_petition_spells_out_is_understood(chat: Callable[..., Chat]) -> None:
+    assert "Délégation du Numérique en Santé" in await chat(id="dns").say("c qui la DNS")
+
+
+async def test_asking_if_it_is_a_bot_is_answered_yes(chat: Callable[..., Chat]) -> None:
+    assert "I am a bot" in await chat(id="bot1").say("are you a real person or a bot? you answer very fast")
+    assert "Je suis un bot" in await chat(id="bot2").say("t'es un humain ou un bot ? tu réponds super vite")

@@ -227,3 +227,20 @@ async def test_a_question_about_the_petition_typed_for_a_name_is_answered_not_si
     assert "Reprenons. Sous quel nom voulez-vous signer" in seen
     assert "sous le nom « Jeanne Martin »" in await me.say("Jeanne Martin")
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_a_question_about_the_name_step_in_chat_spelling_is_explained_never_taken_as_a_name(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="30", name="Léa Martin")
+    await me.say("jveux signer")
+    help_seen = await me.say("c koi la diff entre anonyme et mon nom")
+    assert "vos seules initiales" in help_seen and "Sous quel nom" not in help_seen.split("initiales")[0]
+    assert "Vous signez" not in help_seen
+    why = await me.say("pk vous voulez mon nom")
+    assert "Le bot ne publie aucun nom" in why and "Vous signez" not in why
+    assert "vos seules initiales" in await me.say("jcomprend pa")
+    assert "sous le nom « L. M. »" in await me.say("anonyme")
+    assert "rien n'est gardé" in await me.say("c quoi la diff")
+    assert "votre signature est enregistrée" in await me.say("je signe")
+    assert await rows(bot, "SELECT name FROM signatures") == [("L. M.",)]
