@@ -63,7 +63,9 @@ class Step:
     reminder: Prompt | None = None  # shorter question for asking again (after a question, or an unclear answer)
     replay: Replay | None = None  # says again what completing this step said, from its outcome code
     questions: bool = True  # False when any text is the answer (the text of a broadcast)
-    help: Prompt | None = None  # what the choices mean, for "c'est quoi la différence ?" (else a general word)
+    help: Callable[[Context, Dialogue], Rich] | None = (
+        None  # what the choices mean, for "c'est quoi la différence ?" (else a general word)
+    )
 
 
 @dataclass(frozen=True)
