@@ -51,7 +51,8 @@ WRITTEN: Mapping[str, tuple[str, ...]] = {
         follow_on menu_sign news_declined rights_in_private sign_already sign_cancelled sign_confirm_reminder
         sign_failed sign_in_private sign_intro sign_name_address sign_name_command sign_name_digits
         sign_confirm_help sign_name_empty sign_name_help sign_name_no_letters sign_name_prompt sign_name_too_long
-        sign_news_help sign_news_question sign_news_reminder sign_receipt sign_share sign_share_no_link sign_summary sign_type_name
+        sign_news_help sign_news_question sign_news_reminder sign_receipt sign_share sign_share_no_link sign_summary
+        sign_type_name
         """
     ),
     "core": _keys(
