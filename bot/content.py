@@ -161,6 +161,10 @@ class ChatLexicon:
     # Words that, next to a date of the chronology and nothing else, ask what happened then
     # ("il s'est passé quoi en décembre 2023 ?"): every event of that date is the answer.
     event_words: tuple[str, ...] = ()
+    # Words after which a cause comes BEFORE them ("the A69 motorway | petition"), back to one of
+    # `cause_bounds` ("the", "a"); only rare words count there ("the official petition" is this one).
+    causes_before: tuple[str, ...] = ()
+    cause_bounds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -467,6 +471,8 @@ def _load_chat(folder: Path) -> ChatLexicon:
     other_purposes = r.strings(r.data, "other_purposes") if "other_purposes" in r.data else ()
     purpose_words = r.strings(r.data, "purpose_words") if "purpose_words" in r.data else ()
     event_words = r.strings(r.data, "event_words") if "event_words" in r.data else ()
+    causes_before = r.strings(r.data, "causes_before") if "causes_before" in r.data else ()
+    cause_bounds = r.strings(r.data, "cause_bounds") if "cause_bounds" in r.data else ()
     return ChatLexicon(
         replacements,
         r.strings(r.data, "fillers"),
@@ -478,6 +484,8 @@ def _load_chat(folder: Path) -> ChatLexicon:
         other_purposes,
         purpose_words,
         event_words,
+        causes_before,
+        cause_bounds,
     )
 
 

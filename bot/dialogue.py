@@ -116,9 +116,23 @@ async def ask(ctx: Context, flow: Flow, d: Dialogue, *, again: bool = False, lea
     await ctx.reply(messages[-1], choices(ctx, flow, d))
 
 
+LANGUAGE_KEY = "lang"  # in a dialogue's data: the language it was started in ("sign me up" → English steps)
+
+
+def language(d: Dialogue) -> str | None:
+    """The language the dialogue was started in, if it was recorded."""
+    lang = d.data.get(LANGUAGE_KEY)
+    return lang if isinstance(lang, str) else None
+
+
 async def start(ctx: Context, flow: Flow, step: enum.Enum, data: dict[str, Any] | None = None) -> Dialogue:
-    """Open a dialogue for this user in this chat (replacing any other one) and ask its first step."""
-    d = await ctx.services.dialogues.start(ctx.owner, flow.name, str(step.value), data or {}, _expiry(ctx))
+    """Open a dialogue for this user in this chat (replacing any other one) and ask its first step.
+
+    It keeps the language it was started in: the steps of "sign me up" typed in a French-set chat
+    come in English, as its first question did.
+    """
+    data = {**(data or {}), LANGUAGE_KEY: ctx.lang}
+    d = await ctx.services.dialogues.start(ctx.owner, flow.name, str(step.value), data, _expiry(ctx))
     ctx.dialogue = d
     await ask(ctx, flow, d)
     return d
@@ -147,6 +161,8 @@ async def go_in(
 
     `kept`: the data this step drops was saved by the same transaction (else it is scrubbed from the files).
     """
+    if data is not None and LANGUAGE_KEY in d.data:
+        data = {**data, LANGUAGE_KEY: d.data[LANGUAGE_KEY]}
     moved = await advance_in(
         tx, d, str(step.value), d.data if data is None else data, _expiry(ctx), _done(ctx, d, outcome), kept
     )

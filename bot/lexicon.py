@@ -51,6 +51,8 @@ class ChatNormaliser:
         # Each phrase, and whether it may name a purpose rather than a cause ("pétition pour").
         self._causes = [(tuple(self.words(p)), False) for p in lexicon.other_causes if self.words(p)]
         self._causes += [(tuple(self.words(p)), True) for p in lexicon.other_purposes if self.words(p)]
+        self._before = frozenset(w for p in lexicon.causes_before for w in self.words(p))
+        self._bounds = frozenset(w for p in lexicon.cause_bounds for w in self.words(p))
         self._purpose_words = frozenset(w for p in lexicon.purpose_words for w in self.words(p))
         self._intents = [
             Intent(
@@ -94,6 +96,24 @@ class ChatNormaliser:
                         purpose and after[:1] and after[0] in self._purpose_words
                     ):
                         found.append(after)
+        return found
+
+    def causes_named_before(self, text: str, look: int = 3) -> list[list[str]]:
+        """The words before each word that names a cause after them ("sign the A69 motorway | petition"),
+        back to a bound ("the"), at most `look`."""
+        found = []
+        for sentence in _SENTENCES.split(text):
+            words = self.words(sentence)
+            for i, word in enumerate(words):
+                if word not in self._before:
+                    continue
+                before: list[str] = []
+                for w in reversed(words[max(0, i - look) : i]):
+                    if w in self._bounds:
+                        break
+                    before.insert(0, w)
+                if before:
+                    found.append(before)
         return found
 
     def intents(self, text: str) -> list[Intent]:

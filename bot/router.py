@@ -174,7 +174,7 @@ class Router:
         try:
             # One read gives both the open dialogue and the chosen language.
             current, chosen = await s.dialogues.current_and_language(ctx.owner, user_key, ctx.now)
-            ctx.lang = self._language(ctx, chosen)
+            ctx.lang = self._language(ctx, chosen, current)
             handler = await self._route(ctx, current)
             if handler is None:
                 return ctx
@@ -376,9 +376,16 @@ class Router:
         if now is not None and now.nonce == d.nonce:
             await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_resume"))
 
-    def _language(self, ctx: Context, chosen: str | None) -> str:
+    def _language(self, ctx: Context, chosen: str | None, current: Dialogue | None) -> str:
+        """The language set with /langue; else, in a dialogue, the one typed now or the one it began in;
+        else the platform's hint."""
         if chosen:
             return chosen
+        if current is not None and current.active:
+            typed = self.services.answers.language(ctx.event.text) if ctx.event.text else None
+            started = dialogue.language(current)
+            if typed or started:
+                return typed or started or ""
         hint = (ctx.event.sender.language or "").lower()[:2]  # "en-GB" -> "en"
         return hint if hint in LANGUAGES else self.services.settings.default_language
 

@@ -155,9 +155,10 @@ def _name_options(ctx: Context, d: Dialogue) -> list[Option]:
     options = []
     display = _display_name(ctx)
     if display:
-        options.append(Option("display", ctx.label("choice_sign_display", name=display)))
-    options.append(Option("anonymous", ctx.label("choice_sign_anonymous", initials=_anonymous_name(ctx))))
-    options.append(Option("other", ctx.label("choice_sign_other")))
+        options.append(Option("display", ctx.label("choice_sign_display", name=display), aliases="display"))
+    anonymous = ctx.label("choice_sign_anonymous", initials=_anonymous_name(ctx))
+    options.append(Option("anonymous", anonymous, aliases="anonymous"))
+    options.append(Option("other", ctx.label("choice_sign_other"), aliases="other"))
     options.append(Option("cancel", ctx.label("choice_sign_cancel"), NO, aliases="cancel"))
     return options
 

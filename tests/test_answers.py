@@ -308,8 +308,8 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Thirty-five more blind sets, used to find failure classes (not held out): today's figures are the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 36))):
+    """Thirty-eight more blind sets, used to find failure classes (not held out): today's figures are the floor."""
+    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 39))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -398,6 +398,8 @@ async def test_another_cause_is_declined_and_this_one_is_not(chat: Callable[...,
         "je voudrais signer la pétition pour sauver les abeilles"
     )
     assert declined in await chat(id="cause6").say("can you sign the save the bees petition for me too")
+    assert declined in await chat(id="cause7").say("can you sign the A69 motorway petition for me too")
+    assert "reconsidérer" in await chat(id="cause8").say("elle demande quoi concrètement cette pétition ?")
     assert "Sous quel nom" in await chat(id="cause4").say("je veux signer la pétition contre Microsoft")
     summary = await chat(id="cause5").say("Pouvez-vous me résumer les demandes de la pétition pour mon député ?")
     assert "reconsidérer" in summary
@@ -552,3 +554,13 @@ async def test_an_acronym_the_petition_spells_out_is_understood(chat: Callable[.
 async def test_asking_if_it_is_a_bot_is_answered_yes(chat: Callable[..., Chat]) -> None:
     assert "I am a bot" in await chat(id="bot1").say("are you a real person or a bot? you answer very fast")
     assert "Je suis un bot" in await chat(id="bot2").say("t'es un humain ou un bot ? tu réponds super vite")
+
+
+async def test_not_wanting_the_bot_to_keep_ones_data_starts_erasure(chat: Callable[..., Chat]) -> None:
+    assert "rien à effacer" in await chat(id="keep1").say("je veux plus que vous ayez mes infos")
+    assert "nothing to erase" in await chat(id="keep2").say("I don't want you to keep my data anymore")
+
+
+async def test_compliments_and_goodbyes_in_chat_spelling_are_small_talk(chat: Callable[..., Chat], bot: Bot) -> None:
+    assert says(bot, "smalltalk_thanks") in await chat(id="talk1").say("ptdr t trop fort")
+    assert says(bot, "smalltalk_goodbye") in await chat(id="talk2").say("bonne soirée a+")

@@ -244,3 +244,15 @@ async def test_a_question_about_the_name_step_in_chat_spelling_is_explained_neve
     assert "rien n'est gardé" in await me.say("c quoi la diff")
     assert "votre signature est enregistrée" in await me.say("je signe")
     assert await rows(bot, "SELECT name FROM signatures") == [("L. M.",)]
+
+
+async def test_signing_begun_in_english_goes_on_in_english_whatever_the_platform_language(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="31", name="Sam Lee", language="fr")
+    assert "Which name do you want to sign with?" in await me.say("ok sign me up")
+    assert "your initials only" in await me.say("whats the difference")
+    assert "with the name “S. L.”" in await me.say("anonymous")
+    assert "your signature is saved" in await me.say("yes i sign")
+    assert "you will not receive news" in await me.say("no thanks")
+    assert await rows(bot, "SELECT name FROM signatures") == [("S. L.",)]
