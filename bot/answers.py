@@ -419,6 +419,19 @@ class AnswerIndex:
         terms = set(self._word_info(self._fix(word), None)[0])
         return bool(terms) and terms <= self._generic_terms
 
+    def names_more_than(self, text: str, other: str) -> bool:
+        """`text` has a term of the petition's own text that `other` lacks, besides the words any petition
+        has: "les dés étaient pipés" names a passage, "un message sur une pétition Microsoft" its title."""
+        q = self.query(text)
+        extra = set(q.terms) - set(self.query(other).terms) - self._generic_terms
+        # In a French message, "transféré" is not the English timeline's "transfer".
+        other_language = {"fr": "e:", "en": "f:"}.get(q.lang or "", "-")
+        return any(
+            self.vocabulary[t] in self._petition_terms
+            for t in extra
+            if t not in QUESTION_TOKENS and not t.startswith(other_language)
+        )
+
     def mentions_campaign(self, question: str) -> bool:
         """Some word of the question is a word of the content (after typo correction)."""
         return self.query(question).known_words > 0

@@ -52,6 +52,7 @@ class ReplyWords:
     question_words: frozenset[str] = frozenset()  # words that ask, wherever they are ("on en est à combien")
     step_help: frozenset[str] = frozenset()  # questions about the step itself ("lequel choisir ?")
     step_help_phrases: tuple[str, ...] = ()  # the same as written, for readers that normalise otherwise
+    name_leads: tuple[tuple[str, ...], ...] = ()  # words before a typed name ("je m'appelle", "my name is")
 
     @classmethod
     def of(
@@ -62,6 +63,7 @@ class ReplyWords:
         aliases: Mapping[str, Iterable[str]] | None = None,
         question_words: Iterable[str] = (),
         step_help: Iterable[str] = (),
+        name_leads: Iterable[str] = (),
     ) -> ReplyWords:
         def normalized(words: Iterable[str]) -> frozenset[str]:
             return frozenset(n for n in (normalize(w) for w in words) if n)
@@ -75,7 +77,28 @@ class ReplyWords:
             normalized(question_words),
             normalized(step_help),
             tuple(step_help),
+            tuple(sorted({tuple(_name_words(p)) for p in name_leads if _name_words(p)}, key=len, reverse=True)),
         )
+
+    def typed_name(self, typed: str) -> str | None:
+        """The name after words that introduce one: "Sous mon nom de jeune fille, Bernadette Lefèvre",
+        "je m'appelle Jean", "my name is John Smith"; None when no such words come first or last before it."""
+        spans = [(m.start(), m.end(), fold(m.group().lower())) for m in _NAME_TOKEN.finditer(typed)]
+        words = [w for _, _, w in spans]
+        # The lead that ends last: "je signe avec | mon nom | Robert Lemaire".
+        ends = [
+            i + len(lead)
+            for lead in self.name_leads
+            for i in range(len(words) - len(lead) + 1)
+            if tuple(words[i : i + len(lead)]) == lead
+        ]
+        if not ends:
+            return None
+        rest = typed[spans[max(ends) - 1][1] :].strip(" \t,:;-–—")
+        first = rest.split(maxsplit=1)
+        if first and fold(first[0].lower()) in _NAME_LINKS:
+            rest = first[1] if len(first) > 1 else ""
+        return rest.strip(" \t,:;-–—") or None
 
     def about_the_step(self, typed: str) -> bool:
         """ "C'est quoi la différence ?", "je comprends pas", "which one?": help with the step, not an FAQ."""
@@ -92,6 +115,14 @@ class ReplyWords:
         if no and not yes:
             return NO
         return None
+
+
+_NAME_TOKEN = re.compile(r"[^\s'’,:;]+")
+_NAME_LINKS = frozenset(("est", "is", "c'est", ":", "="))  # "mon nom est Jean", "my name is John"
+
+
+def _name_words(phrase: str) -> list[str]:
+    return [fold(m.group().lower()) for m in _NAME_TOKEN.finditer(phrase)]
 
 
 def _starts_with(key: str, phrases: frozenset[str]) -> bool:

@@ -418,7 +418,8 @@ def _load_replies(folder: Path) -> ReplyWords:
     aliases = {name: r.strings(table, name, "aliases") for name in table}
     asking = r.strings(r.data, "question_words") if "question_words" in r.data else ()
     helping = r.strings(r.data, "step_help") if "step_help" in r.data else ()
-    words = ReplyWords.of(yes, no, starts, aliases, asking, helping)
+    leads = r.strings(r.data, "name_leads") if "name_leads" in r.data else ()
+    words = ReplyWords.of(yes, no, starts, aliases, asking, helping, leads)
     both = sorted(words.yes & words.no)
     if both:
         raise ContentError(r.path, "yes/no", f"{both[0]!r} cannot mean both yes and no")

@@ -63,9 +63,9 @@ class Step:
     reminder: Prompt | None = None  # shorter question for asking again (after a question, or an unclear answer)
     replay: Replay | None = None  # says again what completing this step said, from its outcome code
     questions: bool = True  # False when any text is the answer (the text of a broadcast)
-    help: Callable[[Context, Dialogue], Rich] | None = (
-        None  # what the choices mean, for "c'est quoi la différence ?" (else a general word)
-    )
+    names: bool = False  # typed text may introduce a name ("je m'appelle Jean"): `on_text` gets the name
+    # What the choices mean, for "c'est quoi la différence ?" (else a general word on how to answer).
+    help: Callable[[Context, Dialogue], Rich] | None = None
 
 
 @dataclass(frozen=True)

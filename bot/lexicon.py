@@ -277,6 +277,8 @@ def _unglued(word: str) -> list[str]:
 
 
 # Words that turn "want to sign" into "don't want to sign" when just before it.
+# "je ne veux plus recevoir…": the "ne" belongs to "plus", the word an intent looks for ("plus … nouvelles").
+_ENDS_NEGATION = frozenset(("plus",))
 _NEGATIONS = frozenset(
     ("not", "ne", "pas", "never", "jamais", "no", "non", "sans", "without", "dont", "cant", "cannot")
 )
@@ -320,7 +322,7 @@ def _in_order(words: list[str], groups: tuple[tuple[str, ...], ...], window: int
         if group == len(groups):
             return True
         for i in range(start, min(limit, len(words))):
-            if group == 0 and _negated(words, i):
+            if group == 0 and _negated(words, i) and words[i] not in _ENDS_NEGATION:
                 continue
             if group > 0 and any(w in _NEGATIONS for w in words[start:i]):
                 break  # "je parle pas anglais": a negation between the words

@@ -269,6 +269,14 @@ class Router:
             # "c'est quoi la différence ?" at a choice: how to answer it, never an FAQ answer.
             return lambda c: self._help(c, flow, d, step)
         on_text = step.on_text
+        named = words.typed_name(text) if on_text is not None and step.names else None
+        if on_text is not None and named is not None:
+            # "Sous mon nom de jeune fille, Bernadette Lefèvre", "je signe avec mes initiales".
+            meant = match_choice(named, self._answers(ctx, d, step), words)
+            if meant is not None:
+                return self._step_choice(ctx, flow, d, step, meant.payload)
+            ctx.args = named
+            return lambda c: self._run_step(c, flow, d, on_text(c, d, named))
         normaliser = self.services.answers.normaliser
         # "merci", "ok": small talk; emoji alone are a nod elsewhere, but typed for a name they are a name to refuse.
         talk = normaliser.smalltalk(text) is not None and bool(normaliser.words(text))
@@ -377,10 +385,16 @@ class Router:
             await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_resume"))
 
     def _language(self, ctx: Context, chosen: str | None, current: Dialogue | None) -> str:
-        """The language set with /langue; else, in a dialogue, the one typed now or the one it began in;
-        else the platform's hint."""
+        """The language set with /langue; else the language of the command's name; else, in a dialogue,
+        the one typed now or the one it began in; else the platform's hint."""
         if chosen:
             return chosen
+        match = _COMMAND.match(ctx.event.text.strip()) if ctx.event.choice is None else None
+        command = self._commands.get(fold(match.group(1))) if match else None
+        if match and command is not None and len(set(command.names)) > 1:
+            # "/mydata" is English, "/mesdonnees" French, whatever the platform says.
+            position = [fold(n) for n in command.names].index(fold(match.group(1)))
+            return LANGUAGES[min(position, len(LANGUAGES) - 1)]
         if current is not None and current.active:
             typed = self.services.answers.language(ctx.event.text) if ctx.event.text else None
             started = dialogue.language(current)

@@ -12,6 +12,7 @@ are live) or end with an action (`offer`: "how do I sign" offers a Sign choice).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from bot.answers import Answer, AnswerIndex
@@ -27,7 +28,7 @@ from handlers.info import COMMAND, main_menu
 # The few main actions offered after small talk or a decline, never the whole command list.
 MAIN_ACTIONS = ("signer", "petition", "compteur", "faq")
 # Small talk that needs no reply mid-dialogue: the step's question, asked again, is the reply.
-QUIET_IN_DIALOGUE = ("ack", "greeting")
+QUIET_IN_DIALOGUE = ("ack", "greeting", "thanks")
 MAX_COMMENT_WORDS = 5  # "merci, c'est super clair maintenant": thanks with a comment (topic words), not a question
 LABEL_LIMIT = 60  # characters of a choice label ("see also", "did you mean")
 
@@ -101,13 +102,36 @@ def sources_line(ctx: Context, passage_id: str, lang: str) -> Rich:
     """ "Source : …", each source named once (two chronology entries may share a date)."""
     entry = ctx.services.content.faq_entry(passage_id)
     sources = entry.sources if entry is not None else (passage_id,)
+    petition = ctx.services.content.petition
+    # Several paragraphs or demands are named together: "paragraphes 1, 2 et 3", not three sources.
+    numbered = {
+        "source_paragraphs": [i for i, x in enumerate(petition.paragraphs, start=1) if x.id in sources],
+        "source_demands": [d.number for d in petition.demands if d.id in sources],
+    }
+    grouped = {key: n for key, n in numbered.items() if len(n) > 1}
     names: list[Rich] = []
     for source in sources:
-        name = source_of(ctx, source, lang)
+        key = next(
+            (k for k, n in grouped.items() if source_of(ctx, source, lang).plain in _each(ctx, k, n, lang)), None
+        )
+        name = _numbers(ctx, key, grouped[key], lang) if key is not None else source_of(ctx, source, lang)
         if all(name.plain != n.plain for n in names):
             names.append(name)
     separator = ctx.services.template(lang, "answer_sources_separator").plain
     return ctx.services.template(lang, "answer_source", source=join(names, separator))
+
+
+def _each(ctx: Context, key: str, numbers: list[int], lang: str) -> set[str]:
+    """The single sources a grouped one stands for, as `source_of` names them."""
+    single = key.removesuffix("s")
+    return {ctx.services.template(lang, single, number=n).plain for n in numbers}
+
+
+def _numbers(ctx: Context, key: str, numbers: list[int], lang: str) -> Rich:
+    """ "texte de la pétition, paragraphes 1, 2 et 3"."""
+    last = ctx.services.template(lang, "source_numbers_last").plain
+    listed = ", ".join(str(n) for n in numbers[:-1]) + last + str(numbers[-1])
+    return ctx.services.template(lang, key, numbers=listed)
 
 
 def _command_choice(ctx: Context, name: str) -> Choice:
@@ -228,11 +252,11 @@ async def answer_question(ctx: Context) -> None:
             # "can you explain in English what this is about": the language set, then the summary.
             await answer_passage(ctx, entry, ctx.lang, offers=main_actions(ctx))
             return
-    if run is not None and run.args and _asks_more(ctx, question) and _answered(index, question, ctx.lang):
-        # "In plain English please, what does 'without a call for tenders' mean?", "can you explain in
-        # English what it is about": the question is answered (in English); "english please" alone,
-        # or "can you speak English with me, my French is not so good", sets the language.
-        run = None
+        if _answered(index, besides, ctx.lang) and await _run_command(ctx, run.command, run.args):
+            # "In plain English please, what does 'without a call for tenders' mean?": the language
+            # set, then the question answered; "can you speak English with me, my French is not so
+            # good" only sets it.
+            question, intents, run = besides, [], None
     if run is not None and index.mostly_unknown(question) and index.mostly_unknown(besides):
         # "sign me up for the petition against facial recognition cameras": mostly words the campaign
         # does not know, maybe about something else; the command is offered below, never run.
@@ -247,6 +271,16 @@ async def answer_question(ctx: Context) -> None:
         if await _run_command(ctx, run.command, run.args):
             return
     answer = index.ask(question, prefer=ctx.lang)
+    if answer is None or answer.tier == "unsure":
+        # "Bonjour, ma fille m'a transféré un message sur une pétition, c'est quoi exactement ?"
+        clause = _last_clause(question)
+        last = index.normaliser.smalltalk(clause)
+        entry = _smalltalk_entry(ctx, last) if last is not None else ""
+        title = ctx.services.content.petition.title
+        if entry and not index.names_more_than(question[: len(question) - len(clause)], title):
+            ctx.lang = index.language(question) or ctx.lang
+            await answer_passage(ctx, entry, ctx.lang, offers=main_actions(ctx))
+            return
     asks = asks_something(question, ctx.services.content.replies)
     talk = _small_talk_with_comment(index, question, answer, asks)
     if talk is not None:
@@ -345,6 +379,15 @@ def _small_talk_with_comment(
     if opening is not None and opening.id == "ack" and len(comment) <= MAX_COMMENT_WORDS:
         return opening  # "ok merci t'es un bg", not "lol give me a bitcoin price prediction for next week"
     return None
+
+
+_CLAUSE_END = re.compile(r"[,;:.!?…]+\s+")
+
+
+def _last_clause(text: str) -> str:
+    """The message's last clause: "c'est quoi exactement ?" after what a relative forwarded."""
+    clauses = [c for c in _CLAUSE_END.split(text.strip()) if c.strip()]
+    return clauses[-1] if len(clauses) > 1 else ""
 
 
 def _smalltalk_entry(ctx: Context, talk: SmallTalkMatch) -> str:

@@ -334,6 +334,7 @@ SIGNING = dialogue.Flow.declare(
             on_choice=_name_chosen,
             on_text=_name_typed,
             replay=_replay_name,
+            names=True,
             help=lambda ctx, d: ctx.t("sign_name_help"),
         ),
         Step.TYPING: dialogue.Step(
@@ -342,6 +343,7 @@ SIGNING = dialogue.Flow.declare(
             on_choice=_name_chosen,
             on_text=_name_typed,
             replay=_replay_name,
+            names=True,
         ),
         Step.CONFIRM: dialogue.Step(
             prompt=_summary_prompt,

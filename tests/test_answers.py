@@ -115,7 +115,7 @@ def test_an_empty_or_punctuation_only_question_is_declined(index: AnswerIndex) -
 async def test_who_hosts_the_data_is_answered_with_microsoft_and_its_source(chat: Callable[..., Chat]) -> None:
     seen = await chat().say("qui heberge les donnees de sante ?")
     assert "Microsoft" in seen
-    assert "Source : texte de la pétition, paragraphe 1" in seen
+    assert "Source : texte de la pétition, paragraphes 1 et 3" in seen
     assert "chronologie de la pétition, « 2019 »" in seen
 
 
@@ -564,3 +564,20 @@ async def test_not_wanting_the_bot_to_keep_ones_data_starts_erasure(chat: Callab
 async def test_compliments_and_goodbyes_in_chat_spelling_are_small_talk(chat: Callable[..., Chat], bot: Bot) -> None:
     assert says(bot, "smalltalk_thanks") in await chat(id="talk1").say("ptdr t trop fort")
     assert says(bot, "smalltalk_goodbye") in await chat(id="talk2").say("bonne soirée a+")
+
+
+async def test_a_forwarded_message_then_what_is_it_exactly_gets_the_petition_in_short(
+    chat: Callable[..., Chat],
+) -> None:
+    seen = await chat(id="fw1").say(
+        "Bonjour, ma fille m'a transféré un message WhatsApp sur une pétition Microsoft, c'est quoi exactement ?"
+    )
+    assert "reconsidérer sa décision" in seen
+    assert "texte de la pétition, paragraphes 1, 2 et 3 ; texte de la pétition, demandes 1, 2 et 3" in seen
+    # A passage named before "ça parle de quoi ?" is what is asked about, not the whole petition.
+    passage = await chat(id="fw2").say(
+        "je cherche le passage où ils disent que les dés étaient pipés, ça parle de quoi ?"
+    )
+    assert "dénonce l'hébergement" not in passage
+    english = await chat(id="fw3").say("Sorry I don't speak French, what is this petition about?")
+    assert "I will speak English" in english and "asks it to reconsider its decision" in english
