@@ -368,9 +368,10 @@ class AnswerIndex:
                 found.append(self._doc_ids[i])
         return found
 
-    def language(self, question: str) -> str | None:
-        """ "fr" or "en" when the question's small words tell it."""
-        return language_of(self.words(question))
+    def language(self, question: str, small_words_only: bool = False) -> str | None:
+        """ "fr" or "en" when the question's small words tell it (or, unless `small_words_only`, its
+        dictionary words: "https://example.org/alice" is no English sentence)."""
+        return language_of(self.words(question), small_words_only)
 
     def mostly_unknown(self, question: str, at_least: int = 3, ratio: float = 1.0) -> bool:
         """More topic words the content does not know than `ratio` times those it knows, and at least `at_least`."""

@@ -391,12 +391,12 @@ class Router:
             return chosen
         match = _COMMAND.match(ctx.event.text.strip()) if ctx.event.choice is None else None
         command = self._commands.get(fold(match.group(1))) if match else None
-        if match and command is not None and len(set(command.names)) > 1:
+        if match and command is not None and len(set(command.names)) > 1 and (ctx.is_admin or not command.admin):
             # "/mydata" is English, "/mesdonnees" French, whatever the platform says.
             position = [fold(n) for n in command.names].index(fold(match.group(1)))
             return LANGUAGES[min(position, len(LANGUAGES) - 1)]
         if current is not None and current.active:
-            typed = self.services.answers.language(ctx.event.text) if ctx.event.text else None
+            typed = self.services.answers.language(ctx.event.text, small_words_only=True) if ctx.event.text else None
             started = dialogue.language(current)
             if typed or started:
                 return typed or started or ""

@@ -49,7 +49,7 @@ async def test_withdrawal_can_be_declined(chat: Callable[..., Chat], bot: Bot) -
 async def test_withdrawal_reminds_a_follower_that_news_continue(chat: Callable[..., Chat], bot: Bot) -> None:
     me = chat(id="3", name="Ana")
     await signed(me, news=True)
-    await me.say("/unsign")
+    await me.say("/retirer")
     assert "Vous recevez toujours les nouvelles" in await me.press(1)
     assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(1,)]
 
@@ -114,7 +114,9 @@ async def test_follow_and_unfollow_news(chat: Callable[..., Chat], bot: Bot) -> 
     assert await rows(bot, "SELECT transport, chat_id, active FROM contacts") == [("console", "8", 1)]
     assert "vous ne recevrez plus de nouvelles" in await me.say("/nepassuivre")
     assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(0,)]
-    assert "Vous ne receviez pas les nouvelles" in await me.say("/unfollow")
+    assert "Vous ne receviez pas les nouvelles" in await me.say("/nepassuivre")
+    # An English command name is answered in English, whatever the platform's language.
+    assert "You were not receiving news" in await me.say("/unfollow")
 
 
 async def test_a_follower_whose_chat_is_gone_is_shown_paused(chat: Callable[..., Chat], bot: Bot) -> None:
