@@ -64,8 +64,10 @@ COMMON_ZIPF = 6.0  # an unknown word this common weighs MIN_UNKNOWN_SHARE of tha
 EVERYDAY_ZIPF = 5.5  # "beaucoup", "save", "people": too common to name a cause
 RARER_ZIPF = 4.5  # "privacy", "Telegram": content words that tell what a message is about ("answer" does not)
 MIN_UNKNOWN_SHARE = 0.35
-CONFIDENT_COVERAGE = 0.6
-ALL_COVERED = 0.999  # an answer is asserted only when its passage holds this share
+CONFIDENT_COVERAGE = 0.6  # an answer is asserted only when its passage holds this share
+# ... and scores well above what the question's words could earn (CONFIDENT_RELATIVE), unless the passage
+# holds this much of the question and no other scores half as well ("is this legit or some kind of phishing").
+ALL_COVERED = 0.85
 
 
 @dataclass(frozen=True)

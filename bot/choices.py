@@ -109,7 +109,9 @@ class ReplyWords:
         if "?" in typed:
             return None
         key = normalize(typed)
-        yes, no = _starts_with(key, self.yes), _starts_with(key, self.no)
+        # "oui c'est bon", "ok d'accord merci": several yes phrases in a row are one yes.
+        yes = _starts_with(key, self.yes) or _made_of(key, self.yes)
+        no = _starts_with(key, self.no) or _made_of(key, self.no)
         if yes and not no and not (set(key.split()) & self.no):
             return YES
         if no and not yes:
@@ -123,6 +125,15 @@ _NAME_LINKS = frozenset(("est", "is", "c'est", ":", "="))  # "mon nom est Jean",
 
 def _name_words(phrase: str) -> list[str]:
     return [fold(m.group().lower()) for m in _NAME_TOKEN.finditer(phrase)]
+
+
+def _made_of(key: str, phrases: frozenset[str]) -> bool:
+    """`key` is one phrase after another, each one of `phrases` ("oui c est bon")."""
+    words = key.split()
+    done = [True] + [False] * len(words)
+    for end in range(1, len(words) + 1):
+        done[end] = any(done[start] and " ".join(words[start:end]) in phrases for start in range(end))
+    return bool(words) and done[-1]
 
 
 def _starts_with(key: str, phrases: frozenset[str]) -> bool:

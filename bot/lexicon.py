@@ -30,6 +30,7 @@ class ChatNormaliser:
 
     def __init__(self, lexicon: ChatLexicon, surface: Surface) -> None:
         self.lexicon = lexicon
+        self._smalltalk_ids = frozenset(t.id for t in lexicon.smalltalk)
         self._surface = surface
         # Replacements by first word, longest first: "c koi" before "c".
         self._replacements: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
@@ -213,7 +214,9 @@ class ChatNormaliser:
         """
         words = self.words(text)
         if not words:
-            return SmallTalkMatch("ack", None) if text.strip() else None
+            # "?" alone asks what one can do here; "👍" is a nod.
+            asking = "?" in text and "capabilities" in self._smalltalk_ids
+            return SmallTalkMatch("capabilities" if asking else "ack", None) if text.strip() else None
         found: list[tuple[int, str, str]] = []
         i, n = 0, len(words)
         while i < n:

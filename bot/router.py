@@ -280,6 +280,10 @@ class Router:
         normaliser = self.services.answers.normaliser
         # "merci", "ok": small talk; emoji alone are a nod elsewhere, but typed for a name they are a name to refuse.
         talk = normaliser.smalltalk(text) is not None and bool(normaliser.words(text))
+        typed_words = normaliser.words(text)
+        pause = all(w in normaliser.fillers and w not in self._commands for w in typed_words)
+        if on_text is not None and step.questions and typed_words and pause:
+            return lambda c: self._again(c, flow, d)  # "attends", "euh…": a pause, never a name
         # "c quand que la cnil a validé", typed where a name is asked, is about the petition, not a name.
         about = self.services.answers.about_the_petition(text)
         # "pk vous voulez mon nom": a question word in chat spelling, with words after it.
@@ -363,6 +367,9 @@ class Router:
             if self.routes.expired_choice is not None:
                 await self.routes.expired_choice(ctx)
         log.info("dialogue input delivered again transport=%s user=%s", ctx.event.chat.transport, ctx.user_tag)
+
+    async def _again(self, ctx: Context, flow: Flow, d: Dialogue) -> None:
+        await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_resume"))
 
     async def _unclear(self, ctx: Context, flow: Flow, d: Dialogue) -> None:
         await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_unclear"))

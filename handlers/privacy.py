@@ -281,7 +281,8 @@ async def show_my_data(ctx: Context) -> None:
     if deliveries:
         lines.append(ctx.t("mydata_deliveries", count=deliveries))
     if open_dialogue is not None:
-        lines.append(ctx.t("mydata_dialogue", until=formatting.date_time(open_dialogue.expires_at, ctx.lang)))
+        until = open_dialogue.expires_at.astimezone(ctx.services.settings.zone)  # the zone the signature's date is in
+        lines.append(ctx.t("mydata_dialogue", until=formatting.date_time(until, ctx.lang)))
 
     export: dict[str, Any] = {
         "pseudonym": ctx.user_key,

@@ -263,8 +263,8 @@ async def answer_question(ctx: Context) -> None:
         run = None
     if run is not None:
         # "on est combien à avoir signé ?": live figures from the command itself, never a stored answer;
-        # "elle veut quoi la pétition ?": the entry that gives all the demands.
-        ctx.lang = index.language(question) or ctx.lang
+        # "elle veut quoi la pétition ?": the entry that gives all the demands. "stop" alone tells no language.
+        ctx.lang = index.language(question, small_words_only=len(index.words(question)) < 2) or ctx.lang
         if run.entry:
             await answer_passage(ctx, run.entry, ctx.lang)
             return
@@ -311,6 +311,13 @@ async def answer_question(ctx: Context) -> None:
         # About the campaign, but not answered: say so, and offer the closest entries.
         suggestions = _entries(ctx, index.suggest(question), lang)
         await ctx.say("decline_not_in_petition", _merge(suggestions, main_actions(ctx)[:2]))
+        return
+    events = {c.id for c in ctx.services.content.petition.chronology}
+    if answer.confident and answer.several and set(answer.several) <= events:
+        # "il s'est passé quoi en 2020 ?": the events of that date in one message, their source once.
+        texts = [passage_text(ctx, passage, lang) for passage in answer.several]
+        sources = [sources_line(ctx, passage, lang) for passage in answer.several]
+        await ctx.reply(join([*texts, *{s.plain: s for s in sources}.values()]), offers)
         return
     if answer.confident and answer.several:
         for n, passage in enumerate(answer.several, 1):

@@ -581,3 +581,28 @@ async def test_a_forwarded_message_then_what_is_it_exactly_gets_the_petition_in_
     assert "dénonce l'hébergement" not in passage
     english = await chat(id="fw3").say("Sorry I don't speak French, what is this petition about?")
     assert "I will speak English" in english and "asks it to reconsider its decision" in english
+
+
+async def test_asking_what_signing_costs_is_told_it_costs_nothing(chat: Callable[..., Chat]) -> None:
+    assert "jamais d'argent" in await chat(id="cost1").say("et ça coûte combien de signer ?")
+    assert "La pétition ne dit pas combien coûte" in await chat(id="cost2").say(
+        "combien coûte l'hébergement chez microsoft"
+    )
+
+
+async def test_the_events_of_a_year_come_in_one_message_with_one_source(chat: Callable[..., Chat]) -> None:
+    me = chat(id="year")
+    seen = await me.say("il s'est passé quoi en 2020 ?")
+    assert "Olivier Véran" in seen and "Conseil d'État" in seen
+    assert seen.count("Source") == 1
+
+
+async def test_a_question_mark_alone_says_what_the_bot_does(chat: Callable[..., Chat]) -> None:
+    assert "je présente la pétition" in await chat(id="qmark").say("?")
+
+
+async def test_signing_here_after_signing_on_the_website_is_explained(chat: Callable[..., Chat]) -> None:
+    seen = await chat(id="twice").say(
+        "Est-ce que signer ici c'est pareil que signer sur le site officiel de la pétition ?"
+    )
+    assert "deuxième fois" in seen

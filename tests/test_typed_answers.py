@@ -309,3 +309,21 @@ async def test_an_english_command_is_answered_in_english_in_a_french_set_chat(ch
     me = chat(id="36", name="Sam", language="fr")
     assert "Your data" in await me.say("/mydata")
     assert "Vos données" in await me.say("/mesdonnees")
+
+
+async def test_a_pause_at_the_name_step_is_never_taken_as_a_name(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="37", name="Ana Lopez")
+    await me.say("/signer")
+    for pause in ("attends", "euh attendez", "ok je continue"):
+        seen = await me.say(pause)
+        assert "Vous signez" not in seen and "Sous quel nom" in seen, pause
+    assert "sous le nom « Dupont »" in await me.say("Dupont")
+    assert "votre signature est enregistrée" in await me.say("oui c'est bon")
+    assert await rows(bot, "SELECT name FROM signatures") == [("Dupont",)]
+
+
+async def test_stop_alone_stops_the_news_in_the_chat_language(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="38", name="Noé")
+    await me.say("/suivre")
+    assert "vous ne recevrez plus de nouvelles" in await me.say("stop")
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(0,)]
