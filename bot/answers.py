@@ -392,8 +392,8 @@ class AnswerIndex:
                 return True
         # English only: "elle demande quoi concrètement cette pétition" names no cause before it.
         for before in self.normaliser.causes_named_before(question, look) if self.language(question) == "en" else ():
-            # Only rare words: "the official petition", "the online petition" are this one.
-            topic = [w for w in before if self._names_a_cause(w) and self.speller.zipf(w) < RARER_ZIPF]
+            # "the official petition", "the online petition" are this one: those words are bounds (content).
+            topic = [w for w in before if self._names_a_cause(w)]
             ours = sum(self._in_petition(w) for w in topic)
             if topic and ours < len(topic) - ours:
                 return True

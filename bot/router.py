@@ -280,7 +280,7 @@ class Router:
         normaliser = self.services.answers.normaliser
         # "merci", "ok": small talk; emoji alone are a nod elsewhere, but typed for a name they are a name to refuse.
         talk = normaliser.smalltalk(text) is not None and bool(normaliser.words(text))
-        typed_words = normaliser.words(text)
+        typed_words = self.services.answers.analyzer.surface(text).split()  # as typed: "AAAA…" is no "a"
         pause = all(w in normaliser.fillers and w not in self._commands for w in typed_words)
         if on_text is not None and step.questions and typed_words and pause:
             return lambda c: self._again(c, flow, d)  # "attends", "euh…": a pause, never a name

@@ -308,8 +308,8 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Forty more blind sets, used to find failure classes (not held out): today's figures are the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 41))):
+    """Forty-two more blind sets, used to find failure classes (not held out): today's figures are the floor."""
+    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 43))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -399,6 +399,8 @@ async def test_another_cause_is_declined_and_this_one_is_not(chat: Callable[...,
     )
     assert declined in await chat(id="cause6").say("can you sign the save the bees petition for me too")
     assert declined in await chat(id="cause7").say("can you sign the A69 motorway petition for me too")
+    assert declined in await chat(id="cause9").say("can you sign me up for the animal rights petition too")
+    assert declined not in await chat(id="cause10").say("is this the official petition?")
     assert "reconsidérer" in await chat(id="cause8").say("elle demande quoi concrètement cette pétition ?")
     assert "Sous quel nom" in await chat(id="cause4").say("je veux signer la pétition contre Microsoft")
     summary = await chat(id="cause5").say("Pouvez-vous me résumer les demandes de la pétition pour mon député ?")
@@ -606,3 +608,8 @@ async def test_signing_here_after_signing_on_the_website_is_explained(chat: Call
         "Est-ce que signer ici c'est pareil que signer sur le site officiel de la pétition ?"
     )
     assert "deuxième fois" in seen
+
+
+async def test_explain_like_im_five_says_nothing_about_the_topic(chat: Callable[..., Chat], bot: Bot) -> None:
+    assert says(bot, "decline_out_of_scope", "en") in await chat(id="eli5").say("explain bitcoin to me like im 5")
+    assert "truqué" in await chat(id="dice").say("les dés étaient pipés ab initio, ça veut dire quoi ?")

@@ -327,3 +327,10 @@ async def test_stop_alone_stops_the_news_in_the_chat_language(chat: Callable[...
     await me.say("/suivre")
     assert "vous ne recevrez plus de nouvelles" in await me.say("stop")
     assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(0,)]
+
+
+async def test_an_english_question_typed_at_the_name_step_is_never_a_name(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="39", name="Sam Lee", language="en")
+    await me.say("/sign")
+    seen = await me.say("is this the official petition")
+    assert "You are signing" not in seen and "Which name do you want to sign with?" in seen
