@@ -53,6 +53,7 @@ class ReplyWords:
     step_help: frozenset[str] = frozenset()  # questions about the step itself ("lequel choisir ?")
     step_help_phrases: tuple[str, ...] = ()  # the same as written, for readers that normalise otherwise
     name_leads: tuple[tuple[str, ...], ...] = ()  # words before a typed name ("je m'appelle", "my name is")
+    pauses: frozenset[str] = frozenset()  # "attends", "bof jsp": neither an answer nor a name
 
     @classmethod
     def of(
@@ -64,6 +65,7 @@ class ReplyWords:
         question_words: Iterable[str] = (),
         step_help: Iterable[str] = (),
         name_leads: Iterable[str] = (),
+        pauses: Iterable[str] = (),
     ) -> ReplyWords:
         def normalized(words: Iterable[str]) -> frozenset[str]:
             return frozenset(n for n in (normalize(w) for w in words) if n)
@@ -78,11 +80,18 @@ class ReplyWords:
             normalized(step_help),
             tuple(step_help),
             tuple(sorted({tuple(_name_words(p)) for p in name_leads if _name_words(p)}, key=len, reverse=True)),
+            normalized(pauses),
         )
+
+    def is_pause(self, typed: str) -> bool:
+        """ "attends", "euh bof jsp", "je sais pas": one pause phrase after another, nothing else."""
+        return _made_of(normalize(typed), self.pauses)
 
     def typed_name(self, typed: str) -> str | None:
         """The name after words that introduce one: "Sous mon nom de jeune fille, Bernadette Lefèvre",
         "je m'appelle Jean", "my name is John Smith"; None when no such words come first or last before it."""
+        if "?" in typed:
+            return None  # "mon nom sera public ?" asks
         spans = [(m.start(), m.end(), fold(m.group().lower())) for m in _NAME_TOKEN.finditer(typed)]
         words = [w for _, _, w in spans]
         # The lead that ends last: "je signe avec | mon nom | Robert Lemaire".
@@ -93,8 +102,15 @@ class ReplyWords:
             if tuple(words[i : i + len(lead)]) == lead
         ]
         if not ends:
+            # "ok just me then, David Hughes": words, then a capitalised name after the last comma.
+            head, comma, tail = typed.rpartition(",")
+            names = tail.split()
+            if comma and 0 < len(names) <= MAX_NAME_WORDS and all(w[:1].isupper() for w in names):
+                if any(w[:1].islower() for w in head.split()):
+                    return tail.strip()
             return None
         rest = typed[spans[max(ends) - 1][1] :].strip(" \t,:;-–—")
+        rest = rest.rpartition(":")[2]  # "mets plutôt mon nom : Claire Moreau"
         first = rest.split(maxsplit=1)
         if first and fold(first[0].lower()) in _NAME_LINKS:
             rest = first[1] if len(first) > 1 else ""
@@ -120,6 +136,7 @@ class ReplyWords:
 
 
 _NAME_TOKEN = re.compile(r"[^\s'’,:;]+")
+MAX_NAME_WORDS = 4
 _NAME_LINKS = frozenset(("est", "is", "c'est", ":", "="))  # "mon nom est Jean", "my name is John"
 
 

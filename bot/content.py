@@ -419,7 +419,8 @@ def _load_replies(folder: Path) -> ReplyWords:
     asking = r.strings(r.data, "question_words") if "question_words" in r.data else ()
     helping = r.strings(r.data, "step_help") if "step_help" in r.data else ()
     leads = r.strings(r.data, "name_leads") if "name_leads" in r.data else ()
-    words = ReplyWords.of(yes, no, starts, aliases, asking, helping, leads)
+    pauses = r.strings(r.data, "pauses") if "pauses" in r.data else ()
+    words = ReplyWords.of(yes, no, starts, aliases, asking, helping, leads, pauses)
     both = sorted(words.yes & words.no)
     if both:
         raise ContentError(r.path, "yes/no", f"{both[0]!r} cannot mean both yes and no")

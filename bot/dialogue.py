@@ -64,6 +64,7 @@ class Step:
     replay: Replay | None = None  # says again what completing this step said, from its outcome code
     questions: bool = True  # False when any text is the answer (the text of a broadcast)
     names: bool = False  # typed text may introduce a name ("je m'appelle Jean"): `on_text` gets the name
+    on_name: OnText | None = None  # a name introduced so at a step that asks no name ("mets plutôt : Claire")
     # What the choices mean, for "c'est quoi la différence ?" (else a general word on how to answer).
     help: Callable[[Context, Dialogue], Rich] | None = None
 

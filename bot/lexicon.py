@@ -281,7 +281,8 @@ def _unglued(word: str) -> list[str]:
 
 # Words that turn "want to sign" into "don't want to sign" when just before it.
 # "je ne veux plus recevoir…": the "ne" belongs to "plus", the word an intent looks for ("plus … nouvelles").
-_ENDS_NEGATION = frozenset(("plus",))
+# "bon en fait non, arrêtez de m'envoyer des trucs": a "non" before a stop verb does not undo it.
+_ENDS_NEGATION = frozenset(("plus", "stop", "arrete", "arretez", "arreter", "cessez", "cesse"))
 _NEGATIONS = frozenset(
     ("not", "ne", "pas", "never", "jamais", "no", "non", "sans", "without", "dont", "cant", "cannot")
 )

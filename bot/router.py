@@ -262,9 +262,17 @@ class Router:
         if step is None:
             return None  # the dialogue has ended: ordinary free text
         words = self.services.content.replies
-        chosen = match_choice(text, self._answers(ctx, d, step), words)
+        answers = self._answers(ctx, d, step)
+        chosen = match_choice(text, answers, words) or match_choice(self._without_lead(text), answers, words)
         if chosen is not None:
+            # "Je signe", and "bon finalement je signe": the filler words before it say nothing.
             return self._step_choice(ctx, flow, d, step, chosen.payload)
+        if words.is_pause(text):
+            return lambda c: self._again(c, flow, d)  # "attends", "bof jsp": the step again, nothing taken
+        renamed = words.typed_name(text) if step.on_name is not None else None
+        if step.on_name is not None and renamed is not None:
+            on_name = step.on_name
+            return lambda c: self._run_step(c, flow, d, on_name(c, d, renamed))  # "mets plutôt mon nom : Claire"
         if words.about_the_step(text) or self._about_the_step(text):
             # "c'est quoi la différence ?" at a choice: how to answer it, never an FAQ answer.
             return lambda c: self._help(c, flow, d, step)
@@ -300,6 +308,14 @@ class Router:
         # question, "Bonjour à tous, merci pour vos signatures" typed where an audience is asked for
         # would have got an answer about signing.
         return lambda c: self._unclear(c, flow, d)
+
+    def _without_lead(self, text: str) -> str:
+        """The message without the filler words it begins with ("bon finalement | je signe")."""
+        fillers = self.services.answers.normaliser.fillers
+        typed = text.split()
+        while typed and fold(typed[0].lower()).strip(",.;:!") in fillers:
+            typed = typed[1:]
+        return " ".join(typed)
 
     def _about_the_step(self, text: str) -> bool:
         """ "c koi la diff entre anonyme et mon nom": a question about the step in chat spelling, followed

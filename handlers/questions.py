@@ -242,6 +242,11 @@ async def answer_question(ctx: Context) -> None:
         return
     intents = index.normaliser.intents(question)
     run = next((i for i in intents if i.run), None)
+    final = _last_sentence(question)
+    if not intents and final:
+        # "Hi, I'm a reporter at a UK outlet. What exactly does this petition demand?": the question's own words.
+        intents = index.normaliser.intents(final) or intents
+        run = next((i for i in intents if i.run), None)
     # What the message says besides what it asks for: "my french is terrible" in "can you switch to
     # English, my French is terrible" (the request's own words are not what the message is about).
     besides = index.normaliser.besides_intents(question, intents)
@@ -389,6 +394,15 @@ def _small_talk_with_comment(
 
 
 _CLAUSE_END = re.compile(r"[,;:.!?…]+\s+")
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def _last_sentence(text: str) -> str:
+    """The last sentence of a message of several, else ""."""
+    sentences = [x for x in _SENTENCE_END.split(text.strip()) if x.strip()]
+    return sentences[-1] if len(sentences) > 1 else ""
 
 
 def _last_clause(text: str) -> str:

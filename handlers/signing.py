@@ -350,6 +350,7 @@ SIGNING = dialogue.Flow.declare(
             reminder=_summary_reminder,
             options=_confirm_options,
             on_choice=_confirm_chosen,
+            on_name=_name_typed,
             replay=_replay_confirm,
             help=lambda ctx, d: ctx.t("sign_confirm_help"),
         ),

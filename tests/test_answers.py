@@ -613,3 +613,11 @@ async def test_signing_here_after_signing_on_the_website_is_explained(chat: Call
 async def test_explain_like_im_five_says_nothing_about_the_topic(chat: Callable[..., Chat], bot: Bot) -> None:
     assert says(bot, "decline_out_of_scope", "en") in await chat(id="eli5").say("explain bitcoin to me like im 5")
     assert "truqué" in await chat(id="dice").say("les dés étaient pipés ab initio, ça veut dire quoi ?")
+
+
+async def test_count_questions_in_everyday_words_and_an_insult(chat: Callable[..., Chat], bot: Bot) -> None:
+    assert "Prochain objectif" in await chat(id="cnt1").say("on en est à combien ?")
+    assert "Next goal" in await chat(id="cnt2").say("how many now?")
+    assert says(bot, "decline_out_of_scope") in await chat(id="rude").say("t'es nul ton bot de merde")
+    reporter = await chat(id="rep").say("Hi, I'm a reporter at a UK outlet. What exactly does this petition demand?")
+    assert "reconsider" in reporter and "contests" in reporter

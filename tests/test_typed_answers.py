@@ -76,10 +76,10 @@ async def test_words_that_answer_none_of_the_choices_get_a_reply_then_the_choice
     me = chat(id="5", name="Ana")
     await me.say("/signer")
     await me.say("2")
-    # "bof" and "oui et non" (both, so not an answer) ask nothing: the step again, saying it was not understood;
-    # "merci !" just brings the step back.
+    # "banane" and "oui et non" (both, so not an answer) ask nothing: the step again, saying it was not understood;
+    # a pause ("bof") and "merci !" just bring the step back.
     unclear = "Je n'ai pas compris votre réponse."
-    for typed, lead in (("bof", unclear), ("merci !", "Reprenons."), ("oui et non", unclear)):
+    for typed, lead in (("banane", unclear), ("bof", "Reprenons."), ("merci !", "Reprenons."), ("oui et non", unclear)):
         seen = await me.say(typed)
         assert f"{lead} Pour signer sous le nom « A. »" in seen, typed
         assert last_choices(seen) == ["[1] ✅ Je signe", "[2] Annuler"], typed
@@ -334,3 +334,38 @@ async def test_an_english_question_typed_at_the_name_step_is_never_a_name(chat: 
     await me.say("/sign")
     seen = await me.say("is this the official petition")
     assert "You are signing" not in seen and "Which name do you want to sign with?" in seen
+
+
+async def test_hesitations_later_and_corrections_while_signing(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="40", name="Ana Lopez")
+    await me.say("jveux signer")
+    for pause in ("bof jsp", "je sais pas"):
+        assert "Reprenons. Sous quel nom" in await me.say(pause), pause
+    assert "« Association 34 »" in await me.say("Association 34")
+    renamed = await me.say("non attends, mets plutôt mon nom : Claire Moreau")
+    assert "sous le nom « Claire Moreau »" in renamed
+    assert "votre signature est enregistrée" in await me.say("bon finalement je signe")
+    assert "vous ne recevrez pas de nouvelles" in await me.say("plus tard")
+    assert await rows(bot, "SELECT name FROM signatures") == [("Claire Moreau",)]
+    assert "signature : nom « Claire Moreau »" in await me.say("c'est bon, j'ai signé ?")
+    english = chat(id="41", name="David Hughes")
+    await english.say("/sign")
+    assert "with the name “David Hughes”" in await english.say("ok just me then, David Hughes")
+
+
+async def test_stopping_news_in_plain_words_after_a_no(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="42", name="Noé")
+    await me.say("je veux être tenu au courant des nouvelles de la pétition")
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(1,)]
+    assert "vous ne recevrez plus de nouvelles" in await me.say("bon en fait non, arrêtez de m'envoyer des trucs")
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(0,)]
+
+
+async def test_asking_whether_the_signature_went_through_shows_what_is_kept(chat: Callable[..., Chat]) -> None:
+    me = chat(id="43", name="Lou")
+    await me.say("/signer")
+    await me.say("mon nom")
+    await me.say("je signe")
+    await me.say("non")
+    assert "signature : nom « Lou »" in await me.say("c'est bon j'ai signé ?")
+    assert "signature: name “Lou”" in await me.say("did it work?")
