@@ -35,6 +35,13 @@ def index(content: Content) -> AnswerIndex:
     return AnswerIndex.build(content)
 
 
+def decline_texts(bot: Bot) -> list[str]:
+    """Every way the bot says "not something I answer", in both languages."""
+    return [
+        says(bot, key, lang) for key in ("decline_out_of_scope", "decline_not_in_petition") for lang in ("fr", "en")
+    ]
+
+
 def top1(index: AnswerIndex, questions: list[dict[str, Any]]) -> tuple[float, list[str]]:
     """Share of questions answered with an acceptable passage (or declined when out of scope), and the misses."""
     misses = []
@@ -479,9 +486,7 @@ async def test_wanting_to_sign_but_asking_first_offers_both(chat: Callable[..., 
 async def test_off_topic_requests_with_campaign_words_are_declined_and_sign_nothing(
     chat: Callable[..., Chat], bot: Bot
 ) -> None:
-    declines = [
-        says(bot, key, lang) for key in ("decline_out_of_scope", "decline_not_in_petition") for lang in ("fr", "en")
-    ]
+    declines = decline_texts(bot)
     for n, asked in enumerate(
         [
             "my xbox account got hacked, can microsoft support restore it?",
@@ -521,9 +526,7 @@ async def test_a_wary_supporter_asking_if_it_is_a_scam_is_told_nothing_is_paid(c
 
 
 async def test_ones_own_records_appointments_and_letters_are_declined(chat: Callable[..., Chat], bot: Bot) -> None:
-    declines = [
-        says(bot, key, lang) for key in ("decline_out_of_scope", "decline_not_in_petition") for lang in ("fr", "en")
-    ]
+    declines = decline_texts(bot)
     for n, asked in enumerate(
         [
             "how do i get a copy of my medical records from my hospital",
