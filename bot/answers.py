@@ -385,15 +385,12 @@ class AnswerIndex:
         """A cause is named ("petition to save my library") and most of its first uncommon words are not the
         petition's: "la pétition contre Microsoft" names this campaign's cause.
         """
-        for after in self.normaliser.named_causes(question):
-            topic = [w for w in self.analyzer.tokens(after, questions=False) if self._names_a_cause(w)][:look]
-            ours = sum(self._in_petition(w) for w in topic)
-            if topic and ours < len(topic) - ours:
-                return True
+        named = self.normaliser.named_causes(question)
         # English only: "elle demande quoi concrètement cette pétition" names no cause before it.
-        for before in self.normaliser.causes_named_before(question, look) if self.language(question) == "en" else ():
-            # "the official petition", "the online petition" are this one: those words are bounds (content).
-            topic = [w for w in before if self._names_a_cause(w)]
+        if self.language(question) == "en":
+            named += self.normaliser.causes_named_before(question, look)
+        for words in named:
+            topic = [w for w in self.analyzer.tokens(words, questions=False) if self._names_a_cause(w)][:look]
             ours = sum(self._in_petition(w) for w in topic)
             if topic and ours < len(topic) - ours:
                 return True
@@ -567,9 +564,19 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _TIERS = ("unsure", "did_you_mean", "answer")
 
 
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def last_sentence(text: str) -> str:
+    """The last sentence of a message of several, else ""."""
+    sentences = _sentences(text)
+    return sentences[-1] if len(sentences) > 1 else ""
+
+
 def _question_sentences(text: str) -> list[str]:
     """The sentences of a longer message worth asking alone: those ending in "?", else the last one."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    sentences = _sentences(text)
     if len(sentences) < 2:
         return []
     asked = [s for s in sentences if s.endswith("?")]

@@ -295,8 +295,8 @@ class Router:
         # "c quand que la cnil a validé", typed where a name is asked, is about the petition, not a name.
         about = self.services.answers.about_the_petition(text)
         # "pk vous voulez mon nom": a question word in chat spelling, with words after it.
-        asking = [w for w in normaliser.words(text) if w in words.question_words]
-        chat_question = bool(asking) and len(normaliser.words(text)) >= MIN_CHAT_QUESTION_WORDS
+        read = normaliser.words(text)
+        chat_question = len(read) >= MIN_CHAT_QUESTION_WORDS and any(w in words.question_words for w in read)
         question = looks_like_question(text, words) or talk or self._request(text) or about or chat_question
         if on_text is not None and not (step.questions and question):
             ctx.args = text

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.answers import Answer, AnswerIndex
+from bot.answers import Answer, AnswerIndex, last_sentence
 from bot.choices import asks_something, normalize
 from bot.content import LANGUAGES, SMALLTALK_PREFIX
 from bot.context import Context
@@ -104,27 +104,19 @@ def sources_line(ctx: Context, passage_id: str, lang: str) -> Rich:
     sources = entry.sources if entry is not None else (passage_id,)
     petition = ctx.services.content.petition
     # Several paragraphs or demands are named together: "paragraphes 1, 2 et 3", not three sources.
-    numbered = {
-        "source_paragraphs": [i for i, x in enumerate(petition.paragraphs, start=1) if x.id in sources],
-        "source_demands": [d.number for d in petition.demands if d.id in sources],
+    groups = {
+        "source_paragraphs": {x.id: i for i, x in enumerate(petition.paragraphs, start=1) if x.id in sources},
+        "source_demands": {d.id: d.number for d in petition.demands if d.id in sources},
     }
-    grouped = {key: n for key, n in numbered.items() if len(n) > 1}
+    group_of = {source: key for key, members in groups.items() if len(members) > 1 for source in members}
     names: list[Rich] = []
     for source in sources:
-        key = next(
-            (k for k, n in grouped.items() if source_of(ctx, source, lang).plain in _each(ctx, k, n, lang)), None
-        )
-        name = _numbers(ctx, key, grouped[key], lang) if key is not None else source_of(ctx, source, lang)
+        key = group_of.get(source)
+        name = _numbers(ctx, key, list(groups[key].values()), lang) if key else source_of(ctx, source, lang)
         if all(name.plain != n.plain for n in names):
             names.append(name)
     separator = ctx.services.template(lang, "answer_sources_separator").plain
     return ctx.services.template(lang, "answer_source", source=join(names, separator))
-
-
-def _each(ctx: Context, key: str, numbers: list[int], lang: str) -> set[str]:
-    """The single sources a grouped one stands for, as `source_of` names them."""
-    single = key.removesuffix("s")
-    return {ctx.services.template(lang, single, number=n).plain for n in numbers}
 
 
 def _numbers(ctx: Context, key: str, numbers: list[int], lang: str) -> Rich:
@@ -242,7 +234,7 @@ async def answer_question(ctx: Context) -> None:
         return
     intents = index.normaliser.intents(question)
     run = next((i for i in intents if i.run), None)
-    final = _last_sentence(question)
+    final = last_sentence(question)
     if not intents and final:
         # "Hi, I'm a reporter at a UK outlet. What exactly does this petition demand?": the question's own words.
         intents = index.normaliser.intents(final) or intents
@@ -394,15 +386,6 @@ def _small_talk_with_comment(
 
 
 _CLAUSE_END = re.compile(r"[,;:.!?…]+\s+")
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-
-
-def _last_sentence(text: str) -> str:
-    """The last sentence of a message of several, else ""."""
-    sentences = [x for x in _SENTENCE_END.split(text.strip()) if x.strip()]
-    return sentences[-1] if len(sentences) > 1 else ""
 
 
 def _last_clause(text: str) -> str:
