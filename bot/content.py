@@ -165,6 +165,8 @@ class ChatLexicon:
     # `cause_bounds` ("the", "a"); only rare words count there ("the official petition" is this one).
     causes_before: tuple[str, ...] = ()
     cause_bounds: tuple[str, ...] = ()
+    # Insults say nothing: "t'es nul, qui héberge les données ?" asks who hosts them; alone, the usual decline.
+    insults: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -469,6 +471,7 @@ def _load_chat(folder: Path) -> ChatLexicon:
             Intent(command, tuple(tuple(g) for g in groups), run or bool(entry), unless, entry, window, args, alone)
         )
     off_topic = r.strings(r.data, "off_topic") if "off_topic" in r.data else ()
+    insults = r.strings(r.data, "insults") if "insults" in r.data else ()
     other_causes = r.strings(r.data, "other_causes") if "other_causes" in r.data else ()
     other_purposes = r.strings(r.data, "other_purposes") if "other_purposes" in r.data else ()
     purpose_words = r.strings(r.data, "purpose_words") if "purpose_words" in r.data else ()
@@ -488,6 +491,7 @@ def _load_chat(folder: Path) -> ChatLexicon:
         event_words,
         causes_before,
         cause_bounds,
+        insults,
     )
 
 

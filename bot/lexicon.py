@@ -49,6 +49,7 @@ class ChatNormaliser:
                         self._phrases.setdefault(words, []).append((rank, entry.id, lang))
         self._longest = max((len(p) for p in self._phrases), default=0)
         self._off_topic = [tuple(self.words(p)) for p in lexicon.off_topic if self.words(p)]
+        self._insults = [tuple(surface(p).split()) for p in lexicon.insults if surface(p).split()]
         # Each phrase, and whether it may name a purpose rather than a cause ("pétition pour").
         self._causes = [(tuple(self.words(p)), False) for p in lexicon.other_causes if self.words(p)]
         self._causes += [(tuple(self.words(p)), True) for p in lexicon.other_purposes if self.words(p)]
@@ -74,6 +75,22 @@ class ChatNormaliser:
             for p in entry.phrases.values()
             for phrase in p
         ]
+
+    def without_insults(self, text: str) -> str:
+        """The message without its insults ("t'es nul, qui héberge les données ?" → "qui héberge les données ?").
+
+        Whole typed words are removed, so what is left reads as it was typed.
+        """
+        typed = text.split()
+        folded = [(i, w) for i, token in enumerate(typed) for w in self._surface(token).split()]
+        words = [w for _, w in folded]
+        drop: set[int] = set()
+        for phrase in self._insults:
+            size = len(phrase)
+            for start in range(len(words) - size + 1):
+                if tuple(words[start : start + size]) == phrase:
+                    drop.update(i for i, _ in folded[start : start + size])
+        return " ".join(t for i, t in enumerate(typed) if i not in drop) if drop else text
 
     def off_topic(self, text: str) -> bool:
         """The message asks about something the bot never answers ("Microsoft's stock price")."""

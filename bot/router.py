@@ -267,8 +267,9 @@ class Router:
         if chosen is not None:
             # "Je signe", and "bon finalement je signe": the filler words before it say nothing.
             return self._step_choice(ctx, flow, d, step, chosen.payload)
-        if words.is_pause(text):
-            return lambda c: self._again(c, flow, d)  # "attends", "bof jsp": the step again, nothing taken
+        if words.is_pause(text) or words.meaning(text) is not None:
+            # "attends", "bof jsp"; and "why not", "oui" where a name is asked: the step again, nothing taken.
+            return lambda c: self._again(c, flow, d)
         renamed = words.typed_name(text) if step.on_name is not None else None
         if step.on_name is not None and renamed is not None:
             on_name = step.on_name
@@ -419,7 +420,10 @@ class Router:
             position = [fold(n) for n in command.names].index(fold(match.group(1)))
             return LANGUAGES[min(position, len(LANGUAGES) - 1)]
         if current is not None and current.active:
-            typed = self.services.answers.language(ctx.event.text, small_words_only=True) if ctx.event.text else None
+            text = ctx.event.text
+            # "why not", "ok", "yes please" answer in any language: the dialogue's own goes on.
+            plain = bool(text) and self.services.content.replies.meaning(text) is not None
+            typed = self.services.answers.language(text, small_words_only=True) if text and not plain else None
             started = dialogue.language(current)
             if typed or started:
                 return typed or started or ""

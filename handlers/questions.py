@@ -222,6 +222,13 @@ async def answer_question(ctx: Context) -> None:
     if await _typed_command(ctx, question):
         return
     index = ctx.services.answers
+    polite = index.normaliser.without_insults(question)
+    if polite != question and not index.normaliser.intents(question):  # "shut up" alone stops the news
+        if not index.words(polite):
+            ctx.lang = index.language(question) or ctx.lang
+            await _decline(ctx)  # insults only: the usual decline, nothing else
+            return
+        question = polite  # "t'es nul, qui héberge les données ?": the question
     talk = index.normaliser.smalltalk(question)
     if talk is not None:
         await _small_talk(ctx, talk)

@@ -316,7 +316,7 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 async def test_the_development_sets_stay_answered() -> None:
     """Forty-two more blind sets, used to find failure classes (not held out): today's figures are the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 43))):
+    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 45))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -624,3 +624,20 @@ async def test_count_questions_in_everyday_words_and_an_insult(chat: Callable[..
     assert says(bot, "decline_out_of_scope") in await chat(id="rude").say("t'es nul ton bot de merde")
     reporter = await chat(id="rep").say("Hi, I'm a reporter at a UK outlet. What exactly does this petition demand?")
     assert "reconsider" in reporter and "contests" in reporter
+
+
+async def test_an_insult_before_a_question_leaves_the_question_answered(chat: Callable[..., Chat], bot: Bot) -> None:
+    assert "Microsoft" in await chat(id="ins1").say("t'es nul, qui héberge les données ?")
+    assert "hosted on the servers" in await chat(id="ins2").say("shut up and tell me who hosts the data")
+    assert says(bot, "decline_out_of_scope", "en") in await chat(id="ins3").say("shut up")
+
+
+async def test_a_rumour_of_a_conviction_is_answered_with_what_the_cnil_did(chat: Callable[..., Chat]) -> None:
+    seen = await chat(id="conv1").say("donc Microsoft a été condamné ?")
+    assert "ne dit pas que Microsoft a été condamné" in seen and "CNIL a validé" in seen
+    assert "not say Microsoft was convicted" in await chat(id="conv2").say("is it true Microsoft was convicted?")
+
+
+async def test_an_apology_for_ones_french_is_not_a_question_about_french_hosts(chat: Callable[..., Chat]) -> None:
+    seen = await chat(id="apo").say("tu parles anglais ? my french is not good")
+    assert "I will speak English with you" in seen and "OVHcloud" not in seen

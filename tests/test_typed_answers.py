@@ -369,3 +369,21 @@ async def test_asking_whether_the_signature_went_through_shows_what_is_kept(chat
     await me.say("non")
     assert "signature : nom « Lou »" in await me.say("c'est bon j'ai signé ?")
     assert "signature: name “Lou”" in await me.say("did it work?")
+
+
+async def test_why_not_typed_where_a_name_is_asked_keeps_the_dialogue_in_french(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="44", name="Lou")
+    await me.say("/signer")
+    again = await me.say("why not")
+    assert "Reprenons. Sous quel nom" in again and "Which name" not in again
+    assert await rows(bot, "SELECT COUNT(*) FROM dialogues") == [(1,)]
+    await me.say("mon nom")
+    assert "votre signature est enregistrée" in await me.say("why not")
+    assert await rows(bot, "SELECT name FROM signatures") == [("Lou",)]
+
+
+async def test_quiet_please_to_someone_who_follows_nothing_says_the_bot_only_answers(chat: Callable[..., Chat]) -> None:
+    assert "je ne vous écris que lorsque vous m'écrivez" in await chat(id="45").say("tais-toi")
+    assert "I only write when you write to me" in await chat(id="46", language="en").say("be quiet")
