@@ -125,14 +125,29 @@ class ReplyWords:
         if "?" in typed:
             return None
         key = normalize(typed)
-        # "oui c'est bon", "ok d'accord merci": several yes phrases in a row are one yes.
-        yes = _starts_with(key, self.yes) or _made_of(key, self.yes)
-        no = _starts_with(key, self.no) or _made_of(key, self.no)
-        if yes and not no and not (set(key.split()) & self.no):
-            return YES
-        if no and not yes:
-            return NO
-        return None
+        meant = _meaning(key, self.yes, self.no)
+        if meant is None and _REPEATS.search(key):
+            # "ouii", "nonn", "yess": a letter held down is the same word.
+            meant = _meaning(_REPEATS.sub(r"\1", key), _collapsed(self.yes), _collapsed(self.no))
+        return meant
+
+
+def _meaning(key: str, yes_phrases: frozenset[str], no_phrases: frozenset[str]) -> str | None:
+    # "oui c'est bon", "ok d'accord merci": several yes phrases in a row are one yes.
+    yes = _starts_with(key, yes_phrases) or _made_of(key, yes_phrases)
+    no = _starts_with(key, no_phrases) or _made_of(key, no_phrases)
+    if yes and not no and not (set(key.split()) & no_phrases):
+        return YES
+    if no and not yes:
+        return NO
+    return None
+
+
+_REPEATS = re.compile(r"(\w)\1+")
+
+
+def _collapsed(phrases: frozenset[str]) -> frozenset[str]:
+    return frozenset(_REPEATS.sub(r"\1", p) for p in phrases)
 
 
 _NAME_TOKEN = re.compile(r"[^\s'’,:;]+")

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot import dialogue
-from bot.choices import asks_something, looks_like_question, match_choice
+from bot.choices import asks_something, looks_like_question, match_choice, normalize
 from bot.content import LANGUAGES
 from bot.context import DIALOGUE_PREFIX, Context, Services
 from bot.dialogue import Flow, Step
@@ -274,8 +274,8 @@ class Router:
         if step.on_name is not None and renamed is not None:
             on_name = step.on_name
             return lambda c: self._run_step(c, flow, d, on_name(c, d, renamed))  # "mets plutôt mon nom : Claire"
-        if words.about_the_step(text) or self._about_the_step(text):
-            # "c'est quoi la différence ?" at a choice: how to answer it, never an FAQ answer.
+        if words.about_the_step(text) or self._about_the_step(text) or (not normalize(text) and "?" in text):
+            # "c'est quoi la différence ?", "help", "?" at a choice: how to answer it, never an FAQ answer.
             return lambda c: self._help(c, flow, d, step)
         on_text = step.on_text
         named = words.typed_name(text) if on_text is not None and step.names else None

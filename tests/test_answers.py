@@ -315,7 +315,7 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Forty-two more blind sets, used to find failure classes (not held out): today's figures are the floor."""
+    """Forty-three more blind sets, used to find failure classes (not held out): today's figures are the floor."""
     for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 45))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
@@ -641,3 +641,12 @@ async def test_a_rumour_of_a_conviction_is_answered_with_what_the_cnil_did(chat:
 async def test_an_apology_for_ones_french_is_not_a_question_about_french_hosts(chat: Callable[..., Chat]) -> None:
     seen = await chat(id="apo").say("tu parles anglais ? my french is not good")
     assert "I will speak English with you" in seen and "OVHcloud" not in seen
+
+
+async def test_questions_about_the_bot_itself_and_changing_ones_name(chat: Callable[..., Chat]) -> None:
+    hosted = await chat(id="bh1", language="en").say("who made you? where are you hosted? is your code open?")
+    assert "its own small server" in hosted and "/privacy" in hosted
+    renamed = await chat(id="cn1").say("je me suis trompé de nom en signant, je peux le changer ?")
+    assert "/retirer" in renamed and "/signer" in renamed
+    assert "Prochain objectif" in await chat(id="goal").say("c'est quoi le prochain objectif ?")
+    assert "vous ne recevez pas" not in await chat(id="tired").say("finalement j'en ai marre des notifs, stop")

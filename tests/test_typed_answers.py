@@ -100,8 +100,9 @@ async def test_the_name_step_answers_questions_and_refuses_links_commands_and_di
     await me.say("un autre nom")
     assert "Un lien ou une adresse ne peut pas servir de nom" in await me.say("https://example.org/moi")
     assert "Un lien ou une adresse" in await me.say("www.exemple.fr")
-    command = await me.say("aide")
-    assert "« aide » est une commande, pas un nom" in command and "/aide" in command
+    command = await me.say("compteur")
+    assert "« compteur » est une commande, pas un nom" in command and "/compteur" in command
+    assert "Je vous repose la question" in await me.say("aide")  # help with the step, which goes on
     digits = await me.say("12")
     assert "« 12 » n'est pas un nom : il n'y a que des chiffres" in digits
     assert last_choices(digits) == ["[1] Annuler"]  # every refusal offers the step's choices again
@@ -387,3 +388,41 @@ async def test_why_not_typed_where_a_name_is_asked_keeps_the_dialogue_in_french(
 async def test_quiet_please_to_someone_who_follows_nothing_says_the_bot_only_answers(chat: Callable[..., Chat]) -> None:
     assert "je ne vous écris que lorsque vous m'écrivez" in await chat(id="45").say("tais-toi")
     assert "I only write when you write to me" in await chat(id="46", language="en").say("be quiet")
+
+
+async def test_a_held_down_letter_is_still_a_yes_and_never_a_name(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="47", name="Josiane")
+    await me.say("/signer")
+    assert "Reprenons. Sous quel nom" in await me.say("ouii")
+    assert "sous le nom « Josiane Marchand »" in await me.say("Josiane Marchand")
+    assert "votre signature est enregistrée" in await me.say("ouiii")
+    assert await rows(bot, "SELECT name FROM signatures") == [("Josiane Marchand",)]
+
+
+async def test_help_or_a_question_mark_while_signing_explains_the_step(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="48", name="Lou")
+    await me.say("/signer")
+    for typed in ("help", "aide", "?"):
+        seen = await me.say(typed)
+        assert "« Anonyme », avec vos seules initiales" in seen and "interrompue" not in seen, typed
+    assert await rows(bot, "SELECT COUNT(*) FROM dialogues") == [(1,)]
+
+
+async def test_signing_said_in_passing_starts_signing(chat: Callable[..., Chat]) -> None:
+    for i, typed in enumerate(("bon ok, je signe mais avec un pseudo", "nn en fait je re-signe")):
+        assert "Sous quel nom voulez-vous signer ?" in await chat(id=f"49{i}").say(typed), typed
+    assert "Which name do you want to sign with?" in await chat(id="50", language="en").say("cool. I'll sign too")
+    assert "Which name" not in await chat(id="51", language="en").say("where do i sign")
+
+
+async def test_withdrawing_in_plain_words_and_asking_what_is_kept_now(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="52", name="Marc Dubois")
+    await me.say("/signer")
+    await me.say("mon nom")
+    await me.say("je signe")
+    await me.say("non merci")
+    assert "retirer votre signature" in await me.say("bon je retire ma signature")
+    await me.say("oui")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+    kept = await me.say("qu'est-ce que tu gardes encore ?")
+    assert "Vos données" in kept and "Marc Dubois" not in kept
