@@ -261,7 +261,9 @@ async def answer_question(ctx: Context) -> None:
             # set, then the question answered; "can you speak English with me, my French is not so
             # good" only sets it.
             question, intents, run = besides, [], None
-    if run is not None and index.mostly_unknown(question) and index.mostly_unknown(besides):
+    # "ok alors je signe en Jean-Pierre (retraité)": signing, under the name given.
+    named = ctx.services.content.replies.typed_name(question) if run is not None and run.command == "signer" else None
+    if run is not None and not named and index.mostly_unknown(question) and index.mostly_unknown(besides):
         # "sign me up for the petition against facial recognition cameras": mostly words the campaign
         # does not know, maybe about something else; the command is offered below, never run.
         run = None
@@ -272,7 +274,7 @@ async def answer_question(ctx: Context) -> None:
         if run.entry:
             await answer_passage(ctx, run.entry, ctx.lang)
             return
-        if await _run_command(ctx, run.command, run.args):
+        if await _run_command(ctx, run.command, named or run.args):
             return
     answer = index.ask(question, prefer=ctx.lang)
     if answer is None or answer.tier == "unsure":
@@ -370,7 +372,8 @@ def _small_talk_with_comment(
         and opening.id in ("thanks", "greeting")
         and "?" not in question
         and len(comment) <= MAX_COMMENT_WORDS
-        and (opening.id == "thanks" or not (asks or about_petition))
+        and not asks  # not "ok merci et sinon tu connais un bon dentiste a lyon"
+        and (opening.id == "thanks" or not about_petition)
     ):
         return opening  # not "thanks for the info. different question: is copilot included or do I pay extra"
     if about_petition:

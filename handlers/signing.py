@@ -126,6 +126,13 @@ async def start_signing(ctx: Context) -> None:
     if existing is not None:
         await _say_already_signed(ctx, existing)
         return
+    d = ctx.dialogue
+    if d is not None and d.active and d.name == SIGNING.name:
+        # "je signe" typed while signing: the step goes on (asked again after this), or takes the name given.
+        name = _given_name(ctx)
+        if name:
+            await _summary(ctx, d, name)
+        return
     s = ctx.services
     petition = s.content.petition
     demands = join([plain(f"{d.number}/ {d.short[ctx.lang]}") for d in petition.demands], "\n")
@@ -135,7 +142,31 @@ async def start_signing(ctx: Context) -> None:
         demands=demands,
         purge_date=formatting.date(purge_date(s.content.campaign), ctx.lang),
     )
-    await dialogue.start(ctx, SIGNING, Step.NAME)
+    name = _given_name(ctx)
+    if name:
+        # "je signe sous Dr Martin": the name is given; what it means to sign was just said, confirm it.
+        await dialogue.start(ctx, SIGNING, Step.CONFIRM, {"name": name})
+    else:
+        await dialogue.start(ctx, SIGNING, Step.NAME)
+
+
+_NAME_END = re.compile(r"[,;.!?]\s")
+MAX_GIVEN_NAME_WORDS = 4
+
+
+def _given_name(ctx: Context) -> str:
+    """A name given with the request to sign ("/signer Jean Dupont", "je signe en Jean-Pierre"), else "".
+
+    Only a capitalised one that passes the name checks: "/signer svp" gives none.
+    """
+    name = clean_name(_NAME_END.split(ctx.args, maxsplit=1)[0])  # "Sam Lee, sign me up": "Sam Lee"
+    if not name[:1].isupper() or len(name.split()) > MAX_GIVEN_NAME_WORDS:
+        return ""
+    return name if name_problem(name, _command_names(ctx)) is None else ""
+
+
+def _command_names(ctx: Context) -> frozenset[str]:
+    return frozenset(fold(n) for c in ctx.services.commands for n in c.names)
 
 
 async def _say_already_signed(ctx: Context, signature: store.Signature) -> None:
@@ -182,8 +213,7 @@ async def _name_chosen(ctx: Context, d: Dialogue, value: str) -> None:
 async def _name_typed(ctx: Context, d: Dialogue, text: str) -> None:
     """A typed name, checked; a refusal says why and offers the step's choices again."""
     name = clean_name(text)
-    commands = frozenset(fold(n) for c in ctx.services.commands for n in c.names)
-    problem = name_problem(name, commands)
+    problem = name_problem(name, _command_names(ctx))
     if problem is not None:
         key, values = problem
         await ctx.say(key, dialogue.choices(ctx, SIGNING, d), **values)

@@ -315,8 +315,8 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Forty-three more blind sets, used to find failure classes (not held out): today's figures are the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 45))):
+    """Forty-five more blind sets, used to find failure classes (not held out): today's figures are the floor."""
+    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 47))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -650,3 +650,11 @@ async def test_questions_about_the_bot_itself_and_changing_ones_name(chat: Calla
     assert "/retirer" in renamed and "/signer" in renamed
     assert "Prochain objectif" in await chat(id="goal").say("c'est quoi le prochain objectif ?")
     assert "vous ne recevez pas" not in await chat(id="tired").say("finalement j'en ai marre des notifs, stop")
+
+
+async def test_a_thanks_then_another_request_is_declined_not_thanked(chat: Callable[..., Chat], bot: Bot) -> None:
+    for i, typed in enumerate(("ok merci et sinon tu connais un bon dentiste a lyon", "whats the best vpn right now")):
+        lang = "en" if "vpn" in typed else "fr"
+        assert says(bot, "decline_out_of_scope", lang) in await chat(id=f"rec{i}").say(typed), typed
+    shouted = await chat(id="caps").say("BONJOUR ON M A ENVOYE CE MESSAGE, C EST QUOI CETTE HISTOIRE DE MICROSOFT ?")
+    assert "dénonce l'hébergement" in shouted

@@ -426,3 +426,37 @@ async def test_withdrawing_in_plain_words_and_asking_what_is_kept_now(chat: Call
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
     kept = await me.say("qu'est-ce que tu gardes encore ?")
     assert "Vos données" in kept and "Marc Dubois" not in kept
+
+
+async def test_signing_with_the_name_in_the_same_message_goes_straight_to_the_summary(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="53", name="Jean")
+    seen = await me.say("ok alors je signe en Jean-Pierre (retraité)")
+    assert "accord explicite" in seen and "sous le nom « Jean-Pierre (retraité) »" in seen
+    assert "votre signature est enregistrée" in await me.say("oui")
+    assert await rows(bot, "SELECT name FROM signatures") == [("Jean-Pierre (retraité)",)]
+    english = chat(id="54", name="Sam", language="en")
+    assert "with the name “Sam Lee”" in await english.say("my name is Sam Lee, sign me up")
+    assert "Sous quel nom voulez-vous signer ?" in await chat(id="55").say("/signer svp")
+
+
+async def test_je_signe_typed_while_signing_does_not_start_again(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="56", name="Lou")
+    await me.say("/signer")
+    again = await me.say("Je signe")
+    assert "Reprenons. Sous quel nom" in again and "accord explicite" not in again
+    assert "sous le nom « Claire Moreau »" in await me.say("je signe sous Claire Moreau")
+    assert "votre signature est enregistrée" in await me.say("oui")
+
+
+async def test_a_returning_supporter_asks_where_they_stand(chat: Callable[..., Chat]) -> None:
+    me = chat(id="57", name="Lou")
+    await me.say("/signer")
+    await me.say("mon nom")
+    await me.say("je signe")
+    await me.say("non merci")
+    assert "signature : nom « Lou »" in await me.say("c'est encore moi, j'ai déjà signé ou pas ?")
+    await me.say("/oublier")
+    await me.say("oui")
+    assert "signature : aucune" in await me.say("c bon c effacé ?")
