@@ -137,6 +137,14 @@ class ChatNormaliser:
     def intents(self, text: str) -> list[Intent]:
         """Intents whose every word group the message has ("on est combien à avoir signé" → /compteur)."""
         ordered = self.words(text)
+        found = self._intents_in(ordered)
+        contrast = [i for i, w in enumerate(ordered) if w in _CONTRAST]
+        if not found and contrast:
+            # "je ne veux pas signer mais j'aimerais être tenu au courant": what comes after "mais" is asked.
+            found = [i for i in self._intents_in(ordered[contrast[-1] + 1 :]) if not i.alone]
+        return found
+
+    def _intents_in(self, ordered: list[str]) -> list[Intent]:
         words = set(ordered)
         found = []
         for intent in self._intents:
@@ -272,6 +280,7 @@ _GLUED = (
 )
 _VOWELS = frozenset("aeiouyh")
 _SENTENCES = re.compile(r"[.!?;\n]+")
+_CONTRAST = frozenset({"mais", "but", "however", "cependant", "pourtant"})
 _REPEATED = re.compile(r"(.)\1{2,}")
 MIN_GLUED_ZIPF = 4.0  # the rest must be an everyday word: "comission" is not "c" + "omission"
 

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot import dialogue
-from bot.choices import asks_something, looks_like_question, match_choice, normalize
+from bot.choices import MAX_NAME_WORDS, asks_something, looks_like_question, match_choice, normalize
 from bot.content import LANGUAGES
 from bot.context import DIALOGUE_PREFIX, Context, Services
 from bot.dialogue import Flow, Step
@@ -294,7 +294,8 @@ class Router:
         if on_text is not None and step.questions and typed_words and pause:
             return lambda c: self._again(c, flow, d)  # "attends", "euh…": a pause, never a name
         # "c quand que la cnil a validé", typed where a name is asked, is about the petition, not a name.
-        about = self.services.answers.about_the_petition(text)
+        # "Claire" (as in "clairement"), "Claire, infirmière": capitalised words where a name is asked are one.
+        about = self.services.answers.about_the_petition(text) and not (on_text is not None and _name_like(text))
         # "pk vous voulez mon nom": a question word in chat spelling, with words after it.
         read = normaliser.words(text)
         chat_question = len(read) >= MIN_CHAT_QUESTION_WORDS and any(w in words.question_words for w in read)
@@ -311,11 +312,13 @@ class Router:
         return lambda c: self._unclear(c, flow, d)
 
     def _without_lead(self, text: str) -> str:
-        """The message without the filler words it begins with ("bon finalement | je signe")."""
+        """The message without the filler words around it ("bon finalement | je signe", "bon | anonyme | alors")."""
         fillers = self.services.answers.normaliser.fillers
         typed = text.split()
         while typed and fold(typed[0].lower()).strip(",.;:!") in fillers:
             typed = typed[1:]
+        while typed and fold(typed[-1].lower()).strip(",.;:!") in fillers:
+            typed = typed[:-1]
         return " ".join(typed)
 
     def _about_the_step(self, text: str) -> bool:
@@ -437,6 +440,12 @@ class Router:
             await self.routes.failure(ctx)
         except Exception:  # the platform itself may be what failed
             log.warning("could not tell the user about a failure transport=%s", ctx.event.chat.transport)
+
+
+def _name_like(text: str) -> bool:
+    """A few capitalised words, before any comma, and no question mark: "Claire", "Claire, infirmière"."""
+    head = text.split(",", 1)[0].split()
+    return "?" not in text and 0 < len(head) <= MAX_NAME_WORDS and all(w[:1].isupper() for w in head)
 
 
 async def _silent(ctx: Context) -> None:

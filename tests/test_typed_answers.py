@@ -460,3 +460,40 @@ async def test_a_returning_supporter_asks_where_they_stand(chat: Callable[..., C
     await me.say("/oublier")
     await me.say("oui")
     assert "signature : aucune" in await me.say("c bon c effacé ?")
+
+
+async def test_claire_and_a_name_with_a_description_are_names_not_questions(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="58", name="Lou")
+    await me.say("/signer")
+    await me.say("un autre nom")
+    assert "sous le nom « Claire »" in await me.say("Claire")
+    other = chat(id="59", name="Lou")
+    await other.say("/signer")
+    assert "sous le nom « Claire, infirmière »" in await other.say("Claire, infirmière")
+    third = chat(id="60", name="Lou Bo")
+    await third.say("/signer")
+    assert "sous le nom « L. B. »" in await third.say("bon anonyme alors")
+
+
+async def test_changing_ones_mind_at_the_news_question_is_heard(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="61", name="Lou")
+    await me.say("/signer")
+    await me.say("mon nom")
+    await me.say("oui")
+    assert "effacer toutes vos données" in await me.say("en fait jveux tt supprimer pk vous gardez mon nom")
+    await me.say("oui")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(0,)]
+    asked = await chat(id="62").say(
+        "si on signe via le bot, vous conservez quelles données ? Et on peut tout effacer ?"
+    )
+    assert "effacer toutes vos données" not in asked
+
+
+async def test_not_signing_but_wanting_the_news(chat: Callable[..., Chat], bot: Bot) -> None:
+    seen = await chat(id="63").say("Bonjour, je ne veux pas signer mais j'aimerais être tenu au courant de l'évolution")
+    assert "vous recevrez les nouvelles" in seen
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(1,)]
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
