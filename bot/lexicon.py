@@ -315,7 +315,15 @@ _NEGATIONS = frozenset(
 
 
 def _negated(words: list[str], start: int) -> bool:
-    return any(w in _NEGATIONS for w in words[max(0, start - 2) : start])
+    """A negation in the two words before; "non" before "je" answers something else ("non je veux signer")."""
+    return any(
+        words[k] in _NEGATIONS and not (words[k] in _ANSWERS and words[k + 1 : k + 2] and words[k + 1] in _SUBJECTS)
+        for k in range(max(0, start - 2), start)
+    )
+
+
+_ANSWERS = frozenset(("non", "no"))
+_SUBJECTS = frozenset(("je", "j", "i", "on", "nous", "we"))
 
 
 def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:

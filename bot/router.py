@@ -271,6 +271,10 @@ class Router:
             # "attends", "bof jsp"; and "why not", "oui" where a name is asked: the step again, nothing taken.
             return lambda c: self._again(c, flow, d)
         renamed = words.typed_name(text) if step.on_name is not None else None
+        if step.on_name is not None and renamed is None and len(text.split()) > 1 and _name_like(text):
+            # "Emily Clarke" typed at the summary: a new name, unless it is a question or small talk.
+            talk = self.services.answers.normaliser.smalltalk(text)
+            renamed = None if talk is not None or looks_like_question(text, words) else text.strip()
         if step.on_name is not None and renamed is not None:
             on_name = step.on_name
             return lambda c: self._run_step(c, flow, d, on_name(c, d, renamed))  # "mets plutôt mon nom : Claire"
@@ -424,8 +428,8 @@ class Router:
             return LANGUAGES[min(position, len(LANGUAGES) - 1)]
         if current is not None and current.active:
             text = ctx.event.text
-            # "why not", "ok", "yes please" answer in any language: the dialogue's own goes on.
-            plain = bool(text) and self.services.content.replies.meaning(text) is not None
+            # "why not", "ok", "yes please", a name answer in any language: the dialogue's own goes on.
+            plain = bool(text) and (self.services.content.replies.meaning(text) is not None or _name_like(text))
             typed = self.services.answers.language(text, small_words_only=True) if text and not plain else None
             started = dialogue.language(current)
             if typed or started:

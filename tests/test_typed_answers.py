@@ -497,3 +497,35 @@ async def test_not_signing_but_wanting_the_news(chat: Callable[..., Chat], bot: 
     assert "vous recevrez les nouvelles" in seen
     assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(1,)]
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_consent_in_everyday_words_signs_and_doubt_cancels(chat: Callable[..., Chat], bot: Bot) -> None:
+    for i, consent in enumerate(("j'accepte", "valide", "c'est ok pour moi", "d'acc", "I agree", "si si vas-y")):
+        me = chat(id=f"64{i}", name="Paul Henri")
+        await me.say("/signer")
+        await me.say("mon nom")
+        assert "votre signature est enregistrée" in await me.say(consent), consent
+    for i, doubt in enumerate(("pas sûr finalement", "je préfère pas", "hmm no")):
+        me = chat(id=f"65{i}", name="Paul Henri")
+        await me.say("/signer")
+        await me.say("mon nom")
+        assert "vous n'avez pas signé" in await me.say(doubt), doubt
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(6,)]
+
+
+async def test_a_new_name_typed_at_the_summary_replaces_the_first(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="66", name="Bench", language="en")
+    await me.say("/sign")
+    await me.say("my name")
+    renamed = await me.say("Emily Clarke")
+    assert "with the name “Emily Clarke”" in renamed and "Vous signez" not in renamed
+    assert "your signature is saved" in await me.say("yes, sign it")
+    assert await rows(bot, "SELECT name FROM signatures") == [("Emily Clarke",)]
+
+
+async def test_wanting_to_sign_again_news_and_the_goal_in_plain_words(chat: Callable[..., Chat], bot: Bot) -> None:
+    assert "Sous quel nom voulez-vous signer ?" in await chat(id="67").say("en fait non je veux re-signer")
+    assert "Sous quel nom voulez-vous signer ?" in await chat(id="68").say("d'accord, vas-y signe")
+    assert "you will receive news" in await chat(id="69", language="en").say("can you notify me when you reach 19000?")
+    assert "Prochain objectif" in await chat(id="70").say("combien il en faut pour arriver à 20 000 ?")
+    assert "Vos données" in await chat(id="71").say("qu'est ce que vous gardez sur moi maintenant ?")
