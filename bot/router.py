@@ -273,8 +273,8 @@ class Router:
         renamed = words.typed_name(text) if step.on_name is not None else None
         if step.on_name is not None and renamed is None and len(text.split()) > 1 and _name_like(text):
             # "Emily Clarke" typed at the summary: a new name, unless it is a question or small talk.
-            talk = self.services.answers.normaliser.smalltalk(text)
-            renamed = None if talk is not None or looks_like_question(text, words) else text.strip()
+            chat = self.services.answers.normaliser.smalltalk(text)
+            renamed = None if chat is not None or looks_like_question(text, words) else text.strip()
         if step.on_name is not None and renamed is not None:
             on_name = step.on_name
             return lambda c: self._run_step(c, flow, d, on_name(c, d, renamed))  # "mets plutôt mon nom : Claire"
