@@ -457,6 +457,7 @@ async def test_a_returning_supporter_asks_where_they_stand(chat: Callable[..., C
     await me.say("je signe")
     await me.say("non merci")
     assert "signature : nom « Lou »" in await me.say("c'est encore moi, j'ai déjà signé ou pas ?")
+    assert "signature : nom « Lou »" in await me.say("c bon c signé ?")
     await me.say("/oublier")
     await me.say("oui")
     assert "signature : aucune" in await me.say("c bon c effacé ?")
