@@ -198,8 +198,8 @@ def match_choice(
             n = int(number.group(1))
             return choices[n - 1] if 1 <= n <= len(choices) else None
     key = normalize(typed)
-    if not key:
-        return None
+    if not key or (words is not None and words.is_pause(typed)):
+        return None  # "no wait", "attends": neither a choice nor its number
     labels = [normalize(c.label) for c in choices]
     exact = _one([c for c, label in zip(choices, labels, strict=True) if label == key])
     if exact is not None:

@@ -262,14 +262,15 @@ class Router:
         if step is None:
             return None  # the dialogue has ended: ordinary free text
         words = self.services.content.replies
+        if words.is_pause(text):
+            return lambda c: self._again(c, flow, d)  # "attends", "bof jsp", "non attends": nothing taken
         answers = self._answers(ctx, d, step)
         chosen = match_choice(text, answers, words) or match_choice(self._without_lead(text), answers, words)
         if chosen is not None:
             # "Je signe", and "bon finalement je signe": the filler words before it say nothing.
             return self._step_choice(ctx, flow, d, step, chosen.payload)
-        if words.is_pause(text) or words.meaning(text) is not None:
-            # "attends", "bof jsp"; and "why not", "oui" where a name is asked: the step again, nothing taken.
-            return lambda c: self._again(c, flow, d)
+        if words.meaning(text) is not None:
+            return lambda c: self._again(c, flow, d)  # "why not", "oui" where a name is asked: the step again
         renamed = words.typed_name(text) if step.on_name is not None else None
         if step.on_name is not None and renamed is None and len(text.split()) > 1 and _name_like(text):
             # "Emily Clarke" typed at the summary: a new name, unless it is a question or small talk.

@@ -315,7 +315,7 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Forty-seven more blind sets, used to find failure classes (not held out): today's figures are the floor."""
+    """Forty-eight blind development sets, used to find failure classes (not held out): the floor."""
     for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 49))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
@@ -658,3 +658,10 @@ async def test_a_thanks_then_another_request_is_declined_not_thanked(chat: Calla
         assert says(bot, "decline_out_of_scope", lang) in await chat(id=f"rec{i}").say(typed), typed
     shouted = await chat(id="caps").say("BONJOUR ON M A ENVOYE CE MESSAGE, C EST QUOI CETTE HISTOIRE DE MICROSOFT ?")
     assert "dénonce l'hébergement" in shouted
+
+
+async def test_the_bots_own_pseudonym_and_an_apology_before_a_question(chat: Callable[..., Chat]) -> None:
+    hashed = await chat(id="ps1").say("c est quoi ce pseudonyme calculé avec une clé secrète, c est du hash ?")
+    assert "HMAC-SHA256" in hashed
+    polite = await chat(id="ps2").say("Hello, sorry my english is not so good. What is EMC2?")
+    assert "European platform" in polite

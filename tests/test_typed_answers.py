@@ -530,3 +530,13 @@ async def test_wanting_to_sign_again_news_and_the_goal_in_plain_words(chat: Call
     assert "you will receive news" in await chat(id="69", language="en").say("can you notify me when you reach 19000?")
     assert "Prochain objectif" in await chat(id="70").say("combien il en faut pour arriver à 20 000 ?")
     assert "Vos données" in await chat(id="71").say("qu'est ce que vous gardez sur moi maintenant ?")
+
+
+async def test_a_pause_at_the_summary_is_not_a_no_and_parfait_is_a_yes(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="72", name="Marc Olivier")
+    await me.say("/signer")
+    await me.say("mon nom")
+    for pause in ("no wait", "pas sûr"):
+        assert "Reprenons. Pour signer sous le nom « Marc Olivier »" in await me.say(pause), pause
+    assert "votre signature est enregistrée" in await me.say("parfait")
+    assert "signature : nom « Marc Olivier »" in await me.say("est ce que j ai signé du coup ?")
