@@ -264,13 +264,20 @@ class Router:
         words = self.services.content.replies
         if words.is_pause(text):
             return lambda c: self._again(c, flow, d)  # "attends", "bof jsp", "non attends": nothing taken
+        on_text_step = step.on_text is not None
         answers = self._answers(ctx, d, step)
         chosen = match_choice(text, answers, words) or match_choice(self._without_lead(text), answers, words)
         if chosen is not None:
             # "Je signe", and "bon finalement je signe": the filler words before it say nothing.
             return self._step_choice(ctx, flow, d, step, chosen.payload)
-        if words.meaning(text) is not None:
-            return lambda c: self._again(c, flow, d)  # "why not", "oui" where a name is asked: the step again
+        if words.meaning(text) is not None or (
+            on_text_step
+            and words.meaning(" ".join(text.split()[:2])) is not None
+            and not _name_like(text)
+            and words.typed_name(text) is None  # "ok just me then, David Hughes" names
+        ):
+            # "why not", "oui", "non merci pas de nouvelles" where a name is asked: the step again.
+            return lambda c: self._again(c, flow, d)
         renamed = words.typed_name(text) if step.on_name is not None else None
         if step.on_name is not None and renamed is None and len(text.split()) > 1 and _name_like(text):
             # "Emily Clarke" typed at the summary: a new name, unless it is a question or small talk.
@@ -412,6 +419,9 @@ class Router:
         """
         ctx.args, ctx.dialogue = text, d
         await (self.routes.question or self.routes.free_text)(ctx)
+        talk = self.services.answers.normaliser.smalltalk(text)
+        if talk is not None and talk.id == GOODBYE:
+            return  # "merci au revoir": no question after a goodbye; the dialogue waits until it expires
         now = await self.services.dialogues.current(ctx.owner, ctx.now)
         if now is not None and now.nonce == d.nonce:
             await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_resume"))
@@ -445,6 +455,9 @@ class Router:
             await self.routes.failure(ctx)
         except Exception:  # the platform itself may be what failed
             log.warning("could not tell the user about a failure transport=%s", ctx.event.chat.transport)
+
+
+GOODBYE = "goodbye"  # the small talk after which a dialogue's step is not asked again
 
 
 def _name_like(text: str) -> bool:

@@ -128,10 +128,13 @@ async def start_signing(ctx: Context) -> None:
         return
     d = ctx.dialogue
     if d is not None and d.active and d.name == SIGNING.name:
-        # "je signe" typed while signing: the step goes on (asked again after this), or takes the name given.
+        # "je signe" typed while signing: the step goes on (asked again after this), takes the name given,
+        # or, at the summary, is the consent it asks for.
         name = _given_name(ctx)
         if name:
             await _summary(ctx, d, name)
+        elif d.step == str(Step.CONFIRM.value):
+            await _confirm_chosen(ctx, d, "yes")  # "ok, and now I sign", looking at the summary: consent
         return
     s = ctx.services
     petition = s.content.petition

@@ -665,3 +665,10 @@ async def test_the_bots_own_pseudonym_and_an_apology_before_a_question(chat: Cal
     assert "HMAC-SHA256" in hashed
     polite = await chat(id="ps2").say("Hello, sorry my english is not so good. What is EMC2?")
     assert "European platform" in polite
+
+
+async def test_why_alone_asks_for_the_whole_question(chat: Callable[..., Chat]) -> None:
+    assert "posez la question en entier" in await chat(id="why1").say("pourquoi ?")
+    assert "please ask the whole question" in await chat(id="why2", language="en").say("why?")
+    short = await chat(id="why3").say("Hello, I'm a journalist. What is this petition about, in two sentences?")
+    assert "denounces the hosting" in short

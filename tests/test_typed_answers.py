@@ -540,3 +540,32 @@ async def test_a_pause_at_the_summary_is_not_a_no_and_parfait_is_a_yes(chat: Cal
         assert "Reprenons. Pour signer sous le nom « Marc Olivier »" in await me.say(pause), pause
     assert "votre signature est enregistrée" in await me.say("parfait")
     assert "signature : nom « Marc Olivier »" in await me.say("est ce que j ai signé du coup ?")
+
+
+async def test_signing_in_other_words_and_consent_said_as_i_sign(chat: Callable[..., Chat], bot: Bot) -> None:
+    for i, typed in enumerate(
+        ("bonjour je voudrai signé la petition svp", "je suis la grand mère de Léa elle m a dit de signer ici")
+    ):
+        assert "Sous quel nom voulez-vous signer ?" in await chat(id=f"73{i}").say(typed), typed
+    assert "Which name do you want to sign with?" in await chat(id="74", language="en").say("let's sign")
+    me = chat(id="75", name="Mike R", language="en")
+    await me.say("/sign")
+    await me.say("my name")
+    assert "your signature is saved" in await me.say("ok, and now I sign")
+    again = chat(id="76", name="Emma L")
+    await again.say("/signer")
+    await again.say("annuler")
+    assert "Sous quel nom voulez-vous signer ?" in await again.say("finalement si, je signe")
+    assert await rows(bot, "SELECT name FROM signatures") == [("Mike R",)]
+
+
+async def test_a_no_thanks_is_never_a_name_and_a_goodbye_ends_the_questions(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="77", name="Jeanine Morel")
+    await me.say("/signer")
+    assert "Reprenons. Sous quel nom" in await me.say("non merci pas de nouvelles")
+    await me.say("mon nom")
+    bye = await me.say("Au revoir et merci")
+    assert "Au revoir" in bye and "Je signe" not in bye
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
