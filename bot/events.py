@@ -40,7 +40,8 @@ class Sender:
 
 @dataclass(frozen=True)
 class Inbound:
-    """One thing a user did: a message, or a press on a choice (`choice` holds its payload).
+    """One thing a user did: a message, or a press on a choice (`choice` holds its payload; `text`, the
+    words typed for it where a typed answer stood for the choice).
 
     `addressed` is true when a group message mentions the bot or replies to it; in
     private chats everything is addressed to the bot.

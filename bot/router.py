@@ -201,9 +201,13 @@ class Router:
 
     async def _route(self, ctx: Context, current: Dialogue | None) -> Handler | None:
         event = ctx.event
-        if event.choice is not None:
-            return self._route_choice(ctx, event.choice, current)
         text = event.text.strip()
+        if event.choice is not None:
+            handler = self._route_choice(ctx, event.choice, current)
+            if handler is not self.routes.expired_choice or self.services.content.replies.meaning(text) is None:
+                return handler
+            # A yes or no typed against a list no longer in play ("stop" after the withdrawal it answered):
+            # read as the message it is, not as a stale press (a number or a label stays "expired").
         match = _COMMAND.match(text)
         if match:
             return self._route_command(ctx, match)

@@ -569,3 +569,16 @@ async def test_a_no_thanks_is_never_a_name_and_a_goodbye_ends_the_questions(
     bye = await me.say("Au revoir et merci")
     assert "Au revoir" in bye and "Je signe" not in bye
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_stop_typed_after_a_finished_withdrawal_is_read_not_answered_expired(chat: Callable[..., Chat]) -> None:
+    me = chat(id="78", name="Lou")
+    await me.say("/signer")
+    await me.say("mon nom")
+    await me.say("je signe")
+    await me.say("non")
+    await me.say("je la retire")
+    assert "Votre signature est retirée" in await me.say("oui")
+    stop = await me.say("stop")
+    assert "expiré" not in stop and "je ne vous écris que lorsque vous m'écrivez" in stop
+    assert "expiré" in await me.say("2")  # a number still answers that its list is gone

@@ -209,7 +209,8 @@ class ConsoleTransport:
         offer = self._offers.cached(self.chat.id)
         choice = offer.answer(typed, self.words) if offer is not None else None
         if choice is not None:
-            return Inbound(self.chat, sender, choice=choice.payload, addressed=True, local=True)
+            # The words come along: if the list is no longer in play, the router reads them as a message.
+            return Inbound(self.chat, sender, text=typed, choice=choice.payload, addressed=True, local=True)
         addressed = not self.chat.is_group
         if self.chat.is_group and fold(typed).startswith(MENTION):
             addressed, text = True, typed[len(MENTION) :].strip()

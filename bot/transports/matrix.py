@@ -388,7 +388,9 @@ class MatrixTransport:
         sender = Sender(event.sender, room.user_name(event.sender) or "", None)
         pressed = await self._choices.typed(chat, event.sender, text, event.event_id, reply_to, addressed)
         if pressed is not None:
-            await self._dispatch(Inbound(chat, sender, choice=pressed, message_id=event.event_id, addressed=True))
+            # The words come along: if the list is no longer in play, the router reads them as a message.
+            typed = Inbound(chat, sender, text=text, choice=pressed, message_id=event.event_id, addressed=True)
+            await self._dispatch(typed)
             return
         await self._dispatch(Inbound(chat, sender, text=text, message_id=event.event_id, addressed=addressed))
 
