@@ -672,3 +672,8 @@ async def test_why_alone_asks_for_the_whole_question(chat: Callable[..., Chat]) 
     assert "please ask the whole question" in await chat(id="why2", language="en").say("why?")
     short = await chat(id="why3").say("Hello, I'm a journalist. What is this petition about, in two sentences?")
     assert "denounces the hosting" in short
+
+
+async def test_a_court_mixed_up_with_the_conseil_detat_and_the_author_asked_plainly(chat: Callable[..., Chat]) -> None:
+    assert "Conseil d'État" in await chat(id="ce1").say("Et le Conseil d'État c'est un tribunal ?")
+    assert "Did you mean" not in await chat(id="au1", language="en").say("Who is the author?")

@@ -582,3 +582,10 @@ async def test_stop_typed_after_a_finished_withdrawal_is_read_not_answered_expir
     stop = await me.say("stop")
     assert "expiré" not in stop and "je ne vous écris que lorsque vous m'écrivez" in stop
     assert "expiré" in await me.say("2")  # a number still answers that its list is gone
+
+
+async def test_anonymous_alone_after_asking_about_names_starts_signing(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="79", name="Léa Martin")
+    await me.say("je peux signer sans donner mon vrai nom ?")
+    assert "Sous quel nom voulez-vous signer ?" in await me.say("ok alors anonyme")
+    assert "sous le nom « L. M. »" in await me.say("anonyme")
