@@ -105,7 +105,7 @@ class ReplyWords:
             # "ok just me then, David Hughes": words, then a capitalised name after the last comma.
             head, comma, tail = typed.rpartition(",")
             names = tail.split()
-            if comma and 0 < len(names) <= MAX_NAME_WORDS and all(w[:1].isupper() for w in names):
+            if comma and _capitalised(names):
                 if any(w[:1].islower() for w in head.split()):
                     return tail.strip()
             return None
@@ -153,6 +153,15 @@ def _collapsed(phrases: frozenset[str]) -> frozenset[str]:
 _NAME_TOKEN = re.compile(r"[^\s'’,:;]+")
 MAX_NAME_WORDS = 4
 _NAME_LINKS = frozenset(("est", "is", "c'est", ":", "="))  # "mon nom est Jean", "my name is John"
+
+
+def name_like(text: str) -> bool:
+    """A few capitalised words, before any comma, and no question mark: "Claire", "Claire, infirmière"."""
+    return "?" not in text and _capitalised(text.split(",", 1)[0].split())
+
+
+def _capitalised(words: list[str]) -> bool:
+    return 0 < len(words) <= MAX_NAME_WORDS and all(w[:1].isupper() for w in words)
 
 
 def _name_words(phrase: str) -> list[str]:

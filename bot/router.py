@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot import dialogue
-from bot.choices import MAX_NAME_WORDS, asks_something, looks_like_question, match_choice, normalize
+from bot.choices import asks_something, looks_like_question, match_choice, name_like, normalize
 from bot.content import LANGUAGES
 from bot.context import DIALOGUE_PREFIX, Context, Services
 from bot.dialogue import Flow, Step
@@ -269,6 +269,7 @@ class Router:
         if words.is_pause(text):
             return lambda c: self._again(c, flow, d)  # "attends", "bof jsp", "non attends": nothing taken
         on_text_step = step.on_text is not None
+        given = words.typed_name(text)  # the name after "je m'appelle", "mets plutôt", a comma; else None
         answers = self._answers(ctx, d, step)
         chosen = match_choice(text, answers, words) or match_choice(self._without_lead(text), answers, words)
         if chosen is not None:
@@ -277,13 +278,13 @@ class Router:
         if words.meaning(text) is not None or (
             on_text_step
             and words.meaning(" ".join(text.split()[:2])) is not None
-            and not _name_like(text)
-            and words.typed_name(text) is None  # "ok just me then, David Hughes" names
+            and not name_like(text)
+            and given is None  # "ok just me then, David Hughes" names
         ):
             # "why not", "oui", "non merci pas de nouvelles" where a name is asked: the step again.
             return lambda c: self._again(c, flow, d)
-        renamed = words.typed_name(text) if step.on_name is not None else None
-        if step.on_name is not None and renamed is None and len(text.split()) > 1 and _name_like(text):
+        renamed = given if step.on_name is not None else None
+        if step.on_name is not None and renamed is None and len(text.split()) > 1 and name_like(text):
             # "Emily Clarke" typed at the summary: a new name, unless it is a question or small talk.
             chat = self.services.answers.normaliser.smalltalk(text)
             renamed = None if chat is not None or looks_like_question(text, words) else text.strip()
@@ -294,7 +295,7 @@ class Router:
             # "c'est quoi la différence ?", "help", "?" at a choice: how to answer it, never an FAQ answer.
             return lambda c: self._help(c, flow, d, step)
         on_text = step.on_text
-        named = words.typed_name(text) if on_text is not None and step.names else None
+        named = given if on_text is not None and step.names else None
         if on_text is not None and named is not None:
             # "Sous mon nom de jeune fille, Bernadette Lefèvre", "je signe avec mes initiales".
             meant = match_choice(named, self._answers(ctx, d, step), words)
@@ -311,7 +312,7 @@ class Router:
             return lambda c: self._again(c, flow, d)  # "attends", "euh…": a pause, never a name
         # "c quand que la cnil a validé", typed where a name is asked, is about the petition, not a name.
         # "Claire" (as in "clairement"), "Claire, infirmière": capitalised words where a name is asked are one.
-        about = self.services.answers.about_the_petition(text) and not (on_text is not None and _name_like(text))
+        about = self.services.answers.about_the_petition(text) and not (on_text is not None and name_like(text))
         # "pk vous voulez mon nom": a question word in chat spelling, with words after it.
         read = normaliser.words(text)
         chat_question = len(read) >= MIN_CHAT_QUESTION_WORDS and any(w in words.question_words for w in read)
@@ -444,7 +445,7 @@ class Router:
         if current is not None and current.active:
             text = ctx.event.text
             # "why not", "ok", "yes please", a name answer in any language: the dialogue's own goes on.
-            plain = bool(text) and (self.services.content.replies.meaning(text) is not None or _name_like(text))
+            plain = bool(text) and (self.services.content.replies.meaning(text) is not None or name_like(text))
             typed = self.services.answers.language(text, small_words_only=True) if text and not plain else None
             started = dialogue.language(current)
             if typed or started:
@@ -462,12 +463,6 @@ class Router:
 
 
 GOODBYE = "goodbye"  # the small talk after which a dialogue's step is not asked again
-
-
-def _name_like(text: str) -> bool:
-    """A few capitalised words, before any comma, and no question mark: "Claire", "Claire, infirmière"."""
-    head = text.split(",", 1)[0].split()
-    return "?" not in text and 0 < len(head) <= MAX_NAME_WORDS and all(w[:1].isupper() for w in head)
 
 
 async def _silent(ctx: Context) -> None:

@@ -18,7 +18,7 @@ import re
 import unicodedata
 
 from bot import dialogue, formatting
-from bot.choices import NO, YES
+from bot.choices import MAX_NAME_WORDS, NO, YES
 from bot.context import Context, Services
 from bot.dialogue import Option
 from bot.markup import Rich, join, plain
@@ -154,7 +154,6 @@ async def start_signing(ctx: Context) -> None:
 
 
 _NAME_END = re.compile(r"[,;.!?]\s")
-MAX_GIVEN_NAME_WORDS = 4
 
 
 def _given_name(ctx: Context) -> str:
@@ -163,7 +162,7 @@ def _given_name(ctx: Context) -> str:
     Only a capitalised one that passes the name checks: "/signer svp" gives none.
     """
     name = clean_name(_NAME_END.split(ctx.args, maxsplit=1)[0])  # "Sam Lee, sign me up": "Sam Lee"
-    if not name[:1].isupper() or len(name.split()) > MAX_GIVEN_NAME_WORDS:
+    if not name[:1].isupper() or len(name.split()) > MAX_NAME_WORDS:
         return ""
     return name if name_problem(name, _command_names(ctx)) is None else ""
 
