@@ -401,6 +401,14 @@ class AnswerIndex:
         words = self.analyzer.tokens(self.normaliser.besides_smalltalk(question))
         return any(self._names_a_cause(w) and self._in_petition(w) for w in words)
 
+    def names_the_petition(self, question: str) -> bool:
+        """Some rare word of the question is one of the petition's own ("EMC2", "extraterritoriales").
+
+        Stricter than `about_the_petition`: "changer", "french" or "bot" do not count.
+        """
+        words = self.analyzer.tokens(self.normaliser.besides_smalltalk(question))
+        return any(self.speller.zipf(w) < RARER_ZIPF and self._names_a_cause(w) and self._in_petition(w) for w in words)
+
     def about_the_campaign(self, question: str) -> bool:
         """Some rarer word of the question, besides small talk, is a word of the content ("privacy", "Telegram")."""
         words = self.analyzer.tokens(self.normaliser.besides_smalltalk(question), questions=False)

@@ -256,10 +256,10 @@ async def answer_question(ctx: Context) -> None:
             # "can you explain in English what this is about": the language set, then the summary.
             await answer_passage(ctx, entry, ctx.lang, offers=main_actions(ctx))
             return
-        if _answered(index, besides, ctx.lang) and await _run_command(ctx, run.command, run.args):
+        if _asks_of_its_own(ctx, besides) and await _run_command(ctx, run.command, run.args):
             # "In plain English please, what does 'without a call for tenders' mean?": the language
-            # set, then the question answered; "can you speak English with me, my French is not so
-            # good" only sets it.
+            # set, then the question answered (or the closest entries offered); "can you speak
+            # English with me, my French is not so good" only sets it.
             question, intents, run = besides, [], None
     # "ok alors je signe en Jean-Pierre (retraité)": signing, under the name given.
     named = ctx.services.content.replies.typed_name(question) if run is not None and run.command == "signer" else None
@@ -349,9 +349,19 @@ def _asks_more(ctx: Context, question: str) -> bool:
     return "?" in question or any(w in asking for w in normalize(question).split())
 
 
-def _answered(index: AnswerIndex, question: str, lang: str) -> bool:
-    answer = index.ask(question, prefer=lang)
-    return answer is not None and answer.confident
+def _asks_of_its_own(ctx: Context, question: str) -> bool:
+    """The rest of a request is a question worth an answer, or at least the closest entries.
+
+    "<quoted sentence> can someone explain what this means in english": not sure which entry, but
+    the person asked something about the petition, so the offer of entries follows the language set.
+    """
+    index = ctx.services.answers
+    answer = index.ask(question, prefer=ctx.lang)
+    if answer is None:
+        return False
+    return answer.confident or (
+        asks_something(question, ctx.services.content.replies) and index.names_the_petition(question)
+    )
 
 
 def _small_talk_with_comment(

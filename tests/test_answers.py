@@ -315,8 +315,8 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Forty-eight blind development sets, used to find failure classes (not held out): the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 49))):
+    """Fifty blind development sets, used to find failure classes (not held out): the floor."""
+    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 51))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -677,3 +677,28 @@ async def test_why_alone_asks_for_the_whole_question(chat: Callable[..., Chat]) 
 async def test_a_court_mixed_up_with_the_conseil_detat_and_the_author_asked_plainly(chat: Callable[..., Chat]) -> None:
     assert "Conseil d'État" in await chat(id="ce1").say("Et le Conseil d'État c'est un tribunal ?")
     assert "Did you mean" not in await chat(id="au1", language="en").say("Who is the author?")
+
+
+async def test_the_private_life_of_people_the_petition_names_is_declined(chat: Callable[..., Chat], bot: Bot) -> None:
+    for i, (typed, lang) in enumerate((("is veran dating anyone", "en"), ("stéphanie combes elle a quel age", "fr"))):
+        assert says(bot, "decline_out_of_scope", lang) in await chat(id=f"priv{i}").say(typed), typed
+    assert "Stéphanie Combes" in await chat(id="priv-control").say("c'est qui stéphanie combes ?")
+
+
+async def test_manners_of_speaking_do_not_hide_the_question(chat: Callable[..., Chat]) -> None:
+    assert "plateforme" in await chat(id="gros").say("slt c koi le health data hub en gros")
+    convinced = await chat(id="conv").say("ok jsuis convaincu, on signe comment")
+    assert "Signer" in convinced
+    plain = await chat(id="plain", language="en").say("what's the actual problem here in simple words?")
+    assert "extraterritorial" in plain
+
+
+async def test_a_quote_to_explain_in_english_switches_and_offers_the_closest_entries(chat: Callable[..., Chat]) -> None:
+    seen = await chat(id="quote-en").say(
+        '"C\'est bel et bien Microsoft, société américaine soumise aux lois extraterritoriales américaines"'
+        " can someone explain what this means in english"
+    )
+    assert "I will speak English with you" in seen and "extraterritorial laws" in seen
+    assert "Which command" not in seen
+    switched = await chat(id="how-en").say("comment je fais pour passer le bot en anglais")
+    assert "I will speak English with you" in switched and "Is your question like" not in switched
