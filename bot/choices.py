@@ -54,6 +54,8 @@ class ReplyWords:
     step_help_phrases: tuple[str, ...] = ()  # the same as written, for readers that normalise otherwise
     name_leads: tuple[tuple[str, ...], ...] = ()  # words before a typed name ("je m'appelle", "my name is")
     pauses: frozenset[str] = frozenset()  # "attends", "bof jsp": neither an answer nor a name
+    corrections: frozenset[str] = frozenset()  # "non je voulais dire", "sorry I meant": before a corrected choice
+    name_tails: frozenset[str] = frozenset()  # "s'il vous plaît", "cordialement": after a name, not of it
 
     @classmethod
     def of(
@@ -66,6 +68,8 @@ class ReplyWords:
         step_help: Iterable[str] = (),
         name_leads: Iterable[str] = (),
         pauses: Iterable[str] = (),
+        corrections: Iterable[str] = (),
+        name_tails: Iterable[str] = (),
     ) -> ReplyWords:
         def normalized(words: Iterable[str]) -> frozenset[str]:
             return frozenset(n for n in (normalize(w) for w in words) if n)
@@ -81,6 +85,8 @@ class ReplyWords:
             tuple(step_help),
             tuple(sorted({tuple(_name_words(p)) for p in name_leads if _name_words(p)}, key=len, reverse=True)),
             normalized(pauses),
+            normalized(corrections),
+            normalized(name_tails),
         )
 
     def is_pause(self, typed: str) -> bool:
@@ -102,19 +108,39 @@ class ReplyWords:
             if tuple(words[i : i + len(lead)]) == lead
         ]
         if not ends:
-            # "ok just me then, David Hughes": words, then a capitalised name after the last comma.
-            head, comma, tail = typed.rpartition(",")
-            names = tail.split()
-            if comma and _capitalised(names):
-                if any(w[:1].islower() for w in head.split()):
-                    return tail.strip()
-            return None
+            # "ok just me then, David Hughes", "je signe d'abord : Collectif Libre Santé": words, then a
+            # capitalised name after the last comma or colon.
+            after = _name_after_words(typed)
+            return self._without_tail(after) if after else None
         rest = typed[spans[max(ends) - 1][1] :].strip(" \t,:;-–—")
         rest = rest.rpartition(":")[2]  # "mets plutôt mon nom : Claire Moreau"
+        rest = _name_after_words(rest) or rest  # "mets plutôt mon nom, Hugo Marchand"
         first = rest.split(maxsplit=1)
         if first and fold(first[0].lower()) in _NAME_LINKS:
             rest = first[1] if len(first) > 1 else ""
-        return rest.strip(" \t,:;-–—") or None
+        return self._without_tail(rest.strip(" \t,:;-–—")) or None
+
+    def _without_tail(self, name: str) -> str:
+        """ "Marc Dupont s'il vous plaît", "Odette Lefèvre. Cordialement": the name without the words after it."""
+        words = name.split()
+        for n in range(1, len(words)):
+            if _made_of(normalize(" ".join(words[n:])), self.name_tails):
+                return " ".join(words[:n]).rstrip(" ,;:")
+        return name
+
+    def alias_in(self, typed: str, group: str) -> str | None:
+        """The first of an answer's other words found in a message ("je veux signer mais | anonyme")."""
+        key = f" {normalize(typed)} "
+        return next((alias for alias in self.aliases.get(group, ()) if f" {alias} " in key), None)
+
+    def corrected(self, typed: str) -> str | None:
+        """What follows the words of a correction ("non je voulais dire | anonyme", "sorry, I meant | my
+        initials"), normalised; None when the message does not begin with one."""
+        words = normalize(typed).split()
+        for n in range(len(words) - 1, 0, -1):
+            if _made_of(" ".join(words[:n]), self.corrections):
+                return " ".join(words[n:])
+        return None
 
     def about_the_step(self, typed: str) -> bool:
         """ "C'est quoi la différence ?", "je comprends pas", "which one?": help with the step, not an FAQ."""
@@ -153,6 +179,15 @@ def _collapsed(phrases: frozenset[str]) -> frozenset[str]:
 _NAME_TOKEN = re.compile(r"[^\s'’,:;]+")
 MAX_NAME_WORDS = 4
 _NAME_LINKS = frozenset(("est", "is", "c'est", ":", "="))  # "mon nom est Jean", "my name is John"
+
+
+def _name_after_words(typed: str) -> str | None:
+    """A capitalised name after the last comma or colon, following lowercase words, else None."""
+    cut = max(typed.rfind(","), typed.rfind(":"))
+    head, tail = typed[:cut], typed[cut + 1 :]
+    if cut >= 0 and _capitalised(tail.split()) and any(w[:1].islower() for w in head.split()):
+        return tail.strip()
+    return None
 
 
 def name_like(text: str) -> bool:

@@ -167,6 +167,8 @@ class ChatLexicon:
     cause_bounds: tuple[str, ...] = ()
     # Insults say nothing: "t'es nul, qui héberge les données ?" asks who hosts them; alone, the usual decline.
     insults: tuple[str, ...] = ()
+    # Commands whose request, typed in the middle of another dialogue, is done at once ("je retire").
+    interrupting: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -422,7 +424,9 @@ def _load_replies(folder: Path) -> ReplyWords:
     helping = r.strings(r.data, "step_help") if "step_help" in r.data else ()
     leads = r.strings(r.data, "name_leads") if "name_leads" in r.data else ()
     pauses = r.strings(r.data, "pauses") if "pauses" in r.data else ()
-    words = ReplyWords.of(yes, no, starts, aliases, asking, helping, leads, pauses)
+    corrections = r.strings(r.data, "corrections") if "corrections" in r.data else ()
+    tails = r.strings(r.data, "name_tails") if "name_tails" in r.data else ()
+    words = ReplyWords.of(yes, no, starts, aliases, asking, helping, leads, pauses, corrections, tails)
     both = sorted(words.yes & words.no)
     if both:
         raise ContentError(r.path, "yes/no", f"{both[0]!r} cannot mean both yes and no")
@@ -472,6 +476,7 @@ def _load_chat(folder: Path) -> ChatLexicon:
         )
     off_topic = r.strings(r.data, "off_topic") if "off_topic" in r.data else ()
     insults = r.strings(r.data, "insults") if "insults" in r.data else ()
+    interrupting = r.strings(r.data, "interrupting") if "interrupting" in r.data else ()
     other_causes = r.strings(r.data, "other_causes") if "other_causes" in r.data else ()
     other_purposes = r.strings(r.data, "other_purposes") if "other_purposes" in r.data else ()
     purpose_words = r.strings(r.data, "purpose_words") if "purpose_words" in r.data else ()
@@ -492,6 +497,7 @@ def _load_chat(folder: Path) -> ChatLexicon:
         causes_before,
         cause_bounds,
         insults,
+        interrupting,
     )
 
 

@@ -67,6 +67,9 @@ class Step:
     on_name: OnText | None = None  # a name introduced so at a step that asks no name ("mets plutôt : Claire")
     # What the choices mean, for "c'est quoi la différence ?" (else a general word on how to answer).
     help: Callable[[Context, Dialogue], Rich] | None = None
+    # An earlier step whose choices, typed here as a correction, are taken as that step's answer
+    # (at the summary, "non je voulais dire anonyme" picks the initials).
+    corrects: enum.Enum | None = None
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ Handler = Callable[[Context], Awaitable[None]]
 MAX_QUESTION_CHARS = 1_000
 MIN_CHAT_QUESTION_WORDS = 3  # "pk vous voulez mon nom" is a question; "Quentin Combien" may be a name
 _COMMAND = re.compile(r"^[/!]([^\s@/!]+)(?:@(\S+))?(?:\s+(.*))?$", re.S)
+# A command after a few words ("fine. /sign", "ok, /oublier"): typed as the answer, it is the command.
+_INNER_COMMAND = re.compile(r"(?<=\s)[/!]([^\s@/!.,;:?]+)[.!\s]*$")
+MAX_WORDS_BEFORE_COMMAND = 2
 
 
 ANYWHERE, PRIVATE, GROUP = "anywhere", "private", "group"
@@ -52,6 +55,7 @@ class Command:
     menu_key: str | None = None  # message key of the one-line description shown in menus
     admin: bool = False
     where: str = ANYWHERE  # where it does its job (PRIVATE, GROUP): /aide lists a chat's commands only
+    opens: str | None = None  # the dialogue it opens: asked for again inside it, it is not an interruption
 
     def name_in(self, lang: str) -> str:
         """Commands are declared with a name per language, in the order of `LANGUAGES` (one name: all)."""
@@ -88,9 +92,15 @@ class Routes:
     failure: Handler | None = None
 
     def command(
-        self, *names: str, handler: Handler, menu: str | None = None, admin: bool = False, where: str = ANYWHERE
+        self,
+        *names: str,
+        handler: Handler,
+        menu: str | None = None,
+        admin: bool = False,
+        where: str = ANYWHERE,
+        opens: str | None = None,
     ) -> None:
-        self.commands.append(Command(tuple(names), handler, menu, admin, where=where))
+        self.commands.append(Command(tuple(names), handler, menu, admin, where=where, opens=opens))
 
     def choice(self, route: ChoiceRoute | str, handler: Handler | None = None) -> ChoiceRoute:
         """Register a kind of choice (a `ChoiceRoute`, or a prefix and its handler)."""
@@ -203,6 +213,9 @@ class Router:
         event = ctx.event
         text = event.text.strip()
         if event.choice is not None:
+            typed = self._typed_over_choice(ctx, current, text) if text and current is not None else None
+            if typed is not None:
+                return typed
             handler = self._route_choice(ctx, event.choice, current)
             if handler is not self.routes.expired_choice or self.services.content.replies.meaning(text) is None:
                 return handler
@@ -213,6 +226,9 @@ class Router:
             return self._route_command(ctx, match)
         if event.chat.is_group and not event.addressed:
             return None
+        inner = self._inner_command(text)
+        if inner is not None:
+            return self._route_command(ctx, inner)
         flow = self.routes.flows.get(current.name) if current is not None else None
         if current is not None and flow is not None:
             handler = self._route_step_text(ctx, flow, current, text)
@@ -220,6 +236,19 @@ class Router:
                 return handler
         ctx.args = text
         return self.routes.free_text
+
+    def _inner_command(self, text: str) -> re.Match[str] | None:
+        """The known command a short message ends with ("fine. /sign", "ok, /oublier"), else None.
+
+        Not in a question ("c'est quoi la différence avec /oublier ?") nor in a sentence ("j'ai tapé
+        /signer par erreur, comment j'arrête").
+        """
+        found = _INNER_COMMAND.search(text)
+        if found is None or "?" in text or fold(found.group(1)) not in self._commands:
+            return None
+        if len(text[: found.start()].split()) > MAX_WORDS_BEFORE_COMMAND:
+            return None
+        return _COMMAND.match(text[found.start() :].strip())
 
     def _route_command(self, ctx: Context, match: re.Match[str]) -> Handler | None:
         name, target, rest = match.group(1), match.group(2), match.group(3) or ""
@@ -268,8 +297,16 @@ class Router:
         words = self.services.content.replies
         if words.is_pause(text):
             return lambda c: self._again(c, flow, d)  # "attends", "bof jsp", "non attends": nothing taken
+        if self._interrupts(text, d):
+            # "en fait non je retire" at the news question, "ok, delete everything about me" where a name
+            # is asked: done at once, as the command would be, rather than read as "non" or "ok".
+            ctx.args = text
+            return self.routes.free_text
         on_text_step = step.on_text is not None
         given = words.typed_name(text)  # the name after "je m'appelle", "mets plutôt", a comma; else None
+        correction = self._correction(ctx, flow, d, step, text)
+        if correction is not None:
+            return correction  # "non, anonyme" at the summary: a new name, not "non"
         answers = self._answers(ctx, d, step)
         chosen = match_choice(text, answers, words) or match_choice(self._without_lead(text), answers, words)
         if chosen is not None:
@@ -327,6 +364,43 @@ class Router:
         # question, "Bonjour à tous, merci pour vos signatures" typed where an audience is asked for
         # would have got an answer about signing.
         return lambda c: self._unclear(c, flow, d)
+
+    def _typed_over_choice(self, ctx: Context, d: Dialogue, text: str) -> Handler | None:
+        """Words a transport matched to a choice that say more than it: "en fait non je retire" is no "non",
+        "non, anonyme" at the summary no "Annuler" (the same reading as typed text on Telegram)."""
+        flow = self.routes.flows.get(d.name)
+        step = flow.step(d) if flow is not None else None
+        if flow is None or step is None:
+            return None
+        if self._interrupts(text, d):
+            ctx.args = text
+            return self.routes.free_text
+        return self._correction(ctx, flow, d, step, text) if self.services.content.replies.corrected(text) else None
+
+    def _correction(self, ctx: Context, flow: Flow, d: Dialogue, step: Step, text: str) -> Handler | None:
+        """ "non je voulais dire anonyme", "sorry I meant my initials": a choice of this step, or of the
+        earlier one it corrects (the name, at the summary), after the words of a correction."""
+        words = self.services.content.replies
+        rest = words.corrected(text)
+        earlier = flow.steps.get(str(step.corrects.value)) if step.corrects is not None else None
+        for target in (step, earlier):
+            if target is None:
+                continue
+            answers = [c for c in self._answers(ctx, d, target) if c.meaning is None]  # not "non": cancel
+            typed = rest if target is step else (rest or text)  # "anonyme" alone at the summary too
+            meant = match_choice(self._without_lead(typed), answers) if typed else None
+            if meant is not None:
+                return self._step_choice(ctx, flow, d, target, meant.payload)
+        return None
+
+    def _interrupts(self, text: str, d: Dialogue) -> bool:
+        """A request the content says is done even mid-dialogue (withdraw, erase), unless it opened this one."""
+        leaving = self.services.content.chat.interrupting
+        for intent in self.services.answers.normaliser.intents(text):
+            command = self._commands.get(fold(intent.command)) if intent.run and intent.command in leaving else None
+            if command is not None and command.opens != d.name:
+                return True
+        return False
 
     def _without_lead(self, text: str) -> str:
         """The message without the filler words around it ("bon finalement | je signe", "bon | anonyme | alors")."""
@@ -436,7 +510,8 @@ class Router:
         the one typed now or the one it began in; else the platform's hint."""
         if chosen:
             return chosen
-        match = _COMMAND.match(ctx.event.text.strip()) if ctx.event.choice is None else None
+        written = ctx.event.text.strip()
+        match = (_COMMAND.match(written) or self._inner_command(written)) if ctx.event.choice is None else None
         command = self._commands.get(fold(match.group(1))) if match else None
         if match and command is not None and len(set(command.names)) > 1 and (ctx.is_admin or not command.admin):
             # "/mydata" is English, "/mesdonnees" French, whatever the platform says.

@@ -37,10 +37,16 @@ def build_routes() -> Routes:
     routes.command("chronologie", "timeline", handler=info.show_timeline, menu="menu_timeline")
     routes.command("faq", handler=questions.show_faq, menu="menu_faq")
     routes.command("compteur", "count", handler=info.show_count, menu="menu_count")
-    routes.command("signer", "sign", handler=signing.start_signing, menu="menu_sign", where=PRIVATE)
-    routes.command("retirer", "unsign", handler=privacy.start_withdrawal, menu="menu_unsign", where=PRIVATE)
+    # `opens`: the dialogue the command opens, so asking for it again inside that dialogue does not restart it.
+    sign, unsign, forget = signing.FLOW, privacy.UNSIGN, privacy.FORGET
+    routes.command("signer", "sign", handler=signing.start_signing, menu="menu_sign", where=PRIVATE, opens=sign)
+    routes.command(
+        "retirer", "unsign", handler=privacy.start_withdrawal, menu="menu_unsign", where=PRIVATE, opens=unsign
+    )
     routes.command("mesdonnees", "mydata", handler=privacy.show_my_data, menu="menu_mydata", where=PRIVATE)
-    routes.command("oublier", "forget", handler=privacy.start_forgetting, menu="menu_forget", where=PRIVATE)
+    routes.command(
+        "oublier", "forget", handler=privacy.start_forgetting, menu="menu_forget", where=PRIVATE, opens=forget
+    )
     routes.command("suivre", "follow", handler=privacy.follow, menu="menu_follow", where=PRIVATE)
     routes.command("nepassuivre", "unfollow", handler=privacy.unfollow, menu="menu_unfollow", where=PRIVATE)
     routes.command("confidentialite", "privacy", handler=privacy.show_privacy, menu="menu_privacy")

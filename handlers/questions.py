@@ -262,7 +262,10 @@ async def answer_question(ctx: Context) -> None:
             # English with me, my French is not so good" only sets it.
             question, intents, run = besides, [], None
     # "ok alors je signe en Jean-Pierre (retraité)": signing, under the name given.
-    named = ctx.services.content.replies.typed_name(question) if run is not None and run.command == "signer" else None
+    named = None
+    if run is not None and run.command == "signer":
+        replies = ctx.services.content.replies
+        named = replies.typed_name(question) or replies.alias_in(question, "anonymous")
     if run is not None and not named and index.mostly_unknown(question) and index.mostly_unknown(besides):
         # "sign me up for the petition against facial recognition cameras": mostly words the campaign
         # does not know, maybe about something else; the command is offered below, never run.

@@ -18,7 +18,7 @@ import re
 import unicodedata
 
 from bot import dialogue, formatting
-from bot.choices import MAX_NAME_WORDS, NO, YES
+from bot.choices import MAX_NAME_WORDS, NO, YES, normalize
 from bot.context import Context, Services
 from bot.dialogue import Option
 from bot.markup import Rich, join, plain
@@ -153,14 +153,22 @@ async def start_signing(ctx: Context) -> None:
         await dialogue.start(ctx, SIGNING, Step.NAME)
 
 
-_NAME_END = re.compile(r"[,;.!?]\s")
+# Where a name given with other words ends: "Sam Lee, sign me up", "Marc Dupont. Merci"; not the full
+# stop of "Dr. Emily Hart" or "J. P. Martin" (a word of at most three letters before it).
+_NAME_END = re.compile(r"[,;!?]\s|(?<!\b\w)(?<!\b\w\w)(?<!\b\w\w\w)\.(?:\s|$)")
 
 
 def _given_name(ctx: Context) -> str:
     """A name given with the request to sign ("/signer Jean Dupont", "je signe en Jean-Pierre"), else "".
 
-    Only a capitalised one that passes the name checks: "/signer svp" gives none.
+    Only a capitalised one that passes the name checks: "/signer svp" gives none. "Anonyme" or "mon
+    nom" given so are the choices they name: the initials, the account's name.
     """
+    words = ctx.services.content.replies
+    if words.alias_in(ctx.args, "anonymous") and len(ctx.args.split()) <= MAX_NAME_WORDS:
+        return _anonymous_name(ctx)  # "I'd like to sign as Anonymous", "je veux signer mais anonyme"
+    if normalize(ctx.args) in words.aliases.get("display", ()):
+        return _display_name(ctx) or _anonymous_name(ctx)
     name = clean_name(_NAME_END.split(ctx.args, maxsplit=1)[0])  # "Sam Lee, sign me up": "Sam Lee"
     if not name[:1].isupper() or len(name.split()) > MAX_NAME_WORDS:
         return ""
@@ -212,9 +220,12 @@ async def _name_chosen(ctx: Context, d: Dialogue, value: str) -> None:
         await _summary(ctx, d, _anonymous_name(ctx))
 
 
+_FINAL_STOP = re.compile(r"(?<=\w{4})\.$")  # "Mme Odette Lefèvre.", not the initial of "Jean P."
+
+
 async def _name_typed(ctx: Context, d: Dialogue, text: str) -> None:
     """A typed name, checked; a refusal says why and offers the step's choices again."""
-    name = clean_name(text)
+    name = _FINAL_STOP.sub("", clean_name(text))
     problem = name_problem(name, _command_names(ctx))
     if problem is not None:
         key, values = problem
@@ -383,6 +394,7 @@ SIGNING = dialogue.Flow.declare(
             options=_confirm_options,
             on_choice=_confirm_chosen,
             on_name=_name_typed,
+            corrects=Step.NAME,
             replay=_replay_confirm,
             help=lambda ctx, d: ctx.t("sign_confirm_help"),
         ),

@@ -587,5 +587,66 @@ async def test_stop_typed_after_a_finished_withdrawal_is_read_not_answered_expir
 async def test_anonymous_alone_after_asking_about_names_starts_signing(chat: Callable[..., Chat], bot: Bot) -> None:
     me = chat(id="79", name="Léa Martin")
     await me.say("je peux signer sans donner mon vrai nom ?")
-    assert "Sous quel nom voulez-vous signer ?" in await me.say("ok alors anonyme")
-    assert "sous le nom « L. M. »" in await me.say("anonyme")
+    # The consent text, then the summary under the initials: "anonyme" was the choice of name.
+    started = await me.say("ok alors anonyme")
+    assert "Ce que je conserve si vous signez" in started and "sous le nom « L. M. »" in started
+
+
+async def test_withdrawing_in_words_at_the_news_question_withdraws(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="80", name="Karima")
+    await me.say("/signer")
+    await me.say("anonyme")
+    await me.say("je signe")
+    asked = await me.say("en fait non je retire")
+    assert "Voulez-vous vraiment retirer votre signature" in asked and "nouvelles" not in asked
+    assert "Votre signature est retirée" in await me.say("oui")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_erasing_in_words_where_a_name_is_asked_is_not_a_trap(chat: Callable[..., Chat]) -> None:
+    me = chat(id="81", name="Priya", language="en")
+    await me.say("I want to sign")
+    erased = await me.say("ok, delete everything about me please")
+    assert "Back to where we were" not in erased and "nothing to erase" in erased
+    assert "Which name" not in await me.say("yes")
+
+
+async def test_a_correction_at_the_summary_changes_the_name_before_consent(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="82", name="Jean Dupont")
+    await me.say("/signer")
+    await me.say("Jean Dupont")
+    assert "sous le nom « J. D. »" in await me.say("non je voulais dire anonyme")
+    await me.say("oui")
+    assert await rows(bot, "SELECT name FROM signatures") == [("J. D.",)]
+    other = chat(id="83", name="Kevin Brown", language="en")
+    await other.say("/sign")
+    await other.say("my name")
+    assert "with the name “K. B.”" in await other.say("sorry I meant my initials")
+    cancelled = await other.say("no I changed my mind, don't sign")
+    assert "you have not signed" in cancelled and "/unsign" not in cancelled
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(1,)]
+
+
+async def test_a_command_typed_after_a_word_or_two_is_the_command(chat: Callable[..., Chat]) -> None:
+    assert "Which name do you want to sign with?" in await chat(id="84", language="en").say("fine. /sign")
+    assert "rien à effacer" in await chat(id="85").say("ok, /oublier")
+    asked = await chat(id="86").say("jai tapé /signer par erreur comment jarrete")
+    assert "Sous quel nom" not in asked and "/annuler" in asked
+
+
+async def test_names_given_with_the_wish_to_sign_are_read_whole_and_only_the_name(chat: Callable[..., Chat]) -> None:
+    given = {
+        "I'd like to sign as Dr. Emily Hart": "“Dr. Emily Hart”",
+        "I'd like to sign as Anonymous": "“B.”",
+        "Cool, I'm signing now: Priya N.": "“Priya N.”",
+        "je signe, au nom de Marc Dupont s'il vous plaît": "« Marc Dupont »",
+        "ok je signe, mets Gérard L.": "« Gérard L. »",
+        "je signe d'abord : Collectif Libre Santé": "« Collectif Libre Santé »",
+        "Bon. Je signe alors. Je m'appelle Mme Odette Lefèvre.": "« Mme Odette Lefèvre »",
+        "jveux signer mé anonyme": "« B. »",
+    }
+    for n, (typed, name) in enumerate(given.items()):
+        assert name in await chat(id=f"87-{n}", name="Bench").say(typed), typed
+    me = chat(id="88", name="Bench")
+    await me.say("je veux signer")
+    assert "« Hugo Marchand »" in await me.say("attends non, mets plutôt mon nom, Hugo Marchand")
