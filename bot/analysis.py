@@ -212,16 +212,17 @@ _ENGLISH_HINTS = _ENGLISH_WORDS - _FRENCH_WORDS
 MIN_TELLING_LETTERS = 4  # shorter words ("me", "data") are too often shared to tell a language
 
 
-def language_of(words: list[str], small_words_only: bool = False) -> str | None:
+def language_of(words: list[str], small_words_only: bool = False, names: frozenset[str] = frozenset()) -> str | None:
     """ "fr" or "en" when the question's small words clearly say so ("what did the" / "qu'est-ce que").
 
-    Else, unless `small_words_only`, words found in one language's dictionary only decide.
+    Else, unless `small_words_only`, words found in one language's dictionary only decide; not
+    `names`, words both languages' content use ("Azure" is no English word here).
     """
     french = sum(w in _FRENCH_HINTS for w in words)
     english = sum(w in _ENGLISH_HINTS for w in words)
     if french == english and not small_words_only:
         # No small word tells ("forget me", "données santé"): words of one dictionary only decide.
-        told = [languages_of(w) for w in words if len(w) >= MIN_TELLING_LETTERS]
+        told = [languages_of(w) for w in words if len(w) >= MIN_TELLING_LETTERS and w not in names]
         french += sum(t == ("fr",) for t in told)
         english += sum(t == ("en",) for t in told)
     if french > english:

@@ -144,6 +144,7 @@ class AnswerIndex:
         normaliser: ChatNormaliser | None = None,
     ) -> None:
         self.docs = docs
+        self._shared: frozenset[str] | None = None  # see `_shared_words`, read on first use
         self.analyzer = analyzer
         self.min_coverage = min_coverage
         self.min_relative = min_relative
@@ -236,7 +237,7 @@ class AnswerIndex:
 
     def query(self, question: str) -> QueryTerms:
         surface = self.words(question)
-        lang = language_of(surface)
+        lang = language_of(surface, names=self._shared_words())
         fixed = [self._fix(w) for w in surface]
         corrections = sum(a != b for a, b in zip(surface, fixed, strict=True))
         corrected = {b for a, b in zip(surface, fixed, strict=True) if a != b}
@@ -373,7 +374,18 @@ class AnswerIndex:
     def language(self, question: str, small_words_only: bool = False) -> str | None:
         """ "fr" or "en" when the question's small words tell it (or, unless `small_words_only`, its
         dictionary words: "https://example.org/alice" is no English sentence)."""
-        return language_of(self.words(question), small_words_only)
+        return language_of(self.words(question), small_words_only, self._shared_words())
+
+    def _shared_words(self) -> frozenset[str]:
+        """Words of both languages' content ("azure", "microsoft", "cnil"): names, which tell no language."""
+        if self._shared is None:
+            by_lang: dict[str, set[str]] = {}
+            for doc in self.docs:
+                if doc.lang is not None:
+                    by_lang.setdefault(doc.lang, set()).update(self.analyzer.surface(doc.text).split())
+            sets = list(by_lang.values())
+            self._shared = frozenset(set.intersection(*sets)) if len(sets) > 1 else frozenset()
+        return self._shared
 
     def mostly_unknown(self, question: str, at_least: int = 3, ratio: float = 1.0) -> bool:
         """More topic words the content does not know than `ratio` times those it knows, and at least `at_least`."""

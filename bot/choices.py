@@ -55,7 +55,7 @@ class ReplyWords:
     name_leads: tuple[tuple[str, ...], ...] = ()  # words before a typed name ("je m'appelle", "my name is")
     pauses: frozenset[str] = frozenset()  # "attends", "bof jsp": neither an answer nor a name
     corrections: frozenset[str] = frozenset()  # "non je voulais dire", "sorry I meant": before a corrected choice
-    name_tails: frozenset[str] = frozenset()  # "s'il vous plaît", "cordialement": after a name, not of it
+    courtesies: frozenset[str] = frozenset()  # "s'il vous plaît", "cordialement": after a name or an answer
 
     @classmethod
     def of(
@@ -69,7 +69,7 @@ class ReplyWords:
         name_leads: Iterable[str] = (),
         pauses: Iterable[str] = (),
         corrections: Iterable[str] = (),
-        name_tails: Iterable[str] = (),
+        courtesies: Iterable[str] = (),
     ) -> ReplyWords:
         def normalized(words: Iterable[str]) -> frozenset[str]:
             return frozenset(n for n in (normalize(w) for w in words) if n)
@@ -86,7 +86,7 @@ class ReplyWords:
             tuple(sorted({tuple(_name_words(p)) for p in name_leads if _name_words(p)}, key=len, reverse=True)),
             normalized(pauses),
             normalized(corrections),
-            normalized(name_tails),
+            normalized(courtesies),
         )
 
     def is_pause(self, typed: str) -> bool:
@@ -120,11 +120,19 @@ class ReplyWords:
             rest = first[1] if len(first) > 1 else ""
         return self._without_tail(rest.strip(" \t,:;-–—")) or None
 
+    def _without_courtesy(self, key: str) -> str:
+        """A normalised answer without the polite words that end it ("oui je confirme | cordialement")."""
+        words = key.split()
+        for n in range(1, len(words)):
+            if _made_of(" ".join(words[n:]), self.courtesies):
+                return " ".join(words[:n])
+        return key
+
     def _without_tail(self, name: str) -> str:
         """ "Marc Dupont s'il vous plaît", "Odette Lefèvre. Cordialement": the name without the words after it."""
         words = name.split()
         for n in range(1, len(words)):
-            if _made_of(normalize(" ".join(words[n:])), self.name_tails):
+            if _made_of(normalize(" ".join(words[n:])), self.courtesies):
                 return " ".join(words[:n]).rstrip(" ,;:")
         return name
 
@@ -150,7 +158,7 @@ class ReplyWords:
         """YES, NO or None: "oui", "ok d'accord", "non merci", but not "ok ?" nor "oui et non"."""
         if "?" in typed:
             return None
-        key = normalize(typed)
+        key = self._without_courtesy(normalize(typed))  # "Oui, je confirme. Cordialement."
         meant = _meaning(key, self.yes, self.no)
         if meant is None and _REPEATS.search(key):
             # "ouii", "nonn", "yess": a letter held down is the same word.

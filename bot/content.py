@@ -425,8 +425,8 @@ def _load_replies(folder: Path) -> ReplyWords:
     leads = r.strings(r.data, "name_leads") if "name_leads" in r.data else ()
     pauses = r.strings(r.data, "pauses") if "pauses" in r.data else ()
     corrections = r.strings(r.data, "corrections") if "corrections" in r.data else ()
-    tails = r.strings(r.data, "name_tails") if "name_tails" in r.data else ()
-    words = ReplyWords.of(yes, no, starts, aliases, asking, helping, leads, pauses, corrections, tails)
+    courtesies = r.strings(r.data, "courtesies") if "courtesies" in r.data else ()
+    words = ReplyWords.of(yes, no, starts, aliases, asking, helping, leads, pauses, corrections, courtesies)
     both = sorted(words.yes & words.no)
     if both:
         raise ContentError(r.path, "yes/no", f"{both[0]!r} cannot mean both yes and no")

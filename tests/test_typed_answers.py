@@ -650,3 +650,31 @@ async def test_names_given_with_the_wish_to_sign_are_read_whole_and_only_the_nam
     me = chat(id="88", name="Bench")
     await me.say("je veux signer")
     assert "« Hugo Marchand »" in await me.say("attends non, mets plutôt mon nom, Hugo Marchand")
+
+
+async def test_a_formal_letter_confirms_erases_and_sees_data(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="89", name="Odette")
+    await me.say("Bon. Je signe alors. Je m'appelle Mme Odette Lefèvre.")
+    signed = await me.say("Oui, je confirme. Cordialement.")
+    assert "votre signature est enregistrée" in signed and "« Mme Odette Lefèvre »" in signed
+    await me.say("Non merci.")
+    kept = await me.say("Je souhaiterais connaître les informations que vous détenez à mon sujet. Cordialement.")
+    assert "/mesdonnees" in kept
+    assert "Vos données" in await me.say("montre moi mes données")
+    asked = await me.say("Je vous prie d'effacer l'ensemble de mes données. Cordialement.")
+    assert "Voulez-vous vraiment effacer toutes vos données" in asked
+    await me.say("non")
+    assert "Avec plaisir" in await me.say("Je vous remercie.")
+    other = chat(id="90", name="Bench")
+    await other.say("je veux signer")
+    await other.say("anonyme")
+    assert "votre signature est enregistrée" in await other.say("Oui je confirme ma signature")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(2,)]
+
+
+async def test_an_announced_question_is_awaited_and_a_name_alone_keeps_the_language(chat: Callable[..., Chat]) -> None:
+    assert "posez votre question" in await chat(id="91").say("jai une question")
+    assert "ask your question" in await chat(id="92").say("quick question")
+    azure = await chat(id="93").say("Azure")
+    assert "Vouliez-vous dire" in azure or "Votre question" in azure or "Microsoft" in azure
+    assert "Did you mean" not in azure and "Is your question" not in azure
