@@ -21,6 +21,9 @@ from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 from bot.sanitize import fold
 from bot.spelling import languages_of
 
+# A number written with thousands separators, as the petition writes its count ("18 882").
+_THOUSANDS = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f,.]\d{3})+\b")
+_SEPARATOR = re.compile(r"[ \u00a0\u202f,.]")
 _WORD = re.compile(r"\w+", re.U)
 ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]+\b")
 _APOSTROPHE = re.compile(r"[’ʼ`´]")
@@ -132,6 +135,8 @@ class Analyzer:
             text = _EN_CLITIC.sub(" ", text)
             text = _FR_ELISION.sub(" ", text)
             text = _FR_NEGATION.sub("ne ", text)
+        if any(ch.isdigit() for ch in text):
+            text = _THOUSANDS.sub(lambda m: _SEPARATOR.sub("", m.group()), text)  # "18 882", "18,882": 18882
         return " ".join(_WORD.findall(text.replace("_", " ")))
 
     def surface(self, text: str) -> str:

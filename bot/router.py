@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot import dialogue
-from bot.choices import asks_something, looks_like_question, match_choice, name_like, normalize
+from bot.choices import YES, asks_something, looks_like_question, match_choice, name_like, normalize
 from bot.content import LANGUAGES
 from bot.context import DIALOGUE_PREFIX, Context, Services
 from bot.dialogue import Flow, Step
@@ -318,7 +318,10 @@ class Router:
             and not name_like(text)
             and given is None  # "ok just me then, David Hughes" names
         ):
-            # "why not", "oui", "non merci pas de nouvelles" where a name is asked: the step again.
+            # "why not", "oui", "non merci pas de nouvelles" where a name is asked: the step again; after a
+            # yes ("yes please :)"), without "back to where we were": nothing interrupted it.
+            if words.meaning(text) == YES:
+                return lambda c: dialogue.ask(c, flow, d, again=True)
             return lambda c: self._again(c, flow, d)
         renamed = given if step.on_name is not None else None
         if step.on_name is not None and renamed is None and len(text.split()) > 1 and name_like(text):

@@ -193,7 +193,16 @@ def _typed_commands(ctx: Context) -> dict[str, tuple[str, str | None]]:
             name = choice.payload.partition(":")[2]
             previous = typed.get(key)
             typed[key] = (name, None if previous is not None and previous[1] != lang else lang)
+            symbol = _symbol(choice.label)
+            if symbol:
+                typed[symbol] = (name, None)  # "✍️" or "🔢" typed alone, as on the button
     return typed
+
+
+def _symbol(label: str) -> str:
+    """The emoji a label begins with ("✍️ Signer" → "✍"), without its variation selector; else ""."""
+    first = label.split(maxsplit=1)[0] if label.strip() else ""
+    return "" if any(ch.isalnum() for ch in first) else first.replace("\ufe0f", "")
 
 
 async def _typed_command(ctx: Context, text: str) -> bool:
@@ -201,7 +210,7 @@ async def _typed_command(ctx: Context, text: str) -> bool:
     words = ctx.services.answers.analyzer.surface(text).split()
     while len(words) > 1 and words[0] in ("le", "la", "les", "the", "ma", "my"):
         words = words[1:]
-    found = _typed_commands(ctx).get(" ".join(words))
+    found = _typed_commands(ctx).get(" ".join(words) if words else text.strip().replace("\ufe0f", ""))
     if found is None:
         return False
     name, lang = found

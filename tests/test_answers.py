@@ -315,8 +315,8 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Fifty blind development sets, used to find failure classes (not held out): the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 51))):
+    """Fifty-two blind development sets, used to find failure classes (not held out): the floor."""
+    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 53))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -702,3 +702,38 @@ async def test_a_quote_to_explain_in_english_switches_and_offers_the_closest_ent
     assert "Which command" not in seen
     switched = await chat(id="how-en").say("comment je fais pour passer le bot en anglais")
     assert "I will speak English with you" in switched and "Is your question like" not in switched
+
+
+async def test_counts_asked_plainly_or_by_their_number(chat: Callable[..., Chat]) -> None:
+    assert "signatures in all" in await chat(id="cnt1", language="en").say("what's the count?")
+    assert "signatures au total" in await chat(id="cnt2").say("tu as dit 18 883 mais c'est combien maintenant ?")
+    assert "Pétition publiée : 18\u202f882" in await chat(id="cnt3").say("18882 c quoi")
+
+
+async def test_an_apology_or_who_is_asking_does_not_hide_the_question(chat: Callable[..., Chat]) -> None:
+    to_whom = await chat(id="apo2").say("Sorry my French is bad. Who is the petition addressed to?")
+    assert "Is your question like" not in to_whom and "CNIL" in to_whom
+    when = await chat(id="jour").say("Bonjour, je suis journaliste. When did the CNIL publish its decision?")
+    assert "31 January 2024" in when
+
+
+async def test_a_follow_up_alone_asks_for_the_whole_question(chat: Callable[..., Chat]) -> None:
+    for n, typed in enumerate(("quand ?", "et alors ?", "qui ?")):
+        assert "posez la question en entier" in await chat(id=f"fu{n}").say(typed), typed
+    assert "please ask the whole question" in await chat(id="fu-en").say("who?")
+    assert "Combes" in await chat(id="fu-ctl").say("qui a promis une migration ?")
+
+
+async def test_a_buttons_emoji_or_the_pasted_title_do_what_they_show(chat: Callable[..., Chat]) -> None:
+    assert "Sous quel nom voulez-vous signer" in await chat(id="em1").say("✍️")
+    assert "signatures au total" in await chat(id="em2").say("🔢")
+    title = await chat(id="title").say("SORTONS NOS DONNÉES DE SANTÉ DE CHEZ MICROSOFT !")
+    assert "dénonce l'hébergement" in title
+
+
+async def test_ones_own_health_card_or_facebook_data_is_declined(chat: Callable[..., Chat], bot: Bot) -> None:
+    lost = await chat(id="vitale").say("jai perdu ma carte vitale comment on en commande une autre")
+    assert says(bot, "decline_out_of_scope", "fr") in lost and "/compteur —" not in lost
+    facebook = await chat(id="fb").say("how do i download all my facebook data")
+    assert says(bot, "decline_out_of_scope", "en") in facebook
+    assert "/mydata" in await chat(id="dl").say("can i download my data")

@@ -678,3 +678,11 @@ async def test_an_announced_question_is_awaited_and_a_name_alone_keeps_the_langu
     azure = await chat(id="93").say("Azure")
     assert "Vouliez-vous dire" in azure or "Votre question" in azure or "Microsoft" in azure
     assert "Did you mean" not in azure and "Is your question" not in azure
+
+
+async def test_yes_where_a_name_is_asked_asks_for_the_name_without_resuming(chat: Callable[..., Chat]) -> None:
+    me = chat(id="94", name="Sam Lee")
+    await me.say("ok I'll sign it myself")
+    again = await me.say("yes please :)")
+    assert "Which name do you want to sign with?" in again and "Back to where we were" not in again
+    assert "Sous quel nom voulez-vous signer" in await chat(id="95", name="Lou").say("Ok d'abord, j'signe")
