@@ -186,7 +186,8 @@ def _collapsed(phrases: frozenset[str]) -> frozenset[str]:
 
 _NAME_TOKEN = re.compile(r"[^\s'’,:;]+")
 MAX_NAME_WORDS = 4
-_NAME_LINKS = frozenset(("est", "is", "c'est", ":", "="))  # "mon nom est Jean", "my name is John"
+# "mon nom est Jean", "my name is John", "make it just Alex"
+_NAME_LINKS = frozenset(("est", "is", "c'est", ":", "=", "just", "juste", "only", "seulement"))
 
 
 def _name_after_words(typed: str) -> str | None:

@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot import dialogue
-from bot.choices import YES, asks_something, looks_like_question, match_choice, name_like, normalize
+from bot.answers import last_sentence
+from bot.choices import NO, YES, asks_something, by_meaning, looks_like_question, match_choice, name_like, normalize
 from bot.content import LANGUAGES
 from bot.context import DIALOGUE_PREFIX, Context, Services
 from bot.dialogue import Flow, Step
@@ -39,8 +40,10 @@ MAX_QUESTION_CHARS = 1_000
 MIN_CHAT_QUESTION_WORDS = 3  # "pk vous voulez mon nom" is a question; "Quentin Combien" may be a name
 _COMMAND = re.compile(r"^[/!]([^\s@/!]+)(?:@(\S+))?(?:\s+(.*))?$", re.S)
 # A command after a few words ("fine. /sign", "ok, /oublier"): typed as the answer, it is the command.
-_INNER_COMMAND = re.compile(r"(?<=\s)[/!]([^\s@/!.,;:?]+)[.!\s]*$")
-MAX_WORDS_BEFORE_COMMAND = 2
+_INNER_COMMAND = re.compile(r"(?<=\s)[/!]([^\s@/!.,;:?]+)")
+MAX_WORDS_BEFORE_COMMAND = 2  # "ok, /oublier"; more when a sentence or "then" ends just before it
+MAX_WORDS_AFTER_COMMAND = 3  # "then /unfollow just in case"
+_BEFORE_COMMAND = frozenset(("then", "alors", "puis", "donc", "so", "just", "juste", "et", "and"))
 
 
 ANYWHERE, PRIVATE, GROUP = "anywhere", "private", "group"
@@ -246,9 +249,11 @@ class Router:
         found = _INNER_COMMAND.search(text)
         if found is None or "?" in text or fold(found.group(1)) not in self._commands:
             return None
-        if len(text[: found.start()].split()) > MAX_WORDS_BEFORE_COMMAND:
+        before, after = text[: found.start()].split(), text[found.end() :].split()
+        joined = bool(before) and (before[-1][-1] in ",.;:!" or fold(before[-1].lower()) in _BEFORE_COMMAND)
+        if len(after) > MAX_WORDS_AFTER_COMMAND or (len(before) > MAX_WORDS_BEFORE_COMMAND and not joined):
             return None
-        return _COMMAND.match(text[found.start() :].strip())
+        return _COMMAND.match(text[found.start() : found.end()])
 
     def _route_command(self, ctx: Context, match: re.Match[str]) -> Handler | None:
         name, target, rest = match.group(1), match.group(2), match.group(3) or ""
@@ -312,11 +317,16 @@ class Router:
         if chosen is not None:
             # "Je signe", and "bon finalement je signe": the filler words before it say nothing.
             return self._step_choice(ctx, flow, d, step, chosen.payload)
+        cancel = self._cancel_in(ctx, d, step, text)
+        if cancel is not None:
+            # "Oh dear, no, cancel that please, I want to ask my husband first": the step's cancel.
+            return self._step_choice(ctx, flow, d, step, cancel.payload)
         if words.meaning(text) is not None or (
             on_text_step
             and words.meaning(" ".join(text.split()[:2])) is not None
             and not name_like(text)
             and given is None  # "ok just me then, David Hughes" names
+            and "?" not in text  # "ok et mes données à moi vous les gardez ?" asks
         ):
             # "why not", "oui", "non merci pas de nouvelles" where a name is asked: the step again; after a
             # yes ("yes please :)"), without "back to where we were": nothing interrupted it.
@@ -368,6 +378,21 @@ class Router:
         # would have got an answer about signing.
         return lambda c: self._unclear(c, flow, d)
 
+    def _cancel_in(self, ctx: Context, d: Dialogue, step: Step, text: str) -> Choice | None:
+        """The step's cancel choice, when a sentence says to cancel ("no, cancel that please, I want to ask
+        my husband first", "en fait non laisse tomber jsuis pas sûr"); not in a question nor after a negation."""
+        if "?" in text:
+            return None
+        words = self.services.content.replies
+        cancel = [c for c in self._answers(ctx, d, step) if c.payload.endswith(":cancel") or c.meaning == NO]
+        phrases = [*words.aliases.get("cancel", ()), *(p for p in words.no if len(p.split()) > 1)]
+        typed = f" {normalize(text)} "
+        for phrase in phrases:
+            at = typed.find(f" {phrase} ")
+            if at >= 0 and typed[:at].split()[-1:] not in (["pas"], ["not"], ["t"], ["ne"]):
+                return next((c for c in cancel if c.payload.endswith(":cancel")), None) or by_meaning(cancel, NO)
+        return None
+
     def _typed_over_choice(self, ctx: Context, d: Dialogue, text: str) -> Handler | None:
         """Words a transport matched to a choice that say more than it: "en fait non je retire" is no "non",
         "non, anonyme" at the summary no "Annuler" (the same reading as typed text on Telegram)."""
@@ -399,7 +424,9 @@ class Router:
     def _interrupts(self, text: str, d: Dialogue) -> bool:
         """A request the content says is done even mid-dialogue (withdraw, erase), unless it opened this one."""
         leaving = self.services.content.chat.interrupting
-        for intent in self.services.answers.normaliser.intents(text):
+        normaliser = self.services.answers.normaliser
+        # "Hmm, I shouldn't sign as a journalist. Please remove my signature.": the last sentence asks too.
+        for intent in normaliser.intents(text) or normaliser.intents(last_sentence(text)):
             command = self._commands.get(fold(intent.command)) if intent.run and intent.command in leaving else None
             if command is not None and command.opens != d.name:
                 return True

@@ -686,3 +686,72 @@ async def test_yes_where_a_name_is_asked_asks_for_the_name_without_resuming(chat
     again = await me.say("yes please :)")
     assert "Which name do you want to sign with?" in again and "Back to where we were" not in again
     assert "Sous quel nom voulez-vous signer" in await chat(id="95", name="Lou").say("Ok d'abord, j'signe")
+
+
+async def test_cancelling_in_a_sentence_at_the_summary_cancels(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="96", name="Margaret Hughes", language="en")
+    await me.say("I'd like to sign as Margaret Hughes")
+    cancelled = await me.say("Oh dear, no, cancel that please, I want to ask my husband first")
+    assert "you have not signed" in cancelled and "answer I sign" not in cancelled
+    other = chat(id="97", name="Bench")
+    await other.say("je veux signer")
+    await other.say("anonyme")
+    assert "vous n'avez pas signé" in await other.say("en fait non laisse tomber jsuis pas sur")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_a_new_name_in_a_sentence_at_the_summary_replaces_the_first(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="98", name="Bench", language="en")
+    await me.say("my name is Tom Baker, sign me up")
+    assert "“Thomas Baker”" in await me.say("wait, actually use my full name Thomas Baker")
+    assert "“Alex”" in await me.say("wait no, make it just Alex")
+    await me.say("yes")
+    assert await rows(bot, "SELECT name FROM signatures") == [("Alex",)]
+
+
+async def test_leaving_requests_in_sentences_are_done(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="99", name="Bench", language="en")
+    await me.say("/sign")
+    await me.say("anonymous")
+    await me.say("I sign")
+    asked = await me.say(
+        "Hmm, on second thought I shouldn't sign as a journalist covering this. Please remove my signature."
+    )
+    assert "Do you really want to withdraw your signature" in asked
+    fr = chat(id="100", name="Bench")
+    await fr.say("/signer")
+    await fr.say("anonyme")
+    await fr.say("je signe")
+    assert "Voulez-vous vraiment retirer" in await fr.say("ah merde en fait jveux pas etre dedans retire moi stp")
+    follower = chat(id="101", name="Bench", language="en")
+    await follower.say("/follow")
+    assert "no longer receive news" in await follower.say("cool, then /unfollow just in case")
+    erased = chat(id="102", name="Bench", language="en")
+    await erased.say("/sign")
+    await erased.say("anonymous")
+    await erased.say("I sign")
+    assert "really want to erase all your data" in await erased.say("ok I changed my mind, then /forget")
+
+
+async def test_a_letter_asking_to_sign_under_a_name_gets_the_summary(chat: Callable[..., Chat]) -> None:
+    letter = await chat(id="103", name="Bench").say(
+        "Madame, Monsieur, Je me permets de vous écrire afin de vous faire part de mon soutien à votre initiative. "
+        "Je souhaiterais apposer ma signature à la présente pétition sous le nom de Docteur Bernard Martin. "
+        "Je vous prie d'agréer, Madame, Monsieur, l'expression de mes salutations distinguées."
+    )
+    assert "sous le nom « Docteur Bernard Martin »" in letter
+    before = await chat(id="104", name="Bench", language="en").say(
+        "Dear Sir or Madam, before I put my name to anything I always like to know who is behind it"
+    )
+    assert "Which name" not in before
+
+
+async def test_asking_one_s_own_status_in_words(chat: Callable[..., Chat]) -> None:
+    me = chat(id="105", name="Bench", language="en")
+    await me.say("/sign")
+    await me.say("anonymous")
+    await me.say("I sign")
+    await me.say("no thanks")
+    worked = await me.say("did that work?")
+    assert "signature: name “B.”" in worked and "extraterritorial" not in worked
+    assert "news: no" in await me.say("am I still subscribed to the news?")
