@@ -115,10 +115,13 @@ class ReplyWords:
         rest = typed[spans[max(ends) - 1][1] :].strip(" \t,:;-–—")
         rest = rest.rpartition(":")[2]  # "mets plutôt mon nom : Claire Moreau"
         rest = _name_after_words(rest) or rest  # "mets plutôt mon nom, Hugo Marchand"
+        quoted = _QUOTED.search(rest)
+        if quoted:
+            rest = quoted.group(1)  # "au nom de mon association « Libertés Numériques 34 »"
         first = rest.split(maxsplit=1)
         if first and fold(first[0].lower()) in _NAME_LINKS:
             rest = first[1] if len(first) > 1 else ""
-        return self._without_tail(rest.strip(" \t,:;-–—")) or None
+        return self._without_tail(rest.strip(" \t,:;-–—")).strip(_QUOTES) or None  # "mettez 'Un dev'"
 
     def _without_courtesy(self, key: str) -> str:
         """A normalised answer without the polite words that end it ("oui je confirme | cordialement")."""
@@ -185,6 +188,8 @@ def _collapsed(phrases: frozenset[str]) -> frozenset[str]:
 
 
 _NAME_TOKEN = re.compile(r"[^\s'’,:;]+")
+_QUOTES = " \t'\"«»“”‘’"
+_QUOTED = re.compile(r"[«“\"]\s*([^«»“”\"]+?)\s*[»”\"]")  # not "'": "d'agréer … l'expression"
 MAX_NAME_WORDS = 4
 # "mon nom est Jean", "my name is John", "make it just Alex"
 _NAME_LINKS = frozenset(("est", "is", "c'est", ":", "=", "just", "juste", "only", "seulement"))

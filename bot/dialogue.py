@@ -70,6 +70,9 @@ class Step:
     # An earlier step whose choices, typed here as a correction, are taken as that step's answer
     # (at the summary, "non je voulais dire anonyme" picks the initials).
     corrects: enum.Enum | None = None
+    # A question one may leave unanswered (the news, after signing): after an aside it is closed, not
+    # asked again; no answer is no consent.
+    optional: bool = False
 
 
 @dataclass(frozen=True)

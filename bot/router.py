@@ -21,7 +21,17 @@ from dataclasses import dataclass, field
 
 from bot import dialogue
 from bot.answers import last_sentence
-from bot.choices import NO, YES, asks_something, by_meaning, looks_like_question, match_choice, name_like, normalize
+from bot.choices import (
+    NO,
+    YES,
+    ReplyWords,
+    asks_something,
+    by_meaning,
+    looks_like_question,
+    match_choice,
+    name_like,
+    normalize,
+)
 from bot.content import LANGUAGES
 from bot.context import DIALOGUE_PREFIX, Context, Services
 from bot.dialogue import Flow, Step
@@ -317,14 +327,14 @@ class Router:
         if chosen is not None:
             # "Je signe", and "bon finalement je signe": the filler words before it say nothing.
             return self._step_choice(ctx, flow, d, step, chosen.payload)
-        cancel = self._cancel_in(ctx, d, step, text)
+        cancel = self._cancel_in(ctx, d, step, text) if given is None else None  # "non, mettez 'Un dev'" renames
         if cancel is not None:
             # "Oh dear, no, cancel that please, I want to ask my husband first": the step's cancel.
             return self._step_choice(ctx, flow, d, step, cancel.payload)
         if words.meaning(text) is not None or (
             on_text_step
             and words.meaning(" ".join(text.split()[:2])) is not None
-            and not name_like(text)
+            and (not name_like(text) or _answer_then_words(text, words))
             and given is None  # "ok just me then, David Hughes" names
             and "?" not in text  # "ok et mes données à moi vous les gardez ?" asks
         ):
@@ -334,7 +344,13 @@ class Router:
                 return lambda c: dialogue.ask(c, flow, d, again=True)
             return lambda c: self._again(c, flow, d)
         renamed = given if step.on_name is not None else None
-        if step.on_name is not None and renamed is None and len(text.split()) > 1 and name_like(text):
+        if (
+            step.on_name is not None
+            and renamed is None
+            and len(text.split()) > 1
+            and name_like(text)
+            and not _answer_then_words(text, words)  # "Yes, that's correct." is no name
+        ):
             # "Emily Clarke" typed at the summary: a new name, unless it is a question or small talk.
             chat = self.services.answers.normaliser.smalltalk(text)
             renamed = None if chat is not None or looks_like_question(text, words) else text.strip()
@@ -385,7 +401,7 @@ class Router:
             return None
         words = self.services.content.replies
         cancel = [c for c in self._answers(ctx, d, step) if c.payload.endswith(":cancel") or c.meaning == NO]
-        phrases = [*words.aliases.get("cancel", ()), *(p for p in words.no if len(p.split()) > 1)]
+        phrases = words.aliases.get("cancel", ())
         typed = f" {normalize(text)} "
         for phrase in phrases:
             at = typed.find(f" {phrase} ")
@@ -417,6 +433,10 @@ class Router:
             answers = [c for c in self._answers(ctx, d, target) if c.meaning is None]  # not "non": cancel
             typed = rest if target is step else (rest or text)  # "anonyme" alone at the summary too
             meant = match_choice(self._without_lead(typed), answers) if typed else None
+            if meant is None and rest and words.typed_name(text) is None:
+                # "hmm wait, actually anonymous is better": the one choice whose words are in the correction.
+                found = {c.payload for c in answers if f" {normalize(c.label)} " in f" {rest} "}
+                meant = next((c for c in answers if c.payload in found), None) if len(found) == 1 else None
             if meant is not None:
                 return self._step_choice(ctx, flow, d, target, meant.payload)
         return None
@@ -532,8 +552,14 @@ class Router:
         if talk is not None and talk.id == GOODBYE:
             return  # "merci au revoir": no question after a goodbye; the dialogue waits until it expires
         now = await self.services.dialogues.current(ctx.owner, ctx.now)
-        if now is not None and now.nonce == d.nonce:
-            await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_resume"))
+        if now is None or now.nonce != d.nonce:
+            return
+        step = flow.step(d)
+        if step is not None and step.optional:
+            # "c'est combien maintenant ?" after signing: answered; the news question is left, unanswered.
+            await dialogue.close(ctx, d, "skipped")
+            return
+        await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_resume"))
 
     def _language(self, ctx: Context, chosen: str | None, current: Dialogue | None) -> str:
         """The language set with /langue; else the language of the command's name; else, in a dialogue,
@@ -568,6 +594,12 @@ class Router:
 
 
 GOODBYE = "goodbye"  # the small talk after which a dialogue's step is not asked again
+
+
+def _answer_then_words(text: str, words: ReplyWords) -> bool:
+    """ "Yes, that's correct.": a yes or no, then lowercase words; capitalised, but no name."""
+    typed = text.split()
+    return len(typed) > 1 and words.meaning(typed[0]) is not None and any(w[:1].islower() for w in typed[1:])
 
 
 async def _silent(ctx: Context) -> None:

@@ -355,7 +355,8 @@ async def _news_chosen(ctx: Context, d: Dialogue, value: str) -> None:
 
 
 async def _replay_news(ctx: Context, done: Done) -> None:
-    await ctx.say("follow_on" if done.outcome == "on" else "news_declined")
+    if done.outcome != "skipped":  # left unanswered: nothing was said then, nothing to say again
+        await ctx.say("follow_on" if done.outcome == "on" else "news_declined")
 
 
 async def follow_here(ctx: Context) -> None:
@@ -404,6 +405,7 @@ SIGNING = dialogue.Flow.declare(
             options=_news_options,
             on_choice=_news_chosen,
             replay=_replay_news,
+            optional=True,
             help=lambda ctx, d: ctx.t("sign_news_help"),
         ),
     },

@@ -211,7 +211,7 @@ async def test_ok_hello_or_an_off_topic_question_at_a_step_bring_the_step_back_w
     for typed in ("ok", "bonjour", "il fera beau demain à Paris ?"):
         seen = await me.say(typed)
         assert "Que voulez-vous faire" not in seen, typed
-        assert "Reprenons. Sous quel nom voulez-vous signer" in seen, typed
+        assert "Sous quel nom voulez-vous signer" in seen, typed
         assert last_choices(seen)[-1] == "[4] Annuler", typed
     weather = await me.say("what can I expect from the weather tomorrow?")
     assert "I can't answer that" in weather and "What would you like to do" not in weather
@@ -377,8 +377,8 @@ async def test_why_not_typed_where_a_name_is_asked_keeps_the_dialogue_in_french(
 ) -> None:
     me = chat(id="44", name="Lou")
     await me.say("/signer")
-    again = await me.say("why not")
-    assert "Reprenons. Sous quel nom" in again and "Which name" not in again
+    again = await me.say("why not")  # a yes: the question again, in the dialogue's language
+    assert "Sous quel nom" in again and "Which name" not in again
     assert await rows(bot, "SELECT COUNT(*) FROM dialogues") == [(1,)]
     await me.say("mon nom")
     assert "votre signature est enregistrée" in await me.say("why not")
@@ -393,7 +393,7 @@ async def test_quiet_please_to_someone_who_follows_nothing_says_the_bot_only_ans
 async def test_a_held_down_letter_is_still_a_yes_and_never_a_name(chat: Callable[..., Chat], bot: Bot) -> None:
     me = chat(id="47", name="Josiane")
     await me.say("/signer")
-    assert "Reprenons. Sous quel nom" in await me.say("ouii")
+    assert "Sous quel nom" in await me.say("ouii")
     assert "sous le nom « Josiane Marchand »" in await me.say("Josiane Marchand")
     assert "votre signature est enregistrée" in await me.say("ouiii")
     assert await rows(bot, "SELECT name FROM signatures") == [("Josiane Marchand",)]
@@ -755,3 +755,54 @@ async def test_asking_one_s_own_status_in_words(chat: Callable[..., Chat]) -> No
     worked = await me.say("did that work?")
     assert "signature: name “B.”" in worked and "extraterritorial" not in worked
     assert "news: no" in await me.say("am I still subscribed to the news?")
+
+
+async def test_yes_thats_correct_is_consent_never_a_name(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="106", name="Bench", language="en")
+    await me.say("I'd like to sign please. My name is Margaret O'Brien.")
+    assert "your signature is saved" in await me.say("Yes, that's correct.")
+    other = chat(id="107", name="Bench", language="en")
+    await other.say("I want to sign")
+    again = await other.say("Yes, that's right.")
+    assert "Which name do you want to sign with?" in again and "“Yes" not in again
+    assert await rows(bot, "SELECT name FROM signatures") == [("Margaret O'Brien",)]
+
+
+async def test_names_in_quotes_or_after_sign_me_up_as_are_the_name(chat: Callable[..., Chat]) -> None:
+    assert "“Brussels Digital Rights”" in await chat(id="108", name="Bench").say(
+        "great, sign me up as Brussels Digital Rights"
+    )
+    me = chat(id="109", name="Bench")
+    await me.say("ok je signe, mais en anonyme")
+    assert "sous le nom « Un dev sceptique »" in await me.say("non en fait mettez 'Un dev sceptique'")
+    assoc = await chat(id="110", name="Bench").say("Je signe au nom de mon association « Libertés Numériques 34 »")
+    assert "sous le nom « Libertés Numériques 34 »" in assoc
+    en = chat(id="111", name="Tom Hill", language="en")
+    await en.say("I want to sign")
+    await en.say("Tom")
+    assert "with the name “T. H.”" in await en.say("hmm wait, actually anonymous is better")
+
+
+async def test_after_signing_an_aside_leaves_the_news_question_unanswered(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="112", name="Bench")
+    await me.say("/signer")
+    await me.say("anonyme")
+    await me.say("je signe")
+    count = await me.say("c'est combien maintenant ?")
+    assert "signatures au total" in count and "Voulez-vous recevoir" not in count and "Reprenons" not in count
+    follows = chat(id="113", name="Bench")
+    await follows.say("/signer")
+    await follows.say("anonyme")
+    await follows.say("je signe")
+    noted = await follows.say("jveux etre au courant des news")
+    assert "vous recevrez les nouvelles" in noted and "Reprenons" not in noted
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(1,)]
+
+
+async def test_asking_for_the_news_in_words_follows(chat: Callable[..., Chat]) -> None:
+    fr = await chat(id="114").say("Tenez-moi au courant des nouvelles s'il vous plaît")
+    assert "vous recevrez les nouvelles de la pétition ici" in fr
+    en = await chat(id="115", language="en").say("I want receive the news when more people sign")
+    assert "you will receive news of the petition here" in en
+    kept = await chat(id="116", language="en").say("what data do you keep about me")
+    assert "receive news" not in kept
