@@ -737,3 +737,18 @@ async def test_ones_own_health_card_or_facebook_data_is_declined(chat: Callable[
     facebook = await chat(id="fb").say("how do i download all my facebook data")
     assert says(bot, "decline_out_of_scope", "en") in facebook
     assert "/mydata" in await chat(id="dl").say("can i download my data")
+
+
+async def test_a_short_summary_for_a_class_or_a_tweet_is_the_petition_in_short(chat: Callable[..., Chat]) -> None:
+    tweet = await chat(id="sum1", language="en").say("give me a one-line summary I can tweet")
+    assert "denounces the hosting" in tweet
+    assert "posez la question en entier" in await chat(id="sum2").say("c'est dans le texte ?")
+    assert "please ask the whole question" in await chat(id="sum3").say("prove it")
+
+
+async def test_questions_are_not_kept_and_who_made_the_bot(chat: Callable[..., Chat]) -> None:
+    kept = await chat(id="kept1", language="en").say("what data do you keep about me if I just ask questions?")
+    assert "Your questions are not recorded" in kept
+    assert "its own small server" not in await chat(id="made0").say("qui a lancé la pétition ?")
+    assert "propre petit serveur" in await chat(id="made1").say("qui t'a créé ?")
+    assert "its own small server" in await chat(id="made2", language="en").say("who created you?")
