@@ -315,8 +315,8 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Fifty-four blind development sets, used to find failure classes (not held out): the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 55))):
+    """Fifty-six blind development sets, used to find failure classes (not held out): the floor."""
+    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 57))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -752,3 +752,10 @@ async def test_questions_are_not_kept_and_who_made_the_bot(chat: Callable[..., C
     assert "its own small server" not in await chat(id="made0").say("qui a lancé la pétition ?")
     assert "propre petit serveur" in await chat(id="made1").say("qui t'a créé ?")
     assert "its own small server" in await chat(id="made2", language="en").say("who created you?")
+
+
+async def test_another_language_asked_for_shows_the_languages_there_are(chat: Callable[..., Chat], bot: Bot) -> None:
+    assert "Choose your language" in await chat(id="de1", language="en").say("Can you answer in German?")
+    translate = await chat(id="de2").say("traduis moi cette lettre en espagnol stp")
+    assert says(bot, "decline_out_of_scope", "fr") in translate
+    assert "Sous quel nom" in await chat(id="envie").say("g envie de signer c possible ici direct")
