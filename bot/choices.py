@@ -22,6 +22,8 @@ from bot.sanitize import fold
 
 YES = "yes"
 NO = "no"
+YES_MARKS = frozenset("✅👍👌🆗✔")  # typed alone, a yes (as the ✅ reaction on Matrix is)
+NO_MARKS = frozenset("❌👎✖🙅")
 MEANINGS = (YES, NO)
 _NOT_WORD = re.compile(r"[\W_]+")
 # Emoji and pictographs, including letter-like ones that would fold to a letter (ℹ️ → "i").
@@ -162,6 +164,14 @@ class ReplyWords:
         if "?" in typed:
             return None
         key = self._without_courtesy(normalize(typed))  # "Oui, je confirme. Cordialement."
+        if not key:
+            # "✅", "👍" typed alone: the yes of the button they stand for; "❌", "👎" the no.
+            marks = {ch for ch in typed if not ch.isspace() and ch != "\ufe0f"}
+            if marks and marks <= YES_MARKS:
+                return YES
+            if marks and marks <= NO_MARKS:
+                return NO
+            return None
         meant = _meaning(key, self.yes, self.no)
         if meant is None and _REPEATS.search(key):
             # "ouii", "nonn", "yess": a letter held down is the same word.
@@ -256,6 +266,9 @@ def match_choice(
             n = int(number.group(1))
             return choices[n - 1] if 1 <= n <= len(choices) else None
     key = normalize(typed)
+    if words is not None and not key:
+        meant = words.meaning(typed)  # "✅" or "👍" typed alone
+        return _one([c for c in choices if meant is not None and c.meaning == meant])
     if not key or (words is not None and words.is_pause(typed)):
         return None  # "no wait", "attends": neither a choice nor its number
     labels = [normalize(c.label) for c in choices]

@@ -275,6 +275,7 @@ class Router:
             # Admin commands answer exactly like unknown ones, so they are not discoverable.
             if ctx.event.chat.is_group and target is None and not ctx.event.addressed:
                 return None
+            ctx.args = name  # "/singer": the handler may suggest the command meant
             return self.routes.unknown_command
         ctx.args = rest.strip()
         log.info("command transport=%s name=%s user=%s", ctx.event.chat.transport, command.names[0], ctx.user_tag)
@@ -425,6 +426,8 @@ class Router:
         """ "non je voulais dire anonyme", "sorry I meant my initials": a choice of this step, or of the
         earlier one it corrects (the name, at the summary), after the words of a correction."""
         words = self.services.content.replies
+        if looks_like_question(text, words):
+            return None  # "hmm wait, will my name be shown publicly?" asks; it corrects nothing
         rest = words.corrected(text)
         earlier = flow.steps.get(str(step.corrects.value)) if step.corrects is not None else None
         for target in (step, earlier):
@@ -546,16 +549,18 @@ class Router:
         numbered list ends with them. If the reply itself moved the dialogue (a command word
         typed alone, "annuler"), the step is not asked again.
         """
-        ctx.args, ctx.dialogue = text, d
+        step = flow.step(d)
+        optional = step is not None and step.optional
+        # An optional step is left with the aside, which is answered as outside any dialogue ("merci a+").
+        ctx.args, ctx.dialogue = text, None if optional else d
         await (self.routes.question or self.routes.free_text)(ctx)
         talk = self.services.answers.normaliser.smalltalk(text)
-        if talk is not None and talk.id == GOODBYE:
+        if talk is not None and talk.id == GOODBYE and not optional:
             return  # "merci au revoir": no question after a goodbye; the dialogue waits until it expires
         now = await self.services.dialogues.current(ctx.owner, ctx.now)
         if now is None or now.nonce != d.nonce:
             return
-        step = flow.step(d)
-        if step is not None and step.optional:
+        if optional:
             # "c'est combien maintenant ?" after signing: answered; the news question is left, unanswered.
             await dialogue.close(ctx, d, "skipped")
             return

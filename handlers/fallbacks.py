@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+from symspellpy.editdistance import DistanceAlgorithm, EditDistance
+
+from bot.content import LANGUAGES
 from bot.context import Context
+from bot.sanitize import fold
+from handlers.info import COMMAND
+
+# "/singer", "/retier", "/unsing": one letter wrong, missing, extra or swapped; two from 7 letters on.
+_DISTANCE = EditDistance(DistanceAlgorithm.DAMERAU_OSA)
+_TYPOS = ((7, 2), (4, 1))
 
 
 async def unknown_command(ctx: Context) -> None:
-    """An unknown command (or an admin command from a non-admin) gets the list of commands."""
-    await ctx.say("unknown_command")
+    """An unknown command (or an admin command from a non-admin) gets the list of commands, or the one
+    command it is a typo of, to press."""
+    typed = fold(ctx.args.lower())
+    allowed = next((n for length, n in _TYPOS if len(typed) >= length), 0)
+    found = []
+    for command in ctx.services.commands:
+        if command.admin or command.menu_key is None:
+            continue
+        for i, name in enumerate(command.names):
+            distance = _DISTANCE.compare(typed, fold(name), allowed) if allowed else -1
+            if distance >= 0:
+                found.append((distance, i, command))
+    best = min((d for d, _, _ in found), default=None)
+    meant = {c.names[0]: (i, c) for d, i, c in found if d == best}
+    if len(meant) != 1:
+        await ctx.say("unknown_command")
+        return
+    position, command = next(iter(meant.values()))
+    if len(set(command.names)) > 1:
+        ctx.lang = LANGUAGES[min(position, len(LANGUAGES) - 1)]  # "/unsing": English
+    name = command.name_in(ctx.lang)
+    await ctx.say("unknown_command_typo", [COMMAND.choice(f"/{name}", command.names[0])], command=f"/{name}")
 
 
 async def expired_choice(ctx: Context) -> None:

@@ -806,3 +806,33 @@ async def test_asking_for_the_news_in_words_follows(chat: Callable[..., Chat]) -
     assert "you will receive news of the petition here" in en
     kept = await chat(id="116", language="en").say("what data do you keep about me")
     assert "receive news" not in kept
+
+
+async def test_a_question_about_the_name_at_the_summary_keeps_the_name(chat: Callable[..., Chat]) -> None:
+    me = chat(id="117", name="Bench", language="en")
+    await me.say("I'd like to sign please")
+    await me.say("Margaret Thornton")
+    asked = await me.say("hmm actually wait, will my name be shown publicly somewhere?")
+    assert "publishes no names" in asked and "with the name “Margaret Thornton”" in asked
+    assert "“Bench”" not in asked
+
+
+async def test_a_thumbs_up_or_a_check_mark_is_a_yes(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="118", name="Bench", language="en")
+    await me.say("/sign")
+    await me.say("anonymous")
+    assert "your signature is saved" in await me.say("✅")
+    other = chat(id="119", name="Bench")
+    await other.say("/signer")
+    await other.say("anonyme")
+    assert "votre signature est enregistrée" in await other.say("👍")
+    thanks = await other.say("merci a+")
+    assert "Avec plaisir" in thanks and "Voulez-vous recevoir" not in thanks
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(2,)]
+
+
+async def test_a_mistyped_command_offers_the_command_meant(chat: Callable[..., Chat]) -> None:
+    typo = await chat(id="120").say("/singer")
+    assert "Vouliez-vous dire /signer ?" in typo and "/signer" in last_choices(typo)[-1]
+    assert "Did you mean /unsign?" in await chat(id="121").say("/unsing")
+    assert "Envoyez /aide pour la liste des commandes" in await chat(id="122").say("/xyz")
