@@ -267,8 +267,8 @@ def match_choice(
             return choices[n - 1] if 1 <= n <= len(choices) else None
     key = normalize(typed)
     if words is not None and not key:
-        meant = words.meaning(typed)  # "✅" or "👍" typed alone
-        return _one([c for c in choices if meant is not None and c.meaning == meant])
+        mark = words.meaning(typed)  # "✅" or "👍" typed alone
+        return _one([c for c in choices if mark is not None and c.meaning == mark])
     if not key or (words is not None and words.is_pause(typed)):
         return None  # "no wait", "attends": neither a choice nor its number
     labels = [normalize(c.label) for c in choices]
