@@ -759,3 +759,12 @@ async def test_another_language_asked_for_shows_the_languages_there_are(chat: Ca
     translate = await chat(id="de2").say("traduis moi cette lettre en espagnol stp")
     assert says(bot, "decline_out_of_scope", "fr") in translate
     assert "Sous quel nom" in await chat(id="envie").say("g envie de signer c possible ici direct")
+
+
+async def test_who_chose_microsoft_and_who_was_consulted_are_answered_directly(chat: Callable[..., Chat]) -> None:
+    chose = await chat(id="chose").say("qui a choisi microsoft en 2019 alors ?")
+    assert "gouvernement" in chose and "Vouliez-vous dire" not in chose
+    consulted = await chat(id="consulted", language="en").say("Which French cloud providers were consulted?")
+    assert "OVHcloud" in consulted and "Did you mean" not in consulted
+    promised = await chat(id="promised").say("Qui a promis la migration vers un hébergeur français ?")
+    assert "Véran" in promised
