@@ -398,15 +398,18 @@ class Router:
     def _cancel_in(self, ctx: Context, d: Dialogue, step: Step, text: str) -> Choice | None:
         """The step's cancel choice, when a sentence says to cancel ("no, cancel that please, I want to ask
         my husband first", "en fait non laisse tomber jsuis pas sûr"); not in a question nor after a negation."""
-        if "?" in text:
-            return None
+        if "?" in text or (step.names and name_like(text)):
+            return None  # a question; "Stop Martin", "Marie Annule" typed where a name is asked
         words = self.services.content.replies
-        cancel = [c for c in self._answers(ctx, d, step) if c.payload.endswith(":cancel") or c.meaning == NO]
-        phrases = words.aliases.get("cancel", ())
+        answers = self._answers(ctx, d, step)
+        cancel = [c for c in answers if c.payload.endswith(":cancel") or c.meaning == NO]
         typed = f" {normalize(text)} "
-        for phrase in phrases:
+        others = {normalize(c.label) for c in answers if c not in cancel} | {*words.yes}
+        if any(f" {other} " in typed for other in others if other):
+            return None  # "laisse tomber la question, je signe": another answer too
+        for phrase in words.aliases.get("cancel", ()):
             at = typed.find(f" {phrase} ")
-            if at >= 0 and typed[:at].split()[-1:] not in (["pas"], ["not"], ["t"], ["ne"]):
+            if at >= 0 and not set(typed[:at].split()[-3:]) & _NEGATIONS:  # not "I don't want to cancel"
                 return next((c for c in cancel if c.payload.endswith(":cancel")), None) or by_meaning(cancel, NO)
         return None
 
@@ -599,6 +602,7 @@ class Router:
 
 
 GOODBYE = "goodbye"  # the small talk after which a dialogue's step is not asked again
+_NEGATIONS = frozenset(("pas", "ne", "not", "t", "never", "jamais"))
 
 
 def _answer_then_words(text: str, words: ReplyWords) -> bool:

@@ -836,3 +836,19 @@ async def test_a_mistyped_command_offers_the_command_meant(chat: Callable[..., C
     assert "Vouliez-vous dire /signer ?" in typo and "/signer" in last_choices(typo)[-1]
     assert "Did you mean /unsign?" in await chat(id="121").say("/unsing")
     assert "Envoyez /aide pour la liste des commandes" in await chat(id="122").say("/xyz")
+
+
+async def test_a_cancel_word_in_a_name_or_beside_a_yes_does_not_cancel(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="123", name="Bench")
+    await me.say("je veux signer")
+    assert "sous le nom « Marie Annule »" in await me.say("Marie Annule")
+    other = chat(id="124", name="Bench", language="en")
+    await other.say("I want to sign")
+    await other.say("anonymous")
+    assert "Cancelled" not in await other.say("I don't want to cancel, I sign")
+    fr = chat(id="125", name="Bench")
+    await fr.say("je veux signer")
+    await fr.say("anonyme")
+    assert "votre signature est enregistrée" in await fr.say("laisse tomber la question, je signe")
+    assert "Which name do you want to sign with?" in await chat(id="126", name="Bench").say("no problem, sign me")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(1,)]
