@@ -18,6 +18,12 @@ async def rows(bot: Bot, sql: str) -> list[tuple[object, ...]]:
         return [tuple(r) for r in await tx.fetchall(sql)]
 
 
+async def at_the_summary(me: Chat, lang: str = "fr") -> None:
+    """The opening of many stories: signing started and the initials chosen, the summary on screen."""
+    await me.say("/signer" if lang == "fr" else "/sign")
+    await me.say("anonyme" if lang == "fr" else "anonymous")
+
+
 def last_choices(seen: str) -> list[str]:
     """The numbered list at the end of what the user saw: what "1" would press now."""
     block = seen.rstrip().split("\n\n")[-1]
@@ -40,8 +46,7 @@ async def test_a_supporter_signs_typing_words_only_and_says_oui_to_the_news(
 async def test_yes_and_no_in_the_words_people_use(chat: Callable[..., Chat], bot: Bot) -> None:
     for i, (yes, no) in enumerate([("Oui", "non merci"), ("ok", "nan"), ("d'accord !", "Non, pas maintenant")]):
         me = chat(id=f"2{i}", name="Ana")
-        await me.say("/signer")
-        await me.say("anonyme")
+        await at_the_summary(me)
         assert "votre signature est enregistrée" in await me.say(yes)
         assert "vous ne recevrez pas de nouvelles" in await me.say(no)
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(3,)]
@@ -114,8 +119,7 @@ async def test_the_name_step_answers_questions_and_refuses_links_commands_and_di
 
 async def test_withdrawing_with_oui_and_keeping_with_non(chat: Callable[..., Chat], bot: Bot) -> None:
     me = chat(id="7", name="Ana")
-    await me.say("/signer")
-    await me.say("anonyme")
+    await at_the_summary(me)
     await me.say("je signe")
     await me.say("non")
     await me.say("/retirer")
@@ -594,8 +598,7 @@ async def test_anonymous_alone_after_asking_about_names_starts_signing(chat: Cal
 
 async def test_withdrawing_in_words_at_the_news_question_withdraws(chat: Callable[..., Chat], bot: Bot) -> None:
     me = chat(id="80", name="Karima")
-    await me.say("/signer")
-    await me.say("anonyme")
+    await at_the_summary(me)
     await me.say("je signe")
     asked = await me.say("en fait non je retire")
     assert "Voulez-vous vraiment retirer votre signature" in asked and "nouvelles" not in asked
@@ -711,24 +714,21 @@ async def test_a_new_name_in_a_sentence_at_the_summary_replaces_the_first(chat: 
 
 async def test_leaving_requests_in_sentences_are_done(chat: Callable[..., Chat], bot: Bot) -> None:
     me = chat(id="99", name="Bench", language="en")
-    await me.say("/sign")
-    await me.say("anonymous")
+    await at_the_summary(me, "en")
     await me.say("I sign")
     asked = await me.say(
         "Hmm, on second thought I shouldn't sign as a journalist covering this. Please remove my signature."
     )
     assert "Do you really want to withdraw your signature" in asked
     fr = chat(id="100", name="Bench")
-    await fr.say("/signer")
-    await fr.say("anonyme")
+    await at_the_summary(fr)
     await fr.say("je signe")
     assert "Voulez-vous vraiment retirer" in await fr.say("ah merde en fait jveux pas etre dedans retire moi stp")
     follower = chat(id="101", name="Bench", language="en")
     await follower.say("/follow")
     assert "no longer receive news" in await follower.say("cool, then /unfollow just in case")
     erased = chat(id="102", name="Bench", language="en")
-    await erased.say("/sign")
-    await erased.say("anonymous")
+    await at_the_summary(erased, "en")
     await erased.say("I sign")
     assert "really want to erase all your data" in await erased.say("ok I changed my mind, then /forget")
 
@@ -748,8 +748,7 @@ async def test_a_letter_asking_to_sign_under_a_name_gets_the_summary(chat: Calla
 
 async def test_asking_one_s_own_status_in_words(chat: Callable[..., Chat]) -> None:
     me = chat(id="105", name="Bench", language="en")
-    await me.say("/sign")
-    await me.say("anonymous")
+    await at_the_summary(me, "en")
     await me.say("I sign")
     await me.say("no thanks")
     worked = await me.say("did that work?")
@@ -785,14 +784,12 @@ async def test_names_in_quotes_or_after_sign_me_up_as_are_the_name(chat: Callabl
 
 async def test_after_signing_an_aside_leaves_the_news_question_unanswered(chat: Callable[..., Chat], bot: Bot) -> None:
     me = chat(id="112", name="Bench")
-    await me.say("/signer")
-    await me.say("anonyme")
+    await at_the_summary(me)
     await me.say("je signe")
     count = await me.say("c'est combien maintenant ?")
     assert "signatures au total" in count and "Voulez-vous recevoir" not in count and "Reprenons" not in count
     follows = chat(id="113", name="Bench")
-    await follows.say("/signer")
-    await follows.say("anonyme")
+    await at_the_summary(follows)
     await follows.say("je signe")
     noted = await follows.say("jveux etre au courant des news")
     assert "vous recevrez les nouvelles" in noted and "Reprenons" not in noted
@@ -819,12 +816,10 @@ async def test_a_question_about_the_name_at_the_summary_keeps_the_name(chat: Cal
 
 async def test_a_thumbs_up_or_a_check_mark_is_a_yes(chat: Callable[..., Chat], bot: Bot) -> None:
     me = chat(id="118", name="Bench", language="en")
-    await me.say("/sign")
-    await me.say("anonymous")
+    await at_the_summary(me, "en")
     assert "your signature is saved" in await me.say("✅")
     other = chat(id="119", name="Bench")
-    await other.say("/signer")
-    await other.say("anonyme")
+    await at_the_summary(other)
     assert "votre signature est enregistrée" in await other.say("👍")
     thanks = await other.say("merci a+")
     assert "Avec plaisir" in thanks and "Voulez-vous recevoir" not in thanks
