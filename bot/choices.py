@@ -146,6 +146,11 @@ class ReplyWords:
         key = f" {normalize(typed)} "
         return next((alias for alias in self.aliases.get(group, ()) if f" {alias} " in key), None)
 
+    def only_answers(self, typed: str) -> bool:
+        """Nothing but yes or no phrases ("Oui Oui", "Non merci"), unlike "Stop Martin"."""
+        key = self._without_courtesy(normalize(typed))
+        return _made_of(key, self.yes) or _made_of(key, self.no)
+
     def corrected(self, typed: str) -> str | None:
         """What follows the words of a correction ("non je voulais dire | anonyme", "sorry, I meant | my
         initials"), normalised; None when the message does not begin with one."""

@@ -324,7 +324,9 @@ class Router:
         if correction is not None:
             return correction  # "non, anonyme" at the summary: a new name, not "non"
         answers = self._answers(ctx, d, step)
-        chosen = match_choice(text, answers, words) or match_choice(self._without_lead(text), answers, words)
+        # "Stop Martin", "Ok Lou" where a name is asked: a name, not "stop" or "ok" and a word after it.
+        reading = None if step.names and name_like(text) and not words.only_answers(text) else words
+        chosen = match_choice(text, answers, reading) or match_choice(self._without_lead(text), answers, reading)
         if chosen is not None:
             # "Je signe", and "bon finalement je signe": the filler words before it say nothing.
             return self._step_choice(ctx, flow, d, step, chosen.payload)
@@ -332,7 +334,7 @@ class Router:
         if cancel is not None:
             # "Oh dear, no, cancel that please, I want to ask my husband first": the step's cancel.
             return self._step_choice(ctx, flow, d, step, cancel.payload)
-        if words.meaning(text) is not None or (
+        if (reading is not None and words.meaning(text) is not None) or (
             on_text_step
             and words.meaning(" ".join(text.split()[:2])) is not None
             and (not name_like(text) or _answer_then_words(text, words))
@@ -415,7 +417,8 @@ class Router:
 
     def _typed_over_choice(self, ctx: Context, d: Dialogue, text: str) -> Handler | None:
         """Words a transport matched to a choice that say more than it: "en fait non je retire" is no "non",
-        "non, anonyme" at the summary no "Annuler" (the same reading as typed text on Telegram)."""
+        "non, anonyme" at the summary no "Annuler", "Stop Martin" where a name is asked a name (the same
+        reading as typed text on Telegram)."""
         flow = self.routes.flows.get(d.name)
         step = flow.step(d) if flow is not None else None
         if flow is None or step is None:
@@ -423,7 +426,10 @@ class Router:
         if self._interrupts(text, d):
             ctx.args = text
             return self.routes.free_text
-        return self._correction(ctx, flow, d, step, text) if self.services.content.replies.corrected(text) else None
+        words = self.services.content.replies
+        if step.names and name_like(text) and not words.only_answers(text):
+            return self._route_step_text(ctx, flow, d, text)  # "Stop Martin" is a name, not "stop"
+        return self._correction(ctx, flow, d, step, text) if words.corrected(text) else None
 
     def _correction(self, ctx: Context, flow: Flow, d: Dialogue, step: Step, text: str) -> Handler | None:
         """ "non je voulais dire anonyme", "sorry I meant my initials": a choice of this step, or of the

@@ -847,3 +847,25 @@ async def test_a_cancel_word_in_a_name_or_beside_a_yes_does_not_cancel(chat: Cal
     assert "votre signature est enregistrée" in await fr.say("laisse tomber la question, je signe")
     assert "Which name do you want to sign with?" in await chat(id="126", name="Bench").say("no problem, sign me")
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(1,)]
+
+
+async def test_names_beginning_with_an_answer_word_or_in_quotes_are_names(chat: Callable[..., Chat], bot: Bot) -> None:
+    for n, (typed, name) in enumerate((("Stop Martin", "Stop Martin"), ('"Jean Dupont"', "Jean Dupont"))):
+        me = chat(id=f"127-{n}", name="Bench")
+        await me.say("je veux signer")
+        assert f"sous le nom « {name} »" in await me.say(typed), typed
+    fixed = chat(id="128", name="Bench")
+    await fixed.say("je veux signer")
+    await fixed.say("Jean-Pierre Moreau")
+    assert "« Jean-Pierre Moreaux »" in await fixed.say("non, plutôt Jean-Pierre Moreaux")
+    refused = chat(id="129", name="Bench")
+    await refused.say("je veux signer")
+    assert "C'est annulé" in await refused.say("Non merci")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_the_news_offered_after_signing_are_explained(chat: Callable[..., Chat]) -> None:
+    me = chat(id="130", name="Bench", language="en")
+    await at_the_summary(me, "en")
+    await me.say("yes of course")
+    assert "signature goals reached" in await me.say("what news will you send me?")
