@@ -64,7 +64,7 @@ WRITTEN: Mapping[str, tuple[str, ...]] = {
         menu_faq menu_help menu_language menu_petition menu_start menu_timeline nothing_to_cancel
         petition_demands_intro petition_footer petition_title question_too_long source_bot source_chronology
         source_count source_demand source_demands source_numbers_last source_paragraph source_paragraphs
-        timeline_entry timeline_title unknown_command welcome
+        timeline_entry timeline_title unknown_command unknown_command_typo welcome
         """
     ),
     "announcements": _keys(
