@@ -125,16 +125,9 @@ class ReplyWords:
             rest = first[1] if len(first) > 1 else ""
         return self._without_tail(rest.strip(" \t,:;-–—")).strip(_QUOTES) or None  # "mettez 'Un dev'"
 
-    def _without_courtesy(self, key: str) -> str:
-        """A normalised answer without the polite words that end it ("oui je confirme | cordialement")."""
-        words = key.split()
-        for n in range(1, len(words)):
-            if _made_of(" ".join(words[n:]), self.courtesies):
-                return " ".join(words[:n])
-        return key
-
     def _without_tail(self, name: str) -> str:
-        """ "Marc Dupont s'il vous plaît", "Odette Lefèvre. Cordialement": the name without the words after it."""
+        """ "Marc Dupont s'il vous plaît", "oui je confirme cordialement": a name or an answer without the
+        polite words after it."""
         words = name.split()
         for n in range(1, len(words)):
             if _made_of(normalize(" ".join(words[n:])), self.courtesies):
@@ -148,7 +141,7 @@ class ReplyWords:
 
     def only_answers(self, typed: str) -> bool:
         """Nothing but yes or no phrases ("Oui Oui", "Non merci"), unlike "Stop Martin"."""
-        key = self._without_courtesy(normalize(typed))
+        key = self._without_tail(normalize(typed))
         return _made_of(key, self.yes) or _made_of(key, self.no)
 
     def corrected(self, typed: str) -> str | None:
@@ -168,7 +161,7 @@ class ReplyWords:
         """YES, NO or None: "oui", "ok d'accord", "non merci", but not "ok ?" nor "oui et non"."""
         if "?" in typed:
             return None
-        key = self._without_courtesy(normalize(typed))  # "Oui, je confirme. Cordialement."
+        key = self._without_tail(normalize(typed))  # "Oui, je confirme. Cordialement."
         if not key:
             # "✅", "👍" typed alone: the yes of the button they stand for; "❌", "👎" the no.
             marks = {ch for ch in typed if not ch.isspace() and ch != "\ufe0f"}
