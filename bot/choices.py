@@ -123,7 +123,7 @@ class ReplyWords:
         first = rest.split(maxsplit=1)
         if first and fold(first[0].lower()) in _NAME_LINKS:
             rest = first[1] if len(first) > 1 else ""
-        return self._without_tail(rest.strip(" \t,:;-–—")).strip(_QUOTES) or None  # "mettez 'Un dev'"
+        return without_quotes(self._without_tail(rest.strip(" \t,:;-–—"))) or None  # "mettez 'Un dev'"
 
     def _without_tail(self, name: str) -> str:
         """ "Marc Dupont s'il vous plaît", "oui je confirme cordialement": a name or an answer without the
@@ -293,19 +293,25 @@ def _without_article(words: list[str]) -> list[str]:
 
 def _with_typos(key: str, choices: Sequence[Choice], labels: Sequence[str]) -> Choice | None:
     """The one label (or beginning of a label, in whole words) within a typo or two of `key`."""
-    allowed = next((typos for length, typos in _TYPOS if len(key) >= length), 0)
-    if not allowed:
-        return None
     words = len(key.split())
-    scored = []
-    for choice, label in zip(choices, labels, strict=True):
-        distance = _DISTANCE.compare(key, " ".join(label.split()[:words]), allowed)
-        if distance >= 0:
-            scored.append((distance, choice))
-    if not scored:
-        return None
-    best = min(d for d, _ in scored)
-    return _one([c for d, c in scored if d == best])
+    nearest = within_typos(key, [" ".join(label.split()[:words]) for label in labels])
+    return _one([choices[i] for i in nearest])
+
+
+def within_typos(typed: str, candidates: Sequence[str], typos: Sequence[tuple[int, int]] = _TYPOS) -> list[int]:
+    """Positions of the candidates nearest to `typed`, within the typos its length allows (`typos`: from
+    how many letters, how many); shared by typed labels and mistyped commands so both forgive alike."""
+    allowed = next((n for length, n in typos if len(typed) >= length), 0)
+    if not allowed:
+        return []
+    distances = [_DISTANCE.compare(typed, candidate, allowed) for candidate in candidates]
+    best = min((d for d in distances if d >= 0), default=None)
+    return [i for i, d in enumerate(distances) if best is not None and d == best]
+
+
+def without_quotes(name: str) -> str:
+    """'"Jean Dupont"', « Linus », "mettez 'Un dev'": quotes and spaces around a name are no part of it."""
+    return name.strip(_QUOTES)
 
 
 def _one(found: Sequence[Choice]) -> Choice | None:

@@ -320,7 +320,7 @@ class Router:
             return self.routes.free_text
         on_text_step = step.on_text is not None
         given = words.typed_name(text)  # the name after "je m'appelle", "mets plutôt", a comma; else None
-        correction = self._correction(ctx, flow, d, step, text)
+        correction = self._correction(ctx, flow, d, step, text, given)
         if correction is not None:
             return correction  # "non, anonyme" at the summary: a new name, not "non"
         answers = self._answers(ctx, d, step)
@@ -429,9 +429,11 @@ class Router:
         words = self.services.content.replies
         if step.names and name_like(text) and not words.only_answers(text):
             return self._route_step_text(ctx, flow, d, text)  # "Stop Martin" is a name, not "stop"
-        return self._correction(ctx, flow, d, step, text) if words.corrected(text) else None
+        return self._correction(ctx, flow, d, step, text, words.typed_name(text)) if words.corrected(text) else None
 
-    def _correction(self, ctx: Context, flow: Flow, d: Dialogue, step: Step, text: str) -> Handler | None:
+    def _correction(
+        self, ctx: Context, flow: Flow, d: Dialogue, step: Step, text: str, given: str | None
+    ) -> Handler | None:
         """ "non je voulais dire anonyme", "sorry I meant my initials": a choice of this step, or of the
         earlier one it corrects (the name, at the summary), after the words of a correction."""
         words = self.services.content.replies
@@ -445,7 +447,7 @@ class Router:
             answers = [c for c in self._answers(ctx, d, target) if c.meaning is None]  # not "non": cancel
             typed = rest if target is step else (rest or text)  # "anonyme" alone at the summary too
             meant = match_choice(self._without_lead(typed), answers) if typed else None
-            if meant is None and rest and words.typed_name(text) is None:
+            if meant is None and rest and given is None:
                 # "hmm wait, actually anonymous is better": the one choice whose words are in the correction.
                 found = {c.payload for c in answers if f" {normalize(c.label)} " in f" {rest} "}
                 meant = next((c for c in answers if c.payload in found), None) if len(found) == 1 else None

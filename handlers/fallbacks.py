@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from symspellpy.editdistance import DistanceAlgorithm, EditDistance
-
+from bot.choices import within_typos
 from bot.content import LANGUAGES
 from bot.context import Context
 from bot.sanitize import fold
 from handlers.info import COMMAND
 
 # "/singer", "/retier", "/unsing": one letter wrong, missing, extra or swapped; two from 7 letters on.
-_DISTANCE = EditDistance(DistanceAlgorithm.DAMERAU_OSA)
 _TYPOS = ((7, 2), (4, 1))
 
 
@@ -18,17 +16,10 @@ async def unknown_command(ctx: Context) -> None:
     """An unknown command (or an admin command from a non-admin) gets the list of commands, or the one
     command it is a typo of, to press."""
     typed = fold(ctx.args.lower())
-    allowed = next((n for length, n in _TYPOS if len(typed) >= length), 0)
-    found = []
-    for command in ctx.services.commands:
-        if command.admin or command.menu_key is None:
-            continue
-        for i, name in enumerate(command.names):
-            distance = _DISTANCE.compare(typed, fold(name), allowed) if allowed else -1
-            if distance >= 0:
-                found.append((distance, i, command))
-    best = min((d for d, _, _ in found), default=None)
-    meant = {c.names[0]: (i, c) for d, i, c in found if d == best}
+    offered = [c for c in ctx.services.commands if not c.admin and c.menu_key is not None]
+    names = [(i, c) for c in offered for i in range(len(c.names))]
+    nearest = within_typos(typed, [fold(c.names[i]) for i, c in names], _TYPOS)
+    meant = {c.names[0]: (i, c) for i, c in (names[n] for n in nearest)}
     if len(meant) != 1:
         await ctx.say("unknown_command")
         return

@@ -366,6 +366,7 @@ def _asks_of_its_own(ctx: Context, question: str) -> bool:
 
     "<quoted sentence> can someone explain what this means in english": not sure which entry, but
     the person asked something about the petition, so the offer of entries follows the language set.
+    Asked in the language before the switch; the main flow asks again in the one set, to answer in it.
     """
     index = ctx.services.answers
     answer = index.ask(question, prefer=ctx.lang)

@@ -18,7 +18,7 @@ import re
 import unicodedata
 
 from bot import dialogue, formatting
-from bot.choices import MAX_NAME_WORDS, NO, YES, normalize
+from bot.choices import MAX_NAME_WORDS, NO, YES, normalize, without_quotes
 from bot.context import Context, Services
 from bot.dialogue import Option
 from bot.markup import Rich, join, plain
@@ -220,15 +220,13 @@ async def _name_chosen(ctx: Context, d: Dialogue, value: str) -> None:
         await _summary(ctx, d, _anonymous_name(ctx))
 
 
-_QUOTES = "\"'«»“”‘’"
 _FINAL_STOP = re.compile(r"(?<=\w{4})\.$")  # "Mme Odette Lefèvre.", not the initial of "Jean P."
 
 
 async def _name_typed(ctx: Context, d: Dialogue, text: str) -> None:
     """A typed name, checked; a refusal says why and offers the step's choices again."""
     name = _FINAL_STOP.sub("", clean_name(text))
-    if len(name) > 2 and name[0] in _QUOTES and name[-1] in _QUOTES:
-        name = name[1:-1].strip()  # '"Jean Dupont"', « Linus »: the quotes are no part of the name
+    name = without_quotes(name)
     problem = name_problem(name, _command_names(ctx))
     if problem is not None:
         key, values = problem
