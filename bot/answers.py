@@ -481,7 +481,7 @@ class AnswerIndex:
         """
         prefer = self.language(question) or prefer  # a sentence alone ("Source?") may not tell it
         best = self._ask(question, related, prefer)
-        if best is not None and best.tier != "unsure":
+        if best is not None and best.tier == "answer":
             return best
         # A sentence alone is read only when it says enough of its own: "Il a dit quoi au juste,
         # d'après vous ?" after a sentence about the Conseil d'État is not about "après".
@@ -493,7 +493,12 @@ class AnswerIndex:
         # "Source?" after a question asks for the source of that answer, not a question of its own.
         whole = [a for p, a in asked if a is not None and len(p.split()) >= MIN_QUESTION_WORDS]
         sure = tuple(dict.fromkeys(a.id for a in whole if a.confident))
-        if len(whole) == len(sentences) > 1 and all(a.confident for a in whole) and len(sure) > 1:
+        every = len(whole) == len(sentences) > 1 and all(a.confident for a in whole)
+        if best is not None and best.tier != "unsure":
+            # A close call on the whole message, unless each of its questions surely asks for that entry
+            # ("who made you? where are you hosted? is your code open?").
+            return whole[0] if every and sure == (best.id,) else best
+        if every and len(sure) > 1:
             # "Depuis quand Microsoft a nos données ? Et la CNIL a décidé quoi ?": each one answered.
             return dataclasses.replace(whole[0], several=sure[:CANDIDATES], related=())
         if len(parts) == 1:

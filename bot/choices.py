@@ -55,6 +55,7 @@ class ReplyWords:
     step_help: frozenset[str] = frozenset()  # questions about the step itself ("lequel choisir ?")
     step_help_phrases: tuple[str, ...] = ()  # the same as written, for readers that normalise otherwise
     name_leads: tuple[tuple[str, ...], ...] = ()  # words before a typed name ("je m'appelle", "my name is")
+    name_openers: tuple[tuple[str, ...], ...] = ()  # the same, only first in a message ("as Anonymous")
     pauses: frozenset[str] = frozenset()  # "attends", "bof jsp": neither an answer nor a name
     corrections: frozenset[str] = frozenset()  # "non je voulais dire", "sorry I meant": before a corrected choice
     courtesies: frozenset[str] = frozenset()  # "s'il vous plaît", "cordialement": after a name or an answer
@@ -72,9 +73,13 @@ class ReplyWords:
         pauses: Iterable[str] = (),
         corrections: Iterable[str] = (),
         courtesies: Iterable[str] = (),
+        name_openers: Iterable[str] = (),
     ) -> ReplyWords:
         def normalized(words: Iterable[str]) -> frozenset[str]:
             return frozenset(n for n in (normalize(w) for w in words) if n)
+
+        def leads(phrases: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+            return tuple(sorted({tuple(_name_words(p)) for p in phrases if _name_words(p)}, key=len, reverse=True))
 
         groups = {name: tuple(sorted(normalized(words))) for name, words in (aliases or {}).items()}
         return cls(
@@ -85,7 +90,8 @@ class ReplyWords:
             normalized(question_words),
             normalized(step_help),
             tuple(step_help),
-            tuple(sorted({tuple(_name_words(p)) for p in name_leads if _name_words(p)}, key=len, reverse=True)),
+            leads(name_leads),
+            leads(name_openers),
             normalized(pauses),
             normalized(corrections),
             normalized(courtesies),
@@ -108,7 +114,7 @@ class ReplyWords:
             for lead in self.name_leads
             for i in range(len(words) - len(lead) + 1)
             if tuple(words[i : i + len(lead)]) == lead
-        ]
+        ] + [len(lead) for lead in self.name_openers if tuple(words[: len(lead)]) == lead]
         if not ends:
             # "ok just me then, David Hughes", "je signe d'abord : Collectif Libre Santé": words, then a
             # capitalised name after the last comma or colon.

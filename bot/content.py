@@ -139,6 +139,8 @@ class SmallTalk:
     id: str
     phrases: Mapping[str, tuple[str, ...]]
     entry: str = ""  # a FAQ entry answered instead of `smalltalk_<id>` ("c'est quoi ce truc ?" → the summary)
+    # Only a whole message: "c'est grave ?" after "Mon médecin utilise Windows, " is about the doctor.
+    alone: bool = False
 
 
 @dataclass(frozen=True)
@@ -426,7 +428,8 @@ def _load_replies(folder: Path) -> ReplyWords:
     pauses = r.strings(r.data, "pauses") if "pauses" in r.data else ()
     corrections = r.strings(r.data, "corrections") if "corrections" in r.data else ()
     courtesies = r.strings(r.data, "courtesies") if "courtesies" in r.data else ()
-    words = ReplyWords.of(yes, no, starts, aliases, asking, helping, leads, pauses, corrections, courtesies)
+    openers = r.strings(r.data, "name_openers") if "name_openers" in r.data else ()
+    words = ReplyWords.of(yes, no, starts, aliases, asking, helping, leads, pauses, corrections, courtesies, openers)
     both = sorted(words.yes & words.no)
     if both:
         raise ContentError(r.path, "yes/no", f"{both[0]!r} cannot mean both yes and no")
@@ -445,7 +448,8 @@ def _load_chat(folder: Path) -> ChatLexicon:
     for w, t in r.tables("smalltalk"):
         phrases = {lang: r.strings(t, f"phrases_{lang}", w) for lang in LANGUAGES}
         entry = r.get(t, "entry", str, w) if "entry" in t else ""
-        smalltalk.append(SmallTalk(r.get(t, "id", str, w), phrases, entry))
+        alone = r.get(t, "alone", bool, w) if "alone" in t else False
+        smalltalk.append(SmallTalk(r.get(t, "id", str, w), phrases, entry, alone))
     _unique(r.path, "smalltalk", [x.id for x in smalltalk])
     actions = []
     for w, t in r.tables("action") if "action" in r.data else ():

@@ -468,11 +468,18 @@ class Router:
 
     def _without_lead(self, text: str) -> str:
         """The message without the filler words around it ("bon finalement | je signe", "bon | anonyme | alors")."""
-        fillers = self.services.answers.normaliser.fillers
+        normaliser = self.services.answers.normaliser
+
+        def filler(word: str) -> bool:  # "d'accord." is the filler "d'accord"
+            return (
+                fold(word.lower()).strip(",.;:!") in normaliser.fillers
+                or set(normaliser.words(word) or ["?"]) <= normaliser.fillers
+            )
+
         typed = text.split()
-        while typed and fold(typed[0].lower()).strip(",.;:!") in fillers:
+        while typed and filler(typed[0]):
             typed = typed[1:]
-        while typed and fold(typed[-1].lower()).strip(",.;:!") in fillers:
+        while typed and filler(typed[-1]):
             typed = typed[:-1]
         return " ".join(typed)
 

@@ -293,7 +293,7 @@ async def answer_question(ctx: Context) -> None:
         # "Bonjour, ma fille m'a transféré un message sur une pétition, c'est quoi exactement ?"
         clause = _last_clause(question)
         last = index.normaliser.smalltalk(clause)
-        entry = _smalltalk_entry(ctx, last) if last is not None else ""
+        entry = _smalltalk_entry(ctx, last, clause != question) if last is not None else ""
         title = ctx.services.content.petition.title
         if entry and not index.names_more_than(question[: len(question) - len(clause)], title):
             ctx.lang = index.language(question) or ctx.lang
@@ -427,9 +427,11 @@ def _last_clause(text: str) -> str:
     return clauses[-1] if len(clauses) > 1 else ""
 
 
-def _smalltalk_entry(ctx: Context, talk: SmallTalkMatch) -> str:
-    """The FAQ entry a small-talk phrase stands for ("c'est quoi ce truc ?" → the summary), or ""."""
-    return next((t.entry for t in ctx.services.content.chat.smalltalk if t.id == talk.id), "")
+def _smalltalk_entry(ctx: Context, talk: SmallTalkMatch, part: bool = False) -> str:
+    """The FAQ entry a small-talk phrase stands for ("c'est quoi ce truc ?" → the summary), or "";
+    `part`: the phrase ends a longer message, so entries meant for a whole message do not count."""
+    found = next((t for t in ctx.services.content.chat.smalltalk if t.id == talk.id), None)
+    return found.entry if found is not None and not (part and found.alone) else ""
 
 
 def _entries(ctx: Context, ids: Iterable[str], lang: str) -> list[Choice]:

@@ -315,8 +315,8 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Fifty-six blind development sets, used to find failure classes (not held out): the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 57))):
+    """Sixty blind development sets, used to find failure classes (not held out): the floor."""
+    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 61))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -768,3 +768,50 @@ async def test_who_chose_microsoft_and_who_was_consulted_are_answered_directly(c
     assert "OVHcloud" in consulted and "Did you mean" not in consulted
     promised = await chat(id="promised").say("Qui a promis la migration vers un hébergeur français ?")
     assert "Véran" in promised
+
+
+async def test_follow_ups_about_what_was_said_ask_for_the_whole_question(chat: Callable[..., Chat]) -> None:
+    for n, typed in enumerate(("Qui a dit ça ?", "depuis quand ?", "Et pourquoi ils ont fait ça ?")):
+        assert "posez la question en entier" in await chat(id=f"said{n}").say(typed), typed
+    for n, typed in enumerate(("who said that?", "since when?")):
+        assert "please ask the whole question" in await chat(id=f"said-en{n}").say(typed), typed
+
+
+async def test_is_it_serious_gets_why_it_is_a_problem_unless_it_is_about_something_else(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    assert "Le problème, selon la pétition" in await chat(id="grave1").say("c'est sérieux ?")
+    assert "The problem, according to the petition" in await chat(id="grave2").say("should I be worried?")
+    doctor = await chat(id="grave3").say("Mon médecin utilise Windows, c'est grave ?")
+    assert not doctor.startswith("Le problème")  # about the doctor: at most the closest entries, offered
+    fever = await chat(id="fever").say("my son has a fever what should I do")
+    assert says(bot, "decline_out_of_scope", "en") in fever
+
+
+async def test_what_can_i_do_and_not_understanding_get_the_bots_offer(chat: Callable[..., Chat]) -> None:
+    for n, typed in enumerate(("ok and what can I do?", "hello, i am not understand well, what is this?")):
+        reply = await chat(id=f"can{n}").say(typed)
+        assert "I am a bot" in reply and "/sign" in reply, typed
+    assert "programme automatique" in await chat(id="can-fr").say("c'est tout ce que tu sais faire ?")
+
+
+async def test_privacy_worries_about_microsoft_and_encryption_are_answered(chat: Callable[..., Chat]) -> None:
+    shared = await chat(id="ms1").say("Vous partagez mes données avec Microsoft ?")
+    assert "propre petit serveur" in shared and "Partagez ce bot" not in shared
+    assert "its own small server" in await chat(id="ms2", language="en").say("can Microsoft see my signature?")
+    encrypted = await chat(id="enc", language="en").say("is it encrypted")
+    assert "secret key" in encrypted and "does not say" in encrypted
+    anonymised = await chat(id="anon").say("Les données sont-elles anonymisées ?")
+    assert "ne dit pas" in anonymised and "clé secrète" in anonymised
+
+
+async def test_several_questions_all_about_the_bot_get_its_answer(chat: Callable[..., Chat]) -> None:
+    reply = await chat(id="bot3", language="en").say("who made you? where are you hosted? is your code open?")
+    assert reply.startswith("This bot is meant to be installed")
+
+
+async def test_the_year_of_the_cnil_decision_and_the_two_institutions(chat: Callable[..., Chat]) -> None:
+    year = await chat(id="year", language="en").say("the decision of 21 December, which year?")
+    assert "2023" in year
+    both = await chat(id="ce").say("le Conseil d'État et la CNIL c'est pareil ?")
+    assert both.startswith("Ce sont deux institutions différentes")

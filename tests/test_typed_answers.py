@@ -869,3 +869,16 @@ async def test_the_news_offered_after_signing_are_explained(chat: Callable[..., 
     await at_the_summary(me, "en")
     await me.say("yes of course")
     assert "signature goals reached" in await me.say("what news will you send me?")
+
+
+async def test_a_name_typed_after_as_or_a_word_of_assent_is_read(chat: Callable[..., Chat], bot: Bot) -> None:
+    en = chat(id="130", name="Bench", language="en")
+    await en.say("fine sign me up")
+    assert "with the name “B.”" in await en.say("as Anonymous")
+    tom = chat(id="131", name="Bench", language="en")
+    await tom.say("/sign")
+    assert "with the name “Tom Baker”" in await tom.say("as Tom Baker")
+    fr = chat(id="132", name="Bench")
+    await fr.say("je veux signer")
+    assert "sous le nom « B. »" in await fr.say("d'accord. Anonyme")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]  # nothing signed before the yes
