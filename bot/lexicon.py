@@ -142,6 +142,12 @@ class ChatNormaliser:
         if not found and contrast:
             # "je ne veux pas signer mais j'aimerais être tenu au courant": what comes after "mais" is asked.
             found = [i for i in self._intents_in(ordered[contrast[-1] + 1 :]) if not i.alone]
+        clauses = [c for c in _CLAUSE_END.split(text) if c.strip()]
+        if not found and len(clauses) > 1:
+            # "je voudrais retirer ma signature, mon mari dit que c'est pas sérieux": the "pas" of another
+            # clause does not deny the request.
+            each = [i for c in clauses for i in self._intents_in(self.words(c)) if i.run and not i.alone]
+            found = list({id(i): i for i in each}.values())
         return found
 
     def _intents_in(self, ordered: list[str]) -> list[Intent]:
@@ -280,6 +286,7 @@ _GLUED = (
 )
 _VOWELS = frozenset("aeiouyh")
 _SENTENCES = re.compile(r"[.!?;\n]+")
+_CLAUSE_END = re.compile(r"[.,;:!?]+(?:\s|$)")
 _CONTRAST = frozenset({"mais", "but", "however", "cependant", "pourtant"})
 _REPEATED = re.compile(r"(.)\1{2,}")
 MIN_GLUED_ZIPF = 4.0  # the rest must be an everyday word: "comission" is not "c" + "omission"

@@ -82,7 +82,7 @@ WRITTEN: Mapping[str, tuple[str, ...]] = {
         forget_item_signature forget_nothing forget_reminder menu_follow menu_forget menu_mydata menu_privacy
         menu_unfollow menu_unsign mydata mydata_contact mydata_contact_active mydata_contact_inactive
         mydata_deliveries mydata_dialogue mydata_file_name mydata_language mydata_no_contact mydata_no_language
-        mydata_no_signature mydata_pseudonym mydata_signature privacy_contact privacy_contact_unpublished
+        mydata_no_signature mydata_nothing mydata_pseudonym mydata_signature privacy_contact privacy_contact_unpublished
         privacy_controller privacy_controller_unnamed privacy_notice privacy_other_requests
         privacy_other_requests_unpublished rights_failed rights_kept unsign_confirm unsign_done
         unsign_done_again unsign_kept unsign_news_still_on unsign_not_signed unsign_reminder

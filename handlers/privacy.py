@@ -283,6 +283,9 @@ async def show_my_data(ctx: Context) -> None:
     if open_dialogue is not None:
         until = open_dialogue.expires_at.astimezone(ctx.services.settings.zone)  # the zone the signature's date is in
         lines.append(ctx.t("mydata_dialogue", until=formatting.date_time(until, ctx.lang)))
+    if signature is None and contact is None and not language and not deliveries and open_dialogue is None:
+        # Right after /oublier, "did you really delete everything?": say so, rather than list "none" four times.
+        lines = [ctx.t("mydata_nothing", pseudonym=ctx.user_key)]
 
     export: dict[str, Any] = {
         "pseudonym": ctx.user_key,

@@ -165,6 +165,7 @@ def _given_name(ctx: Context) -> str:
     nom" given so are the choices they name: the initials, the account's name.
     """
     words = ctx.services.content.replies
+    ctx.args = words.typed_name(ctx.args) or ctx.args  # "/sign as Tom Baker", "/signer sous le nom Nadia K"
     if words.alias_in(ctx.args, "anonymous") and len(ctx.args.split()) <= MAX_NAME_WORDS:
         return _anonymous_name(ctx)  # "I'd like to sign as Anonymous", "je veux signer mais anonyme"
     if normalize(ctx.args) in words.aliases.get("display", ()):

@@ -815,3 +815,19 @@ async def test_the_year_of_the_cnil_decision_and_the_two_institutions(chat: Call
     assert "2023" in year
     both = await chat(id="ce").say("le Conseil d'État et la CNIL c'est pareil ?")
     assert both.startswith("Ce sont deux institutions différentes")
+
+
+async def test_how_long_data_is_kept_and_who_sees_a_signature(chat: Callable[..., Chat]) -> None:
+    kept = await chat(id="keep1").say("et vous les gardez jusqua quand")
+    assert "après la fin de la campagne" in kept and "date exacte avec /confidentialite" in kept
+    ended = await chat(id="keep2").say("what happens to my data when the petition ends?")
+    assert "erased shortly after the end of the campaign" in ended
+    assert "publishes no names" in await chat(id="see").say("who can see my signature if I sign?")
+    assert "/mesdonnees" in await chat(id="copy").say("tu peux m envoyer une copie de mes donnees")
+
+
+async def test_asking_for_help_for_oneself_is_not_asking_how_to_help(chat: Callable[..., Chat], bot: Bot) -> None:
+    rice = await chat(id="rice").say("Hello, could you help me, how do I cook rice")
+    assert says(bot, "decline_out_of_scope", "en") in rice
+    assert "programme automatique" in await chat(id="helpme").say("pouvez-vous m'aider ?")
+    assert "Partagez ce bot" in await chat(id="helpus").say("comment je peux aider ?")

@@ -77,7 +77,8 @@ async def test_my_data_is_a_readable_message_and_a_json_file(chat: Callable[...,
 
 async def test_my_data_of_someone_unknown_says_nothing_is_kept(chat: Callable[..., Chat]) -> None:
     seen = await chat(id="5").say("/mesdonnees")
-    assert "signature : aucune" in seen and "nouvelles : non (aucune adresse conservée)" in seen
+    assert "Je ne conserve rien sur vous : ni signature, ni adresse pour les nouvelles" in seen
+    assert "signature : aucune" not in seen  # one plain sentence, not "none" on every line
     assert "mes-donnees.json" in seen
 
 

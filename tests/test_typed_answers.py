@@ -464,7 +464,7 @@ async def test_a_returning_supporter_asks_where_they_stand(chat: Callable[..., C
     assert "signature : nom « Lou »" in await me.say("c bon c signé ?")
     await me.say("/oublier")
     await me.say("oui")
-    assert "signature : aucune" in await me.say("c bon c effacé ?")
+    assert "Je ne conserve rien sur vous" in await me.say("c bon c effacé ?")
 
 
 async def test_claire_and_a_name_with_a_description_are_names_not_questions(
@@ -840,13 +840,13 @@ async def test_a_cancel_word_in_a_name_or_beside_a_yes_does_not_cancel(chat: Cal
     other = chat(id="124", name="Bench", language="en")
     await other.say("I want to sign")
     await other.say("anonymous")
-    assert "Cancelled" not in await other.say("I don't want to cancel, I sign")
+    assert "your signature is saved" in await other.say("I don't want to cancel, I sign")
     fr = chat(id="125", name="Bench")
     await fr.say("je veux signer")
     await fr.say("anonyme")
     assert "votre signature est enregistrée" in await fr.say("laisse tomber la question, je signe")
     assert "Which name do you want to sign with?" in await chat(id="126", name="Bench").say("no problem, sign me")
-    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(1,)]
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(2,)]
 
 
 async def test_names_beginning_with_an_answer_word_or_in_quotes_are_names(chat: Callable[..., Chat], bot: Bot) -> None:
@@ -882,3 +882,20 @@ async def test_a_name_typed_after_as_or_a_word_of_assent_is_read(chat: Callable[
     await fr.say("je veux signer")
     assert "sous le nom « B. »" in await fr.say("d'accord. Anonyme")
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]  # nothing signed before the yes
+
+
+async def test_requests_with_a_name_or_another_clause_are_done(chat: Callable[..., Chat], bot: Bot) -> None:
+    assert "with the name “Tom Baker”" in await chat(id="140", name="Bench", language="en").say("/sign as Tom Baker")
+    assert "sous le nom « Nadia K »" in await chat(id="141", name="Bench").say("/signer sous le nom Nadia K")
+    wife = chat(id="142", name="Anne")
+    await at_the_summary(wife)
+    await wife.say("je signe")
+    await wife.say("non merci")
+    asked = await wife.say("en fait je voudrais retirer ma signature, mon mari dit que c'est pas sérieux")
+    assert "retirer votre signature" in asked and "/retirer pour retirer" not in asked
+    assert "Votre signature est retirée" in await wife.say("oui")
+    news = chat(id="143", name="Paul")
+    await news.say("arrêtez de m'envoyer des nouvelles svp")
+    assert "vous recevrez les nouvelles" in await news.say("ah non en fait remettez-moi les nouvelles")
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(1,)]
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
