@@ -143,11 +143,16 @@ class ChatNormaliser:
             # "je ne veux pas signer mais j'aimerais être tenu au courant": what comes after "mais" is asked.
             found = [i for i in self._intents_in(ordered[contrast[-1] + 1 :]) if not i.alone]
         clauses = [c for c in _CLAUSE_END.split(text) if c.strip()]
-        if not found and len(clauses) > 1:
+        if len(clauses) > 1:
             # "je voudrais retirer ma signature, mon mari dit que c'est pas sérieux": the "pas" of another
-            # clause does not deny the request.
+            # clause does not deny the request; "I don't want to sign right now, but could you let me know
+            # when it reaches big milestones? Also how many people have signed?": each request counts.
             each = [i for c in clauses for i in self._intents_in(self.words(c)) if i.run and not i.alone]
-            found = list({id(i): i for i in each}.values())
+            # Beside a request of the whole message only: "i started the sign up thing by mistake, how do i
+            # stop it" asks how to stop, not to withdraw.
+            requests = any(i.run and i.command for i in found)
+            extra = each if not found else [i for i in each if i.command] if requests else []
+            found = list({id(i): i for i in [*found, *extra]}.values())
         return found
 
     def _intents_in(self, ordered: list[str]) -> list[Intent]:
@@ -162,6 +167,12 @@ class ChatNormaliser:
                 continue
             found.append(intent)
         return found
+
+    def position(self, text: str, intent: Intent) -> int:
+        """Where in the message an intent's last word group is ("…my signature and delete everything":
+        the erasure comes after the withdrawal), or -1."""
+        last = intent.groups[-1] if intent.groups else ()
+        return next((n for n, w in enumerate(self.words(text)) if _has({w}, last)), -1)
 
     def besides_intents(self, text: str, intents: Iterable[Intent]) -> str:
         """The message without the intents' words: "can you explain in English what this is about"

@@ -19,6 +19,8 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from cachetools import TTLCache
+
 from bot import dialogue
 from bot.answers import last_sentence
 from bot.choices import (
@@ -130,6 +132,10 @@ class Routes:
         self.flows[flow.name] = flow
 
 
+SPOKEN_USERS = 50_000  # people whose last language is remembered at once (the oldest go first)
+SPOKEN_SECONDS = 30 * 60  # a conversation's pause; after it, the platform's hint again
+
+
 class Router:
     def __init__(self, routes: Routes, services: Services) -> None:
         self.routes = routes
@@ -143,6 +149,9 @@ class Router:
                 self._commands[key] = command
         self._usernames: dict[str, str] = {}
         self._flood = FloodGuard(services.settings.flood_max_per_minute, services.clock.monotonic)
+        # The language a person last wrote in, so that "ok" or "Source?" after English questions is answered
+        # in English: in memory only, per pseudonym, forgotten after a while (never stored, never logged).
+        self._spoken: TTLCache[str, str] = TTLCache(SPOKEN_USERS, SPOKEN_SECONDS, timer=services.clock.monotonic)
         self._in_flight: set[asyncio.Future[None]] = set()
         self._step_help: frozenset[str] | None = None  # step-help phrases as the chat normaliser reads them
 
@@ -209,6 +218,7 @@ class Router:
                 handler = self.routes.flooded or _silent
                 log.info("flood notice transport=%s user=%s", event.chat.transport, ctx.user_tag)
             await handler(ctx)
+            self._remember_language(ctx)
         except StorageError as exc:
             s.metrics.error("storage")
             log.error("storage unavailable: %s", exc)
@@ -604,8 +614,23 @@ class Router:
             started = dialogue.language(current)
             if typed or started:
                 return typed or started or ""
+        spoken = self._spoken.get(ctx.user_key)
+        if spoken is not None:
+            return spoken  # "ok", "Source?", "Priya" after English messages: English still
         hint = (ctx.event.sender.language or "").lower()[:2]  # "en-GB" -> "en"
         return hint if hint in LANGUAGES else self.services.settings.default_language
+
+    def _remember_language(self, ctx: Context) -> None:
+        """The language of a message whose words tell one (or of the command named), kept for the next ones."""
+        text = ctx.event.text.strip()
+        if not text or ctx.event.chat.is_group:
+            return
+        match = _COMMAND.match(text)
+        command = self._commands.get(fold(match.group(1))) if match else None
+        named = command is not None and len(set(command.names)) > 1  # "/mydata", not "/start"
+        told = named or (match is None and self.services.answers.language(text) is not None)
+        if told and ctx.lang in LANGUAGES:
+            self._spoken[ctx.user_key] = ctx.lang
 
     async def _fail(self, ctx: Context) -> None:
         if self.routes.failure is None:

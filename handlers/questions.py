@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from bot.answers import Answer, AnswerIndex, last_sentence
 from bot.choices import asks_something, normalize
-from bot.content import LANGUAGES, SMALLTALK_PREFIX
+from bot.content import LANGUAGES, SMALLTALK_PREFIX, Intent
 from bot.context import Context
 from bot.events import Choice
 from bot.lexicon import SmallTalkMatch
@@ -286,7 +286,17 @@ async def answer_question(ctx: Context) -> None:
         if run.entry:
             await answer_passage(ctx, run.entry, ctx.lang)
             return
-        if await _run_command(ctx, run.command, named or run.args):
+        done = False
+        requests = _requests(ctx, question, intents, run)
+        for request in requests:
+            # "could you let me know when it reaches 20 000? and how many have signed so far?": each one.
+            done = await _run_command(ctx, request.command, named or request.args) or done
+        if done:
+            ran = {r.command for r in requests}
+            named_too = [*index.normaliser.actions(question), *(i.command for i in intents if not i.run and i.command)]
+            offered = [name for name in named_too if name not in ran]
+            if offered:  # "How do I sign, and what's the count right now?": the count, and Sign to press
+                await ctx.say("action_offer", [_command_choice(ctx, name) for name in dict.fromkeys(offered)])
             return
     answer = index.ask(question, prefer=ctx.lang)
     if answer is None or answer.tier == "unsure":
@@ -304,7 +314,9 @@ async def answer_question(ctx: Context) -> None:
     if talk is not None:
         await _small_talk(ctx, talk)
         return
-    lang = (answer.lang if answer is not None else None) or index.language(question) or ctx.lang
+    # "numspot", "Azure ?": words of no language are answered in the person's, not in the one whose
+    # version of the entry happens to score higher.
+    lang = index.language(question) or ctx.lang
     ctx.lang = lang
     # "je veux signer" anywhere in a message: the reply offers Sign, whatever else it says.
     offered = [*index.normaliser.actions(question), *(i.command for i in intents if i.command)]
@@ -349,6 +361,21 @@ async def answer_question(ctx: Context) -> None:
     # signer, mais dites-moi d'abord ce que demande la pétition" may want either.
     key = "did_you_mean" if answer.tier == "did_you_mean" or offers else "answer_unsure"
     await ctx.say(key, _merge(offers, _entries(ctx, answer.candidates, lang)))
+
+
+def _requests(ctx: Context, question: str, intents: list[Intent], run: Intent) -> list[Intent]:
+    """The commands a message asks for, each once: those that answer at once first, then at most one that
+    opens a dialogue (the one asked for last: "remove my signature and delete everything" erases)."""
+    if run.command == "langue":
+        return [run]  # a language and a question: handled with the question (`_asks_more`)
+    found = {i.command: i for i in intents if i.run and i.command and i.command != "langue"}
+    found.setdefault(run.command, run)
+    opens = {name for c in ctx.services.commands if c.opens is not None for name in c.names}
+    quick = [i for i in found.values() if i.command not in opens]
+    normaliser = ctx.services.answers.normaliser
+    opening = [i for i in found.values() if i.command in opens]
+    last = max(opening, key=lambda i: normaliser.position(question, i), default=None)
+    return quick + ([last] if last is not None else [])
 
 
 def _asks_more(ctx: Context, question: str) -> bool:

@@ -899,3 +899,59 @@ async def test_requests_with_a_name_or_another_clause_are_done(chat: Callable[..
     assert "vous recevrez les nouvelles" in await news.say("ah non en fait remettez-moi les nouvelles")
     assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(1,)]
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_a_person_writing_english_keeps_english_for_words_of_no_language(chat: Callable[..., Chat]) -> None:
+    me = chat(id="150", name="Sam")  # the console gives no language hint: the default is French
+    assert "Microsoft" in await me.say("who hosts the health data?")
+    assert "All right! What would you like to do?" in await me.say("ok")
+    numspot = await me.say("numspot")
+    assert "Vous voulez dire" not in numspot and "Did you mean" in numspot
+    fr = chat(id="151", name="Léa")
+    await fr.say("qui héberge les données de santé ?")
+    assert "D'accord ! Que voulez-vous faire ?" in await fr.say("ok")
+
+
+async def test_several_requests_in_one_message_are_each_done(chat: Callable[..., Chat], bot: Bot) -> None:
+    both = chat(id="152", name="Ann", language="en")
+    reply = await both.say(
+        "Good evening! I don't want to sign right now, but could you let me know when it reaches big "
+        "milestones? Also how many people have signed so far?"
+    )
+    assert "signatures in all" in reply and "you will receive news of the petition" in reply
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(1,)]
+    gp = await chat(id="153", name="Gus", language="en").say(
+        "Hi, I'm a retired GP. How do I sign, and what's the count right now?"
+    )
+    assert "signatures in all" in gp and "✍️ Sign" in gp
+    mother = chat(id="154", name="Odile")
+    await at_the_summary(mother)
+    await mother.say("je signe")
+    await mother.say("non merci")
+    asked = await mother.say(
+        "Bonsoir, mon fils a signé pour moi sur son téléphone je crois, je voudrais retirer ma signature "
+        "s'il vous plaît, je ne suis pas d'accord avec ça."
+    )
+    assert "Voulez-vous vraiment retirer votre signature" in asked and "Sous quel nom" not in asked
+    erase = chat(id="155", name="Anna", language="en")
+    await at_the_summary(erase, "en")
+    await erase.say("I sign")
+    await erase.say("no thanks")
+    asked = await erase.say("Can you remove my signature and delete everything you have about me? Thanks.")
+    assert "erase all your data" in asked
+
+
+async def test_where_one_stands_undo_and_sms_names(chat: Callable[..., Chat], bot: Bot) -> None:
+    assert "Your data" in await chat(id="156", language="en").say("Where do I stand?")
+    assert "Vos données" in await chat(id="157").say("Alors, où j'en suis maintenant ?")
+    lea = chat(id="158", name="Bench")
+    await lea.say("jveux signer")
+    assert "sous le nom « lea »" in await lea.say("jsui lea")
+    assert "votre signature est enregistrée" in await lea.say("ui")
+    dave = chat(id="159", name="Bench", language="en")
+    await dave.say("sign me")
+    await dave.say("Dave")
+    await dave.say("yep")
+    assert "withdraw your signature" in await dave.say("nah undo that")
+    assert "Your signature is withdrawn" in await dave.say("yes")
+    assert await rows(bot, "SELECT name FROM signatures") == [("lea",)]
