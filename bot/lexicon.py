@@ -297,7 +297,7 @@ _GLUED = (
 )
 _VOWELS = frozenset("aeiouyh")
 _SENTENCES = re.compile(r"[.!?;\n]+")
-_CLAUSE_END = re.compile(r"[.,;:!?]+(?:\s|$)")
+_CLAUSE_END = re.compile(r"[.,;:!?]+(?:\s|$)|\s(?:et|and)\s", re.IGNORECASE)  # "effacez tout et confirmez-moi…"
 _CONTRAST = frozenset({"mais", "but", "however", "cependant", "pourtant"})
 _REPEATED = re.compile(r"(.)\1{2,}")
 MIN_GLUED_ZIPF = 4.0  # the rest must be an everyday word: "comission" is not "c" + "omission"

@@ -99,6 +99,9 @@ async def start_withdrawal(ctx: Context) -> None:
         return
     signature = await ctx.services.signatures.get(ctx.user_key)
     if signature is None:
+        if await ctx.services.dialogues.finish(ctx.owner):
+            await ctx.say("cancelled")  # "je ne veux plus signer" while signing: the signing stops
+            return
         await ctx.say("unsign_not_signed")
         return
     await dialogue.start(

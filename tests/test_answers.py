@@ -831,3 +831,9 @@ async def test_asking_for_help_for_oneself_is_not_asking_how_to_help(chat: Calla
     assert says(bot, "decline_out_of_scope", "en") in rice
     assert "programme automatique" in await chat(id="helpme").say("pouvez-vous m'aider ?")
     assert "Partagez ce bot" in await chat(id="helpus").say("comment je peux aider ?")
+
+
+async def test_who_pays_the_bot_and_will_you_sell_my_data(chat: Callable[..., Chat]) -> None:
+    assert "/confidentialite" in await chat(id="pay").say("qui te paie ?")
+    sold = await chat(id="sell", language="en").say("How do I know you won't sell my data?")
+    assert "nothing is sold" in sold

@@ -955,3 +955,37 @@ async def test_where_one_stands_undo_and_sms_names(chat: Callable[..., Chat], bo
     assert "withdraw your signature" in await dave.say("nah undo that")
     assert "Your signature is withdrawn" in await dave.say("yes")
     assert await rows(bot, "SELECT name FROM signatures") == [("lea",)]
+
+
+async def test_undoing_in_words_withdraws_or_stops_what_was_asked(chat: Callable[..., Chat], bot: Bot) -> None:
+    lea = chat(id="160", name="Léa")
+    await lea.say("signer")
+    await lea.say("Léa")
+    await lea.say("oui")
+    assert "Voulez-vous vraiment retirer votre signature" in await lea.say("annule ma signature")
+    assert "Votre signature est retirée" in await lea.say("oui")
+    again = chat(id="161", name="Léo")
+    await again.say("je veux signer")
+    assert "C'est annulé" in await again.say("je ne veux plus signer")
+    news = chat(id="162", name="Paul")
+    await news.say("tenez-moi au courant des nouvelles de la pétition")
+    assert "vous ne recevrez plus de nouvelles" in await news.say("en fait non, arrête")
+    scared = chat(id="163", name="Rose")
+    await at_the_summary(scared)
+    await scared.say("je signe")
+    await scared.say("non merci")
+    afraid = "J'ai peur pour mon travail, effacez tout s'il vous plaît et confirmez-moi que plus rien n'est gardé"
+    asked = await scared.say(afraid)
+    assert "effacer toutes vos données" in asked
+    assert "Toutes vos données sont effacées" in await scared.say("oui")
+    assert "Je ne conserve rien sur vous" in await scared.say("c'est vraiment effacé ?")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(0,)]
+
+
+async def test_names_after_moi_c_and_anon(chat: Callable[..., Chat]) -> None:
+    me = chat(id="164", name="Bench")
+    await me.say("je veux signer")
+    assert "sous le nom « Léa »" in await me.say("moi c Léa")
+    anon = chat(id="165", name="Bench Smith", language="en")
+    assert "with the name “B. S.”" in await anon.say("ok. sign as anon")
