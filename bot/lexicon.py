@@ -142,7 +142,7 @@ class ChatNormaliser:
         if not found and contrast:
             # "je ne veux pas signer mais j'aimerais être tenu au courant": what comes after "mais" is asked.
             found = [i for i in self._intents_in(ordered[contrast[-1] + 1 :]) if not i.alone]
-        clauses = [c for c in _CLAUSE_END.split(text) if c.strip()]
+        clauses = self.clauses(text)
         if len(clauses) > 1:
             # "je voudrais retirer ma signature, mon mari dit que c'est pas sérieux": the "pas" of another
             # clause does not deny the request; "I don't want to sign right now, but could you let me know
@@ -167,6 +167,11 @@ class ChatNormaliser:
                 continue
             found.append(intent)
         return found
+
+    @staticmethod
+    def clauses(text: str) -> list[str]:
+        """The parts of a message between punctuation, "et" or "and" (a request in each, or a question)."""
+        return [c for c in _CLAUSE_END.split(text) if c.strip()]
 
     def position(self, text: str, intent: Intent) -> int:
         """Where in the message an intent's last word group is ("…my signature and delete everything":

@@ -288,9 +288,19 @@ async def answer_question(ctx: Context) -> None:
             return
         done = False
         requests = _requests(ctx, question, intents, run)
+        opening = {name for c in ctx.services.commands if c.opens is not None for name in c.names}
+        several = len(index.normaliser.clauses(question)) > 1  # not "where can I read your privacy policy?"
+        side = _side_question(ctx, besides) if run.command != "langue" and several else None
         for request in requests:
+            if side is not None and request.command in opening:
+                # "retire ma signature et dis-moi qui est derrière la pétition": the answer, then the
+                # dialogue's question last, where the person will answer it.
+                await answer_passage(ctx, side.id, ctx.lang)
+                side = None
             # "could you let me know when it reaches 20 000? and how many have signed so far?": each one.
             done = await _run_command(ctx, request.command, named or request.args) or done
+        if side is not None and done:
+            await answer_passage(ctx, side.id, ctx.lang)  # "Who is behind this petition and how many signed?"
         if done:
             ran = {r.command for r in requests}
             named_too = [*index.normaliser.actions(question), *(i.command for i in intents if not i.run and i.command)]
@@ -361,6 +371,14 @@ async def answer_question(ctx: Context) -> None:
     # signer, mais dites-moi d'abord ce que demande la pétition" may want either.
     key = "did_you_mean" if answer.tier == "did_you_mean" or offers else "answer_unsure"
     await ctx.say(key, _merge(offers, _entries(ctx, answer.candidates, lang)))
+
+
+def _side_question(ctx: Context, besides: str) -> Answer | None:
+    """A question asked beside a request, when its answer is sure ("… and who is behind the petition?")."""
+    if not besides or not asks_something(besides, ctx.services.content.replies):
+        return None
+    answer = ctx.services.answers.ask(besides, prefer=ctx.lang)
+    return answer if answer is not None and answer.confident and not answer.several else None
 
 
 def _requests(ctx: Context, question: str, intents: list[Intent], run: Intent) -> list[Intent]:

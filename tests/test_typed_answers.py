@@ -989,3 +989,17 @@ async def test_names_after_moi_c_and_anon(chat: Callable[..., Chat]) -> None:
     assert "sous le nom « Léa »" in await me.say("moi c Léa")
     anon = chat(id="165", name="Bench Smith", language="en")
     assert "with the name “B. S.”" in await anon.say("ok. sign as anon")
+
+
+async def test_a_question_beside_a_request_is_answered_too(chat: Callable[..., Chat], bot: Bot) -> None:
+    both = await chat(id="166", name="Kim", language="en").say("Who is behind this petition and how many have signed?")
+    assert "signatures in all" in both and "does not say who wrote it" in both
+    assert "✍️ Sign" not in await chat(id="167", name="Kim", language="en").say("tell me the count")
+    me = chat(id="168", name="Odile")
+    await at_the_summary(me)
+    await me.say("je signe")
+    await me.say("non merci")
+    seen = await me.say("retire ma signature et dis moi qui est derriere la petition")
+    assert seen.index("ne dit pas qui l'a écrite") < seen.index("Voulez-vous vraiment retirer votre signature")
+    policy = await chat(id="169", language="en").say("Where can I read your privacy policy?")
+    assert policy.count("Data controller") == 1 and "Source:" not in policy
