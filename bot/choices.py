@@ -316,8 +316,10 @@ def within_typos(typed: str, candidates: Sequence[str], typos: Sequence[tuple[in
 
 
 def without_quotes(name: str) -> str:
-    """'"Jean Dupont"', « Linus », "mettez 'Un dev'": quotes and spaces around a name are no part of it."""
-    return name.strip(_QUOTES)
+    """'"Jean Dupont"', « Linus », "mettez 'Un dev'": quotes around a name are no part of it; one at one end
+    only is ("'t Hooft")."""
+    name = name.strip()
+    return name.strip(_QUOTES) if len(name) > 2 and name[0] in _QUOTES and name[-1] in _QUOTES else name
 
 
 def _one(found: Sequence[Choice]) -> Choice | None:

@@ -150,9 +150,10 @@ class ChatNormaliser:
             each = [i for c in clauses for i in self._intents_in(self.words(c)) if i.run and not i.alone]
             # Beside a request of the whole message only: "i started the sign up thing by mistake, how do i
             # stop it" asks how to stop, not to withdraw.
-            requests = any(i.run and i.command for i in found)
-            extra = each if not found else [i for i in each if i.command] if requests else []
-            found = list({id(i): i for i in [*found, *extra]}.values())
+            if not found:
+                found = list({id(i): i for i in each}.values())
+            elif any(i.run and i.command for i in found):
+                found = list({id(i): i for i in [*found, *(i for i in each if i.command)]}.values())
         return found
 
     def _intents_in(self, ordered: list[str]) -> list[Intent]:

@@ -18,6 +18,13 @@ async def rows(bot: Bot, sql: str) -> list[tuple[object, ...]]:
         return [tuple(r) for r in await tx.fetchall(sql)]
 
 
+async def signed_typing(me: Chat, name: str, yes: str) -> None:
+    """The opening of other stories: signing asked for in words, a name typed, the yes typed."""
+    await me.say("signer" if yes == "oui" else "sign me")
+    await me.say(name)
+    await me.say(yes)
+
+
 async def at_the_summary(me: Chat, lang: str = "fr") -> None:
     """The opening of many stories: signing started and the initials chosen, the summary on screen."""
     await me.say("/signer" if lang == "fr" else "/sign")
@@ -949,9 +956,7 @@ async def test_where_one_stands_undo_and_sms_names(chat: Callable[..., Chat], bo
     assert "sous le nom « lea »" in await lea.say("jsui lea")
     assert "votre signature est enregistrée" in await lea.say("ui")
     dave = chat(id="159", name="Bench", language="en")
-    await dave.say("sign me")
-    await dave.say("Dave")
-    await dave.say("yep")
+    await signed_typing(dave, "Dave", "yep")
     assert "withdraw your signature" in await dave.say("nah undo that")
     assert "Your signature is withdrawn" in await dave.say("yes")
     assert await rows(bot, "SELECT name FROM signatures") == [("lea",)]
@@ -959,9 +964,7 @@ async def test_where_one_stands_undo_and_sms_names(chat: Callable[..., Chat], bo
 
 async def test_undoing_in_words_withdraws_or_stops_what_was_asked(chat: Callable[..., Chat], bot: Bot) -> None:
     lea = chat(id="160", name="Léa")
-    await lea.say("signer")
-    await lea.say("Léa")
-    await lea.say("oui")
+    await signed_typing(lea, "Léa", "oui")
     assert "Voulez-vous vraiment retirer votre signature" in await lea.say("annule ma signature")
     assert "Votre signature est retirée" in await lea.say("oui")
     again = chat(id="161", name="Léo")
