@@ -129,6 +129,9 @@ class Context:
     dialogue: Dialogue | None = None
     args: str = ""  # text after a command name
     chosen: str | None = None  # the option value a dialogue step is handling (pressed or typed)
+    # The language set with /langue, else the one the person last wrote in: "merci" typed by someone writing
+    # English is still answered in English.
+    known_lang: str | None = None
     sent: list[Sent] = field(default_factory=list)
 
     @property

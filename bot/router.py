@@ -207,6 +207,7 @@ class Router:
             # One read gives both the open dialogue and the chosen language.
             current, chosen = await s.dialogues.current_and_language(ctx.owner, user_key, ctx.now)
             ctx.lang = self._language(ctx, chosen, current)
+            ctx.known_lang = chosen or self._spoken.get(user_key)
             handler = await self._route(ctx, current)
             if handler is None:
                 return ctx

@@ -489,8 +489,14 @@ async def _decline(ctx: Context) -> None:
     await ctx.say("decline_out_of_scope" if ctx.dialogue is None else "decline_out_of_scope_aside", main_actions(ctx))
 
 
+COURTESIES = frozenset({"thanks", "goodbye", "ack"})  # small talk often said in the other language
+
+
 async def _small_talk(ctx: Context, talk: SmallTalkMatch) -> None:
-    ctx.lang = talk.lang or ctx.lang
+    # "merci", "bye", "ok" borrowed from the other language: the person's own still ("merci" after English
+    # questions is answered in English); a phrase that says more ("did it work?") is answered in its own.
+    borrowed = ctx.known_lang if talk.id in COURTESIES else None
+    ctx.lang = borrowed or talk.lang or ctx.lang
     if ctx.dialogue is not None and talk.id in QUIET_IN_DIALOGUE:
         return  # "ok", "bonjour" mid-dialogue: the step's question comes again, nothing else to say
     entry = _smalltalk_entry(ctx, talk)

@@ -1006,3 +1006,12 @@ async def test_a_question_beside_a_request_is_answered_too(chat: Callable[..., C
     assert seen.index("ne dit pas qui l'a écrite") < seen.index("Voulez-vous vraiment retirer votre signature")
     policy = await chat(id="169", language="en").say("Where can I read your privacy policy?")
     assert policy.count("Data controller") == 1 and "Source:" not in policy
+
+
+async def test_thanks_in_another_language_is_answered_in_the_persons_own(chat: Callable[..., Chat]) -> None:
+    en = chat(id="170", name="Sam")
+    await en.say("who hosts the health data?")
+    assert "You're welcome" in await en.say("merci")
+    fr = chat(id="171", name="Léa")
+    await fr.say("qui héberge les données ?")
+    assert "Avec plaisir" in await fr.say("thanks")
