@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.events import ChatEvents, Choice, Deliverer, Document, Image, Inbound, Outbound, Reply, Sent
@@ -93,6 +94,11 @@ class Services:
 
     def commands_include(self, name: str) -> bool:
         return any(name in command.names for command in self.commands)
+
+    @cached_property
+    def dialogue_commands(self) -> frozenset[str]:
+        """Names of the commands that open a dialogue: a message asking for several things runs one of them, last."""
+        return frozenset(name for command in self.commands if command.opens is not None for name in command.names)
 
     def template(self, lang: str, key: str, **values: object) -> Rich:
         return self.content.rich(lang, key, **values)

@@ -206,8 +206,9 @@ class Router:
         try:
             # One read gives both the open dialogue and the chosen language.
             current, chosen = await s.dialogues.current_and_language(ctx.owner, user_key, ctx.now)
-            ctx.lang = self._language(ctx, chosen, current)
-            ctx.known_lang = chosen or self._spoken.get(user_key)
+            spoken = self._spoken.get(user_key)
+            ctx.lang = self._language(ctx, chosen, current, spoken)
+            ctx.known_lang = chosen or spoken
             handler = await self._route(ctx, current)
             if handler is None:
                 return ctx
@@ -595,9 +596,9 @@ class Router:
             return
         await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_resume"))
 
-    def _language(self, ctx: Context, chosen: str | None, current: Dialogue | None) -> str:
+    def _language(self, ctx: Context, chosen: str | None, current: Dialogue | None, spoken: str | None) -> str:
         """The language set with /langue; else the language of the command's name; else, in a dialogue,
-        the one typed now or the one it began in; else the platform's hint."""
+        the one typed now or the one it began in; else the one last written in; else the platform's hint."""
         if chosen:
             return chosen
         written = ctx.event.text.strip()
@@ -615,7 +616,6 @@ class Router:
             started = dialogue.language(current)
             if typed or started:
                 return typed or started or ""
-        spoken = self._spoken.get(ctx.user_key)
         if spoken is not None:
             return spoken  # "ok", "Source?", "Priya" after English messages: English still
         hint = (ctx.event.sender.language or "").lower()[:2]  # "en-GB" -> "en"

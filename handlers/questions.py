@@ -288,11 +288,10 @@ async def answer_question(ctx: Context) -> None:
             return
         done = False
         requests = _requests(ctx, question, intents, run)
-        opening = {name for c in ctx.services.commands if c.opens is not None for name in c.names}
         several = len(index.normaliser.clauses(question)) > 1  # not "where can I read your privacy policy?"
         side = _side_question(ctx, besides) if run.command != "langue" and several else None
         for request in requests:
-            if side is not None and request.command in opening:
+            if side is not None and request.command in ctx.services.dialogue_commands:
                 # "retire ma signature et dis-moi qui est derrière la pétition": the answer, then the
                 # dialogue's question last, where the person will answer it.
                 await answer_passage(ctx, side.id, ctx.lang)
@@ -388,7 +387,7 @@ def _requests(ctx: Context, question: str, intents: list[Intent], run: Intent) -
         return [run]  # a language and a question: handled with the question (`_asks_more`)
     found = {i.command: i for i in intents if i.run and i.command and i.command != "langue"}
     found.setdefault(run.command, run)
-    opens = {name for c in ctx.services.commands if c.opens is not None for name in c.names}
+    opens = ctx.services.dialogue_commands
     quick = [i for i in found.values() if i.command not in opens]
     normaliser = ctx.services.answers.normaliser
     opening = [i for i in found.values() if i.command in opens]
