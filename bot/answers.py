@@ -472,6 +472,21 @@ class AnswerIndex:
         total[: len(self._starts)] += best_asked
         return total
 
+    def best_among(self, question: str, ids: Sequence[str]) -> str | None:
+        """Of `ids`, the entry the question's own words fit clearly best, or None: "et pour combien de
+        temps ?" among the "see also" of the CNIL's decision is how long that decision lasts."""
+        q = self.query(question)
+        if not q.terms or not ids:
+            return None
+        scores = self.scores(q.terms, q.ids)
+        best: dict[str, float] = dict.fromkeys(ids, 0.0)
+        for i, doc_id in enumerate(self._doc_ids):
+            if doc_id in best:
+                best[doc_id] = max(best[doc_id], float(scores[i]))
+        (first, top), *rest = sorted(best.items(), key=lambda item: -item[1])
+        clear = top > 0 and all(score < top * CLOSE_SHARE for _, score in rest)
+        return first if clear else None
+
     def ask(self, question: str, related: int = 3, prefer: str | None = None) -> Answer | None:
         """The best passage, how sure the index is of it, and the close runners-up; None to decline.
 

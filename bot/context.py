@@ -138,6 +138,11 @@ class Context:
     # The language set with /langue, else the one the person last wrote in: "merci" typed by someone writing
     # English is still answered in English.
     known_lang: str | None = None
+    # The FAQ entry last answered to this person, then its "see also" entries (in memory only, for a while),
+    # which a follow-up leans on: "qui a dit ça ?", "et pour combien de temps ?", "et en anglais ?".
+    # `answered`: the same, for the answer this message gave.
+    previous: tuple[str, ...] = ()
+    answered: tuple[str, ...] = ()
     sent: list[Sent] = field(default_factory=list)
 
     @property

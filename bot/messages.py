@@ -28,7 +28,7 @@ WRITTEN: Mapping[str, tuple[str, ...]] = {
     "answers": _keys(
         """
         action_offer answer_sources_separator answer_unsure decline_not_in_petition decline_out_of_scope
-        decline_out_of_scope_aside did_you_mean
+        decline_out_of_scope_aside did_you_mean followup_nearby followup_source
         """
     ),
     "broadcast": _keys(

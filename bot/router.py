@@ -152,6 +152,10 @@ class Router:
         # The language a person last wrote in, so that "ok" or "Source?" after English questions is answered
         # in English: in memory only, per pseudonym, forgotten after a while (never stored, never logged).
         self._spoken: TTLCache[str, str] = TTLCache(SPOKEN_USERS, SPOKEN_SECONDS, timer=services.clock.monotonic)
+        # The FAQ entry last answered to a person, for follow-ups ("source ?", "et en anglais ?"): the same terms.
+        self._answered: TTLCache[str, tuple[str, ...]] = TTLCache(
+            SPOKEN_USERS, SPOKEN_SECONDS, timer=services.clock.monotonic
+        )
         self._in_flight: set[asyncio.Future[None]] = set()
         self._step_help: frozenset[str] | None = None  # step-help phrases as the chat normaliser reads them
 
@@ -209,6 +213,7 @@ class Router:
             spoken = self._spoken.get(user_key)
             ctx.lang = self._language(ctx, chosen, current, spoken)
             ctx.known_lang = chosen or spoken
+            ctx.previous = () if event.chat.is_group else self._answered.get(user_key, ())
             handler = await self._route(ctx, current)
             if handler is None:
                 return ctx
@@ -221,6 +226,8 @@ class Router:
                 log.info("flood notice transport=%s user=%s", event.chat.transport, ctx.user_tag)
             await handler(ctx)
             self._remember_language(ctx)
+            if ctx.answered and not event.chat.is_group:
+                self._answered[user_key] = ctx.answered
         except StorageError as exc:
             s.metrics.error("storage")
             log.error("storage unavailable: %s", exc)

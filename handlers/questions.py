@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.analysis import QUESTION_TOKENS
 from bot.answers import Answer, AnswerIndex, last_sentence
 from bot.choices import asks_something, normalize
 from bot.content import LANGUAGES, SMALLTALK_PREFIX, Intent
@@ -31,6 +32,9 @@ MAIN_ACTIONS = ("signer", "petition", "compteur", "faq")
 QUIET_IN_DIALOGUE = ("ack", "greeting", "thanks")
 MAX_COMMENT_WORDS = 5  # "merci, c'est super clair maintenant": thanks with a comment (topic words), not a question
 LABEL_LIMIT = 60  # characters of a choice label ("see also", "did you mean")
+# Small talk that asks about the last answer ("qui a dit ça ?", "et alors ?", "pourquoi ?").
+FOLLOW_UPS = ("followup", "followup_source", "sources", "why")
+MAX_FOLLOW_UP_WORDS = 3  # "et pour combien de temps ?": short enough to lean on the last answer
 
 
 def _title(ctx: Context, passage_id: str, lang: str) -> str:
@@ -100,6 +104,11 @@ def passage_text(ctx: Context, passage_id: str, lang: str) -> Rich:
 
 def sources_line(ctx: Context, passage_id: str, lang: str) -> Rich:
     """ "Source : …", each source named once (two chronology entries may share a date)."""
+    return ctx.services.template(lang, "answer_source", source=_sources(ctx, passage_id, lang))
+
+
+def _sources(ctx: Context, passage_id: str, lang: str) -> Rich:
+    """The sources of an answer, each named once: "texte de la pétition, paragraphes 1 et 3 ; …"."""
     entry = ctx.services.content.faq_entry(passage_id)
     sources = entry.sources if entry is not None else (passage_id,)
     petition = ctx.services.content.petition
@@ -116,7 +125,7 @@ def sources_line(ctx: Context, passage_id: str, lang: str) -> Rich:
         if all(name.plain != n.plain for n in names):
             names.append(name)
     separator = ctx.services.template(lang, "answer_sources_separator").plain
-    return ctx.services.template(lang, "answer_source", source=join(names, separator))
+    return join(names, separator)
 
 
 def _numbers(ctx: Context, key: str, numbers: list[int], lang: str) -> Rich:
@@ -161,6 +170,7 @@ async def answer_passage(
     ctx.lang = lang  # a command run for an English question answers in English
     if entry is not None and entry.command is not None and await _run_command(ctx, entry.command):
         return
+    ctx.answered = (passage_id, *related)
     parts = [passage_text(ctx, passage_id, lang), sources_line(ctx, passage_id, lang)]
     # The choice carries the answer's language: a "see also" pressed after an English answer stays English.
     choices = _entries(ctx, related, lang)
@@ -240,6 +250,8 @@ async def answer_question(ctx: Context) -> None:
         question = polite  # "t'es nul, qui héberge les données ?": the question
     talk = index.normaliser.smalltalk(question)
     if talk is not None:
+        if talk.id in FOLLOW_UPS and ctx.previous and await _follow_up(ctx, question, talk):
+            return
         await _small_talk(ctx, talk)
         return
     if index.normaliser.off_topic(question) or index.about_another_cause(question):
@@ -300,6 +312,10 @@ async def answer_question(ctx: Context) -> None:
             done = await _run_command(ctx, request.command, named or request.args) or done
         if side is not None and done:
             await answer_passage(ctx, side.id, ctx.lang)  # "Who is behind this petition and how many signed?"
+        again = ctx.previous if [r.command for r in requests] == ["langue"] else ()
+        if done and again and not index.analyzer.words(besides):
+            # "et en anglais ?" after an answer: that answer, in English.
+            await answer_passage(ctx, again[0], ctx.lang, again[1:])
         if done:
             ran = {r.command for r in requests}
             named_too = [*index.normaliser.actions(question), *(i.command for i in intents if not i.run and i.command)]
@@ -308,6 +324,16 @@ async def answer_question(ctx: Context) -> None:
                 await ctx.say("action_offer", [_command_choice(ctx, name) for name in dict.fromkeys(offered)])
             return
     answer = index.ask(question, prefer=ctx.lang)
+    words = index.analyzer.words(question)
+    if (answer is None or not answer.confident) and len(words) <= MAX_FOLLOW_UP_WORDS:
+        follow = _in_context(ctx, question)
+        if follow is not None:
+            # "et pour combien de temps ?" after the CNIL's decision: how long the decision lasts.
+            ctx.lang = index.language(question) or ctx.lang
+            await answer_passage(ctx, follow.id, ctx.lang, follow.related)
+            return
+        if answer is None and all(w in QUESTION_TOKENS for w in words) and await _follow_up(ctx, question, None):
+            return  # "jusqu'à quand alors ?": only question words, about the last answer
     if answer is None or answer.tier == "unsure":
         # "Bonjour, ma fille m'a transféré un message sur une pétition, c'est quoi exactement ?"
         clause = _last_clause(question)
@@ -370,6 +396,44 @@ async def answer_question(ctx: Context) -> None:
     # signer, mais dites-moi d'abord ce que demande la pétition" may want either.
     key = "did_you_mean" if answer.tier == "did_you_mean" or offers else "answer_unsure"
     await ctx.say(key, _merge(offers, _entries(ctx, answer.candidates, lang)))
+
+
+def _in_context(ctx: Context, question: str) -> Answer | None:
+    """A short question read together with the last answer's question: the entry the two make sure, or
+    the one of that answer's "see also" its words fit best ("et pour combien de temps ?" after the CNIL's
+    decision); else None."""
+    if not ctx.previous:
+        return None
+    previous, nearby = ctx.previous[0], ctx.previous[1:]
+    index = ctx.services.answers
+    lang = index.language(question) or ctx.lang
+    answer = index.ask(f"{question} {_title(ctx, previous, lang)}", prefer=lang)
+    if answer is not None and answer.confident and not answer.several and answer.id != previous:
+        return answer
+    chosen = index.best_among(question, nearby)
+    return index.ask(_title(ctx, chosen, lang), prefer=lang) if chosen is not None else None
+
+
+async def _follow_up(ctx: Context, question: str, talk: SmallTalkMatch | None) -> bool:
+    """ "qui a dit ça ?", "et alors ?", "why?" after an answer: its sources, the entry the two make sure
+    together, or the answer's "see also" entries to choose from; False when there is none of these."""
+    if not ctx.previous:
+        return False
+    previous, nearby = ctx.previous[0], ctx.previous[1:]
+    ctx.lang = (talk.lang if talk is not None else None) or ctx.services.answers.language(question) or ctx.lang
+    ctx.answered = ctx.previous  # "source ?" then "et alors ?": still about the same answer
+    if talk is not None and talk.id in ("followup_source", "sources"):
+        shown = [_command_choice(ctx, "petition"), _command_choice(ctx, "chronologie")]
+        await ctx.say("followup_source", shown, source=_sources(ctx, previous, ctx.lang))
+        return True
+    follow = _in_context(ctx, question)
+    if follow is not None:
+        await answer_passage(ctx, follow.id, ctx.lang, follow.related)
+        return True
+    if not nearby:
+        return False
+    await ctx.say("followup_nearby", _entries(ctx, nearby, ctx.lang))
+    return True
 
 
 def _side_question(ctx: Context, besides: str) -> Answer | None:

@@ -315,8 +315,8 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Sixty-two blind development sets, used to find failure classes (not held out): the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 63))):
+    """Sixty-four blind development sets, used to find failure classes (not held out): the floor."""
+    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 65))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -775,6 +775,31 @@ async def test_follow_ups_about_what_was_said_ask_for_the_whole_question(chat: C
         assert "posez la question en entier" in await chat(id=f"said{n}").say(typed), typed
     for n, typed in enumerate(("who said that?", "since when?")):
         assert "please ask the whole question" in await chat(id=f"said-en{n}").say(typed), typed
+
+
+async def test_a_follow_up_leans_on_the_answer_just_given(chat: Callable[..., Chat]) -> None:
+    """A retiree asks when the CNIL decided, then follows up the way people do, without repeating the subject."""
+    person = chat(id="follow")
+    assert "21 décembre" in await person.say("c'est quand la décision de la cnil ?")
+    assert "trois ans" in await person.say("et pour combien de temps ?")
+    source = await person.say("qui a dit ça ?")
+    assert "Ma réponse précédente vient de" in source and "chronologie" in source
+    english = await person.say("et en anglais ?")
+    assert "I will speak English" in english and "three years" in english
+    nearby = await person.say("and then?")
+    assert "About my previous answer" in nearby and "Did you mean" not in nearby
+    # Someone else, who was told nothing yet, is asked for the whole question.
+    assert "please ask the whole question" in await chat(id="follow-new", language="en").say("and then?")
+
+
+async def test_the_bot_asked_about_itself_and_ones_own_accounts_elsewhere(chat: Callable[..., Chat], bot: Bot) -> None:
+    assert "propre petit serveur" in await chat(id="toi1").say("t'es hébergé où toi ?")
+    assert "propre petit serveur" in await chat(id="toi2").say("tu es chez Microsoft toi aussi ?")
+    assert "signature pseudonyme" in await chat(id="moi1").say("vous avez quoi comme infos sur moi")
+    account = await chat(id="acct", language="en").say("how do i delete my microsoft account completely")
+    assert says(bot, "decline_out_of_scope", "en") in account
+    rude = await chat(id="rude").say("t'es vraiment nul comme bot, va te faire voir")
+    assert says(bot, "decline_out_of_scope", "fr") in rude and "/mesdonnees" not in rude
 
 
 async def test_is_it_serious_gets_why_it_is_a_problem_unless_it_is_about_something_else(
