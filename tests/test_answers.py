@@ -802,6 +802,16 @@ async def test_the_bot_asked_about_itself_and_ones_own_accounts_elsewhere(chat: 
     assert says(bot, "decline_out_of_scope", "fr") in rude and "/mesdonnees" not in rude
 
 
+async def test_goodbyes_with_thanks_and_a_journalists_short_questions(chat: Callable[..., Chat]) -> None:
+    assert "Au revoir" in await chat(id="bye1").say("merci beaucoup, au revoir")
+    assert "Goodbye" in await chat(id="bye2", language="en").say("whatever, bye")
+    launched = await chat(id="launch", language="en").say("Who launched this petition?")
+    assert "does not say who wrote it" in launched and "Did you mean" not in launched
+    assert "European platform" in await chat(id="emc2", language="en").say("what does EMC2 stand for?")
+    rumour = "A French court has convicted Microsoft for selling our health data to the NSA. Is that true?"
+    assert "does not say Microsoft was convicted" in await chat(id="nsa", language="en").say(rumour)
+
+
 async def test_is_it_serious_gets_why_it_is_a_problem_unless_it_is_about_something_else(
     chat: Callable[..., Chat], bot: Bot
 ) -> None:
