@@ -64,6 +64,8 @@ COMMON_ZIPF = 6.0  # an unknown word this common weighs MIN_UNKNOWN_SHARE of tha
 EVERYDAY_ZIPF = 5.5  # "beaucoup", "save", "people": too common to name a cause
 RARER_ZIPF = 4.5  # "privacy", "Telegram": content words that tell what a message is about ("answer" does not)
 MIN_UNKNOWN_SHARE = 0.35
+OWN_SHARE = 0.6  # a follow-up's own words give the entry it asks for this share of their best score at least
+FOLLOW_UP_LEAD = 0.15  # ... and, with the context's share added, it leads the next entry by this much
 CONFIDENT_COVERAGE = 0.6  # an answer is asserted only when its passage holds this share
 # ... and scores well above what the question's words could earn (CONFIDENT_RELATIVE), unless the passage
 # holds this much of the question and no other scores half as well ("is this legit or some kind of phishing").
@@ -472,20 +474,28 @@ class AnswerIndex:
         total[: len(self._starts)] += best_asked
         return total
 
-    def best_among(self, question: str, ids: Sequence[str]) -> str | None:
-        """Of `ids`, the entry the question's own words fit clearly best, or None: "et pour combien de
-        temps ?" among the "see also" of the CNIL's decision is how long that decision lasts."""
-        q = self.query(question)
-        if not q.terms or not ids:
+    def in_context(self, question: str, context: str, exclude: str) -> str | None:
+        """The entry a short follow-up asks for, read with the question it follows, or None.
+
+        Each entry scores the share of the best it gets on the follow-up's own words plus the share it
+        gets on the context's: "how long?" fits the CNIL's authorisation as well as a deadline to sign,
+        and after "what did the CNIL decide?" the context tells them apart. The follow-up's own words
+        must reach the entry (OWN_SHARE), and it must lead clearly (FOLLOW_UP_LEAD)."""
+        own_q, around_q = self.query(question), self.query(context)
+        own, around = self.scores(own_q.terms, own_q.ids), self.scores(around_q.terms, around_q.ids)
+        if own.max() <= 0 or around.max() <= 0:
             return None
-        scores = self.scores(q.terms, q.ids)
-        best: dict[str, float] = dict.fromkeys(ids, 0.0)
+        own, around = own / own.max(), around / around.max()
+        best: dict[str, tuple[float, float]] = {}
         for i, doc_id in enumerate(self._doc_ids):
-            if doc_id in best:
-                best[doc_id] = max(best[doc_id], float(scores[i]))
-        (first, top), *rest = sorted(best.items(), key=lambda item: -item[1])
-        clear = top > 0 and all(score < top * CLOSE_SHARE for _, score in rest)
-        return first if clear else None
+            total = float(own[i] + around[i])
+            if doc_id != exclude and total > best.get(doc_id, (0.0, 0.0))[0]:
+                best[doc_id] = (total, float(own[i]))
+        ranked = sorted(best.items(), key=lambda item: -item[1][0])
+        if not ranked:
+            return None
+        (first, (top, reach)), runner_up = ranked[0], ranked[1][1][0] if len(ranked) > 1 else 0.0
+        return first if reach >= OWN_SHARE and top - runner_up >= FOLLOW_UP_LEAD else None
 
     def ask(self, question: str, related: int = 3, prefer: str | None = None) -> Answer | None:
         """The best passage, how sure the index is of it, and the close runners-up; None to decline.

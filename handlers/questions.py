@@ -326,7 +326,7 @@ async def answer_question(ctx: Context) -> None:
     answer = index.ask(question, prefer=ctx.lang)
     words = index.analyzer.words(question)
     if (answer is None or not answer.confident) and len(words) <= MAX_FOLLOW_UP_WORDS:
-        follow = _in_context(ctx, question)
+        follow, _ = _in_context(ctx, question)
         if follow is not None:
             # "et pour combien de temps ?" after the CNIL's decision: how long the decision lasts.
             ctx.lang = index.language(question) or ctx.lang
@@ -398,41 +398,46 @@ async def answer_question(ctx: Context) -> None:
     await ctx.say(key, _merge(offers, _entries(ctx, answer.candidates, lang)))
 
 
-def _in_context(ctx: Context, question: str) -> Answer | None:
-    """A short question read together with the last answer's question: the entry the two make sure, or
-    the one of that answer's "see also" its words fit best ("et pour combien de temps ?" after the CNIL's
-    decision); else None."""
+def _in_context(ctx: Context, question: str) -> tuple[Answer | None, tuple[str, ...]]:
+    """A short question read with the last answer's question: the entry they ask for together ("et pour
+    combien de temps ?" after the CNIL's decision); else None, with the entries the two point to, if any."""
     if not ctx.previous:
-        return None
-    previous, nearby = ctx.previous[0], ctx.previous[1:]
+        return None, ()
+    previous = ctx.previous[0]
     index = ctx.services.answers
     lang = index.language(question) or ctx.lang
-    answer = index.ask(f"{question} {_title(ctx, previous, lang)}", prefer=lang)
-    if answer is not None and answer.confident and not answer.several and answer.id != previous:
-        return answer
-    chosen = index.best_among(question, nearby)
-    return index.ask(_title(ctx, chosen, lang), prefer=lang) if chosen is not None else None
+    title = _title(ctx, previous, lang)
+    chosen = index.in_context(question, title, exclude=previous)
+    if chosen is not None:
+        return index.ask(_title(ctx, chosen, lang), prefer=lang), ()
+    both = index.ask(f"{question} {title}", prefer=lang)
+    pointed = (both.candidates or (both.id,)) if both is not None and not both.confident else ()
+    return None, tuple(i for i in pointed if i != previous)
 
 
 async def _follow_up(ctx: Context, question: str, talk: SmallTalkMatch | None) -> bool:
     """ "qui a dit ça ?", "et alors ?", "why?" after an answer: its sources, the entry the two make sure
-    together, or the answer's "see also" entries to choose from; False when there is none of these."""
+    together, or entries to choose from (those the two point to, else the answer's "see also")."""
     if not ctx.previous:
         return False
+    index = ctx.services.answers
     previous, nearby = ctx.previous[0], ctx.previous[1:]
-    ctx.lang = (talk.lang if talk is not None else None) or ctx.services.answers.language(question) or ctx.lang
+    ctx.lang = (talk.lang if talk is not None else None) or index.language(question) or ctx.lang
     ctx.answered = ctx.previous  # "source ?" then "et alors ?": still about the same answer
     if talk is not None and talk.id in ("followup_source", "sources"):
         shown = [_command_choice(ctx, "petition"), _command_choice(ctx, "chronologie")]
         await ctx.say("followup_source", shown, source=_sources(ctx, previous, ctx.lang))
         return True
-    follow = _in_context(ctx, question)
+    follow, pointed = _in_context(ctx, question)
     if follow is not None:
         await answer_passage(ctx, follow.id, ctx.lang, follow.related)
         return True
-    if not nearby:
+    if not pointed and not nearby:
+        around = index.ask(_title(ctx, previous, ctx.lang), prefer=ctx.lang)
+        nearby = tuple(i for i in around.related if i != previous) if around is not None else ()
+    if not (pointed or nearby):
         return False
-    await ctx.say("followup_nearby", _entries(ctx, nearby, ctx.lang))
+    await ctx.say("followup_nearby", _entries(ctx, pointed or nearby, ctx.lang))
     return True
 
 

@@ -788,6 +788,9 @@ async def test_a_follow_up_leans_on_the_answer_just_given(chat: Callable[..., Ch
     assert "I will speak English" in english and "three years" in english
     nearby = await person.say("and then?")
     assert "About my previous answer" in nearby and "Did you mean" not in nearby
+    journalist = chat(id="follow-en", language="en")
+    assert "21 December" in await journalist.say("what did the CNIL decide exactly?")
+    assert "three years" in await journalist.say("how long?")  # not the deadline to sign
     # Someone else, who was told nothing yet, is asked for the whole question.
     assert "please ask the whole question" in await chat(id="follow-new", language="en").say("and then?")
 

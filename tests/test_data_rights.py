@@ -115,9 +115,9 @@ async def test_follow_and_unfollow_news(chat: Callable[..., Chat], bot: Bot) -> 
     assert await rows(bot, "SELECT transport, chat_id, active FROM contacts") == [("console", "8", 1)]
     assert "vous ne recevrez plus de nouvelles" in await me.say("/nepassuivre")
     assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(0,)]
-    assert "Vous ne receviez pas les nouvelles" in await me.say("/nepassuivre")
+    assert "Vous ne recevez pas les nouvelles" in await me.say("/nepassuivre")
     # An English command name is answered in English, whatever the platform's language.
-    assert "You were not receiving the petition's news" in await me.say("/unfollow")
+    assert "You are not receiving the petition's news" in await me.say("/unfollow")
 
 
 async def test_a_follower_whose_chat_is_gone_is_shown_paused(chat: Callable[..., Chat], bot: Bot) -> None:
