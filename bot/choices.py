@@ -342,7 +342,12 @@ def asks_something(text: str, words: ReplyWords) -> bool:
 
     Not for a step that takes free text such as a name, where only `looks_like_question` applies.
     """
-    return looks_like_question(text, words) or any(w in words.question_words for w in normalize(text).split())
+    said = normalize(text).split()
+    if looks_like_question(text, words) or any(w in words.question_words for w in said):
+        return True
+    # "bonjour qu'est ce qu'elle demande cette pétition", dictated without a question mark.
+    padded = f" {' '.join(said)} "
+    return any(f" {w} " in padded for w in words.question_words if " " in w)
 
 
 def looks_like_question(text: str, words: ReplyWords) -> bool:

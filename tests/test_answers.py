@@ -315,8 +315,8 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Sixty-four blind development sets, used to find failure classes (not held out): the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 65))):
+    """Sixty-five blind development sets, used to find failure classes (not held out): the floor."""
+    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 66))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -813,6 +813,12 @@ async def test_goodbyes_with_thanks_and_a_journalists_short_questions(chat: Call
     assert "European platform" in await chat(id="emc2", language="en").say("what does EMC2 stand for?")
     rumour = "A French court has convicted Microsoft for selling our health data to the NSA. Is that true?"
     assert "does not say Microsoft was convicted" in await chat(id="nsa", language="en").say(rumour)
+
+
+async def test_a_question_dictated_without_a_question_mark_after_hello_is_answered(chat: Callable[..., Chat]) -> None:
+    typed = "bonjour qu'est ce qu'elle demande cette pétition exactement je n'ai pas bien compris merci"
+    reply = await chat(id="dictated").say(typed)
+    assert "Posez-moi une question" not in reply and "Vous voulez dire" in reply
 
 
 async def test_is_it_serious_gets_why_it_is_a_problem_unless_it_is_about_something_else(
