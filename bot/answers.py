@@ -482,6 +482,8 @@ class AnswerIndex:
         and after "what did the CNIL decide?" the context tells them apart. The follow-up's own words
         must reach the entry (OWN_SHARE), and it must lead clearly (FOLLOW_UP_LEAD)."""
         own_q, around_q = self.query(question), self.query(context)
+        if own_q.known_words < own_q.topic_words:
+            return None  # "et le PSG ?": a word the campaign does not know is what it is about
         own, around = self.scores(own_q.terms, own_q.ids), self.scores(around_q.terms, around_q.ids)
         if own.max() <= 0 or around.max() <= 0:
             return None

@@ -59,6 +59,7 @@ class ReplyWords:
     pauses: frozenset[str] = frozenset()  # "attends", "bof jsp": neither an answer nor a name
     corrections: frozenset[str] = frozenset()  # "non je voulais dire", "sorry I meant": before a corrected choice
     courtesies: frozenset[str] = frozenset()  # "s'il vous plaît", "cordialement": after a name or an answer
+    follow_up_starts: frozenset[str] = frozenset()  # "et", "and": a short question leaning on the last answer
 
     @classmethod
     def of(
@@ -74,6 +75,7 @@ class ReplyWords:
         corrections: Iterable[str] = (),
         courtesies: Iterable[str] = (),
         name_openers: Iterable[str] = (),
+        follow_up_starts: Iterable[str] = (),
     ) -> ReplyWords:
         def normalized(words: Iterable[str]) -> frozenset[str]:
             return frozenset(n for n in (normalize(w) for w in words) if n)
@@ -95,6 +97,7 @@ class ReplyWords:
             normalized(pauses),
             normalized(corrections),
             normalized(courtesies),
+            normalized(follow_up_starts),
         )
 
     def is_pause(self, typed: str) -> bool:

@@ -429,7 +429,10 @@ def _load_replies(folder: Path) -> ReplyWords:
     corrections = r.strings(r.data, "corrections") if "corrections" in r.data else ()
     courtesies = r.strings(r.data, "courtesies") if "courtesies" in r.data else ()
     openers = r.strings(r.data, "name_openers") if "name_openers" in r.data else ()
-    words = ReplyWords.of(yes, no, starts, aliases, asking, helping, leads, pauses, corrections, courtesies, openers)
+    following = r.strings(r.data, "follow_up_starts") if "follow_up_starts" in r.data else ()
+    words = ReplyWords.of(
+        yes, no, starts, aliases, asking, helping, leads, pauses, corrections, courtesies, openers, following
+    )
     both = sorted(words.yes & words.no)
     if both:
         raise ContentError(r.path, "yes/no", f"{both[0]!r} cannot mean both yes and no")

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 
 from bot.analysis import QUESTION_TOKENS
-from bot.answers import Answer, AnswerIndex, last_sentence
+from bot.answers import CANDIDATES, Answer, AnswerIndex, last_sentence
 from bot.choices import asks_something, normalize
 from bot.content import LANGUAGES, SMALLTALK_PREFIX, Intent
 from bot.context import Context
@@ -313,7 +313,7 @@ async def answer_question(ctx: Context) -> None:
         if side is not None and done:
             await answer_passage(ctx, side.id, ctx.lang)  # "Who is behind this petition and how many signed?"
         again = ctx.previous if [r.command for r in requests] == ["langue"] else ()
-        if done and again and not index.analyzer.words(besides):
+        if done and again and not index.analyzer.words(besides) and len(normalize(question).split()) <= 3:
             # "et en anglais ?" after an answer: that answer, in English.
             await answer_passage(ctx, again[0], ctx.lang, again[1:])
         if done:
@@ -325,14 +325,15 @@ async def answer_question(ctx: Context) -> None:
             return
     answer = index.ask(question, prefer=ctx.lang)
     words = index.analyzer.words(question)
-    if (answer is None or not answer.confident) and len(words) <= MAX_FOLLOW_UP_WORDS:
+    only_asking = bool(words) and all(w in QUESTION_TOKENS for w in words)  # "how long?"
+    if (answer is None or not answer.confident) and _leans_on_last_answer(ctx, question, len(words), only_asking):
         follow, _ = _in_context(ctx, question)
         if follow is not None:
             # "et pour combien de temps ?" after the CNIL's decision: how long the decision lasts.
             ctx.lang = index.language(question) or ctx.lang
             await answer_passage(ctx, follow.id, ctx.lang, follow.related)
             return
-        if answer is None and all(w in QUESTION_TOKENS for w in words) and await _follow_up(ctx, question, None):
+        if answer is None and only_asking and await _follow_up(ctx, question, None):
             return  # "jusqu'à quand alors ?": only question words, about the last answer
     if answer is None or answer.tier == "unsure":
         # "Bonjour, ma fille m'a transféré un message sur une pétition, c'est quoi exactement ?"
@@ -370,6 +371,8 @@ async def answer_question(ctx: Context) -> None:
         if offers:
             await ctx.say("action_offer", offers)
             return
+        if asks and not words and await _follow_up(ctx, question, None):
+            return  # "il a dit quoi ?", "et ça veut dire quoi ?": no subject of its own, after an answer
         if not index.mentions_campaign(question):
             await _decline(ctx)
             return
@@ -396,6 +399,14 @@ async def answer_question(ctx: Context) -> None:
     # signer, mais dites-moi d'abord ce que demande la pétition" may want either.
     key = "did_you_mean" if answer.tier == "did_you_mean" or offers else "answer_unsure"
     await ctx.say(key, _merge(offers, _entries(ctx, answer.candidates, lang)))
+
+
+def _leans_on_last_answer(ctx: Context, question: str, words: int, only_asking: bool) -> bool:
+    """ "how long?", "et pour combien de temps ?": asking words only, or a follow-up's first word, after an answer."""
+    if not ctx.previous or words > MAX_FOLLOW_UP_WORDS:
+        return False
+    said = normalize(question).split()
+    return only_asking or (bool(said) and said[0] in ctx.services.content.replies.follow_up_starts)
 
 
 def _in_context(ctx: Context, question: str) -> tuple[Answer | None, tuple[str, ...]]:
@@ -432,9 +443,10 @@ async def _follow_up(ctx: Context, question: str, talk: SmallTalkMatch | None) -
     if follow is not None:
         await answer_passage(ctx, follow.id, ctx.lang, follow.related)
         return True
-    if not pointed and not nearby:
+    if not pointed and len(nearby) < CANDIDATES:  # a short "see also": the entries next to the answer too
         around = index.ask(_title(ctx, previous, ctx.lang), prefer=ctx.lang)
-        nearby = tuple(i for i in around.related if i != previous) if around is not None else ()
+        more = around.related if around is not None else ()
+        nearby = tuple(dict.fromkeys(i for i in (*nearby, *more) if i != previous))[:CANDIDATES]
     if not (pointed or nearby):
         return False
     await ctx.say("followup_nearby", _entries(ctx, pointed or nearby, ctx.lang))

@@ -784,13 +784,18 @@ async def test_a_follow_up_leans_on_the_answer_just_given(chat: Callable[..., Ch
     assert "trois ans" in await person.say("et pour combien de temps ?")
     source = await person.say("qui a dit ça ?")
     assert "Ma réponse précédente vient de" in source and "chronologie" in source
+    assert "garanties" in await person.say("et le conseil d'état ?")
+    said = await person.say("il a dit quoi ?")  # no subject of its own: the entries next to the answer
+    assert "À propos de ma réponse précédente" in said and "Je ne sais pas répondre" not in said
+    assert "Je ne sais pas répondre" in await person.say("et le psg ?")  # a subject of its own, out of scope
     english = await person.say("et en anglais ?")
-    assert "I will speak English" in english and "three years" in english
+    assert "I will speak English" in english and "guarantees" in english
     nearby = await person.say("and then?")
     assert "About my previous answer" in nearby and "Did you mean" not in nearby
     journalist = chat(id="follow-en", language="en")
     assert "21 December" in await journalist.say("what did the CNIL decide exactly?")
     assert "three years" in await journalist.say("how long?")  # not the deadline to sign
+    assert "guarantees" in await journalist.say("and the Conseil d'État?")
     # Someone else, who was told nothing yet, is asked for the whole question.
     assert "please ask the whole question" in await chat(id="follow-new", language="en").say("and then?")
 
