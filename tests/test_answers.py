@@ -826,6 +826,19 @@ async def test_a_question_dictated_without_a_question_mark_after_hello_is_answer
     assert "Posez-moi une question" not in reply and "Vous voulez dire" in reply
 
 
+async def test_did_it_work_and_what_is_left_asked_in_everyday_words(chat: Callable[..., Chat]) -> None:
+    """A retiree signs, asks "c'est bon ?", then erases everything and asks what is left."""
+    me = chat(id="cbon")
+    await me.say("je veux signer")
+    await me.say("Monique")
+    assert "signature est enregistrée" in await me.say("oui")
+    assert "nom « Monique »" in await me.say("c'est bon ?")
+    await me.say("/forget")
+    await me.say("yes")
+    assert "I keep nothing about you" in await me.say("and what do you still have on me?")
+    assert "All right" in await me.say("nan laisse c bon")  # still in English, the language last written
+
+
 async def test_is_it_serious_gets_why_it_is_a_problem_unless_it_is_about_something_else(
     chat: Callable[..., Chat], bot: Bot
 ) -> None:
