@@ -255,14 +255,15 @@ def _starts_with(key: str, phrases: frozenset[str]) -> bool:
 
 
 def match_choice(
-    typed: str, choices: Sequence[Choice], words: ReplyWords | None = None, *, numbers: bool = False
+    typed: str, choices: Sequence[Choice], words: ReplyWords | None = None, *, numbers: bool = False, loose: bool = True
 ) -> Choice | None:
     """The choice a typed reply stands for, or None.
 
     In order: its number (only where numbers are shown: `numbers=True`); its label
     without emoji, case, accents or punctuation; on a question with a yes and a no
     choice, the usual words for yes and no; the first whole words of exactly one
-    label; the same with a typo or two ("anonymus", "anuler").
+    label; the same with a typo or two ("anonymus", "anuler"). Not `loose`: the label or the usual
+    words only ("done?" asks whether it is done; it is no mistyped "don't sign").
     """
     typed = typed.strip()
     if not typed or not choices or typed[0] in "/!":  # a command is never an answer: /annuler cancels
@@ -287,7 +288,7 @@ def match_choice(
         meant = _one([c for c in choices if meaning is not None and c.meaning == meaning])
         if meant is not None:
             return meant
-    if len(key) < MIN_BEGINNING_CHARS:
+    if len(key) < MIN_BEGINNING_CHARS or not loose:
         return None
     start = _without_article(key.split())
     beginning = _one(

@@ -221,6 +221,10 @@ class Content:
                 return entry
         return None
 
+    def standing_for(self, command: str) -> tuple[str, ...]:
+        """The FAQ entry a command's reply stands for, as `Context.answered`: "and then?" after /petition."""
+        return tuple(entry.id for entry in self.faq if entry.command == command)[:1]
+
 
 class _Reader:
     """Typed access to one parsed TOML file that reports the exact key on failure."""

@@ -345,7 +345,10 @@ class Router:
         answers = self._answers(ctx, d, step)
         # "Stop Martin", "Ok Lou" where a name is asked: a name, not "stop" or "ok" and a word after it.
         reading = None if step.names and name_like(text) and not words.only_answers(text) else words
-        chosen = match_choice(text, answers, reading) or match_choice(self._without_lead(text), answers, reading)
+        loose = "?" not in text  # "done?" asks; it presses nothing by a typo or a label's first words
+        chosen = match_choice(text, answers, reading, loose=loose) or match_choice(
+            self._without_lead(text), answers, reading, loose=loose
+        )
         if chosen is not None:
             # "Je signe", and "bon finalement je signe": the filler words before it say nothing.
             return self._step_choice(ctx, flow, d, step, chosen.payload)

@@ -81,6 +81,7 @@ async def show_petition(ctx: Context) -> None:
         parts.append(plain(p.summary[ctx.lang]))
     parts.append(ctx.t("petition_footer", count=formatting.number(totals.official, ctx.lang)))
     await ctx.reply(join(parts))
+    ctx.answered = ctx.services.content.standing_for("petition")
 
 
 async def show_timeline(ctx: Context) -> None:
@@ -89,6 +90,7 @@ async def show_timeline(ctx: Context) -> None:
     entries = sorted(p.chronology, key=lambda e: e.sort_key)
     lines = [ctx.t("timeline_entry", date=e.date[ctx.lang], text=e.text[ctx.lang]) for e in entries]
     await ctx.reply(join([ctx.t("timeline_title", title=p.chronology_title[ctx.lang]), join(lines, "\n\n")]))
+    ctx.answered = ctx.services.content.standing_for("chronologie")
 
 
 async def show_count(ctx: Context) -> None:
@@ -107,6 +109,7 @@ async def show_count(ctx: Context) -> None:
         bot=formatting.number(totals.bot, ctx.lang),
         next_goal=formatting.number(goal, ctx.lang),
     )
+    ctx.answered = ctx.services.content.standing_for("compteur")
 
 
 async def choose_language(ctx: Context) -> None:

@@ -29,7 +29,8 @@ from handlers.info import COMMAND, main_menu
 # The few main actions offered after small talk or a decline, never the whole command list.
 MAIN_ACTIONS = ("signer", "petition", "compteur", "faq")
 # Small talk that needs no reply mid-dialogue: the step's question, asked again, is the reply.
-QUIET_IN_DIALOGUE = ("ack", "greeting", "thanks")
+# "c'est bon ?" at the summary: not yet, and the summary with its Sign button, asked again, says so.
+QUIET_IN_DIALOGUE = ("ack", "greeting", "thanks", "status")
 MAX_COMMENT_WORDS = 5  # "merci, c'est super clair maintenant": thanks with a comment (topic words), not a question
 LABEL_LIMIT = 60  # characters of a choice label ("see also", "did you mean")
 # Small talk that asks about the last answer ("qui a dit ça ?", "et alors ?", "pourquoi ?").
@@ -168,9 +169,9 @@ async def answer_passage(
     """Send one answer with its source and "see also" choices, or run the command the entry stands for."""
     entry = ctx.services.content.faq_entry(passage_id)
     ctx.lang = lang  # a command run for an English question answers in English
+    ctx.answered = (passage_id, *related)
     if entry is not None and entry.command is not None and await _run_command(ctx, entry.command):
         return
-    ctx.answered = (passage_id, *related)
     parts = [passage_text(ctx, passage_id, lang), sources_line(ctx, passage_id, lang)]
     # The choice carries the answer's language: a "see also" pressed after an English answer stays English.
     choices = _entries(ctx, related, lang)
@@ -443,10 +444,12 @@ async def _follow_up(ctx: Context, question: str, talk: SmallTalkMatch | None) -
     if follow is not None:
         await answer_passage(ctx, follow.id, ctx.lang, follow.related)
         return True
-    if not pointed and len(nearby) < CANDIDATES:  # a short "see also": the entries next to the answer too
+    if not pointed and len(nearby) < CANDIDATES:  # a short "see also": entries next to it, or on its topic
         around = index.ask(_title(ctx, previous, ctx.lang), prefer=ctx.lang)
         more = around.related if around is not None else ()
-        nearby = tuple(dict.fromkeys(i for i in (*nearby, *more) if i != previous))[:CANDIDATES]
+        entry = ctx.services.content.faq_entry(previous)
+        same_topic = [e.id for e in ctx.services.content.faq if entry is not None and e.topic == entry.topic]
+        nearby = tuple(dict.fromkeys(i for i in (*nearby, *more, *same_topic) if i != previous))[:CANDIDATES]
     if not (pointed or nearby):
         return False
     await ctx.say("followup_nearby", _entries(ctx, pointed or nearby, ctx.lang))

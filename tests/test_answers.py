@@ -796,6 +796,9 @@ async def test_a_follow_up_leans_on_the_answer_just_given(chat: Callable[..., Ch
     assert "21 December" in await journalist.say("what did the CNIL decide exactly?")
     assert "three years" in await journalist.say("how long?")  # not the deadline to sign
     assert "guarantees" in await journalist.say("and the Conseil d'État?")
+    reader = chat(id="follow-text", language="en")
+    await reader.say("/petition")
+    assert "About my previous answer" in await reader.say("and then?")  # what is next to the text
     # Someone else, who was told nothing yet, is asked for the whole question.
     assert "please ask the whole question" in await chat(id="follow-new", language="en").say("and then?")
 

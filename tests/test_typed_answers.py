@@ -50,6 +50,20 @@ async def test_a_supporter_signs_typing_words_only_and_says_oui_to_the_news(
     assert await rows(bot, "SELECT transport, chat_id FROM contacts") == [("console", "1")]
 
 
+async def test_asking_done_at_the_summary_cancels_nothing_and_shows_the_summary_again(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="done", language="en")
+    await me.say("sign")
+    await me.say("Sam")
+    for asked in ("done?", "is that it?", "c'est bon ?"):
+        again = await me.say(asked)
+        assert "Cancelled" not in again and ("I sign" in again or "Je signe" in again), asked
+        assert "signature: none" not in again, asked
+    assert "your signature is saved" in await me.say("yes")
+    assert await rows(bot, "SELECT name FROM signatures") == [("Sam",)]
+
+
 async def test_yes_and_no_in_the_words_people_use(chat: Callable[..., Chat], bot: Bot) -> None:
     for i, (yes, no) in enumerate([("Oui", "non merci"), ("ok", "nan"), ("d'accord !", "Non, pas maintenant")]):
         me = chat(id=f"2{i}", name="Ana")
