@@ -227,7 +227,10 @@ def name_like(text: str) -> bool:
 
 
 def _capitalised(words: list[str]) -> bool:
-    return 0 < len(words) <= MAX_NAME_WORDS and all(w[:1].isupper() for w in words)
+    """Capitalised words, numbers among them allowed: "Collectif Santé Libre 35"."""
+    if not 0 < len(words) <= MAX_NAME_WORDS or not any(w[:1].isupper() for w in words):
+        return False
+    return all(w[:1].isupper() or w[:1].isdigit() for w in words)
 
 
 def _name_words(phrase: str) -> list[str]:

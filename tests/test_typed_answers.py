@@ -64,6 +64,30 @@ async def test_asking_done_at_the_summary_cancels_nothing_and_shows_the_summary_
     assert await rows(bot, "SELECT name FROM signatures") == [("Sam",)]
 
 
+async def test_a_name_corrected_in_a_sentence_or_given_oddly_is_the_one_saved(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    bernard = chat(id="bernard")
+    await bernard.say("d'accord, je signe sous le nom de Bernard Lefèvre")
+    fixed = await bernard.say("pardon je me suis trompé de nom, c'est Bernard Lefebvre")
+    assert "sous le nom « Bernard Lefebvre »" in fixed
+    await bernard.say("je signe")
+    tom = chat(id="tom", language="en")
+    await tom.say("sign as Tom Bakr")
+    assert "with the name “Tom Baker”" in await tom.say("sorry, wrong name, it's Tom Baker")
+    await tom.say("yes")
+    lucas = chat(id="lucas")
+    await lucas.say("slt jveux signer")
+    assert "sous le nom « Lucas »" in await lucas.say("jsp mon nom c Lucas")
+    await lucas.say("ui")
+    group = chat(id="collectif")
+    await group.say("ok je signe d'abord")
+    assert "sous le nom « Collectif Santé Libre 35 »" in await group.say("Collectif Santé Libre 35")
+    await group.say("je signe")
+    names = sorted(n for (n,) in await rows(bot, "SELECT name FROM signatures"))
+    assert names == ["Bernard Lefebvre", "Collectif Santé Libre 35", "Lucas", "Tom Baker"]
+
+
 async def test_yes_and_no_in_the_words_people_use(chat: Callable[..., Chat], bot: Bot) -> None:
     for i, (yes, no) in enumerate([("Oui", "non merci"), ("ok", "nan"), ("d'accord !", "Non, pas maintenant")]):
         me = chat(id=f"2{i}", name="Ana")
