@@ -813,6 +813,12 @@ async def test_the_bot_asked_about_itself_and_ones_own_accounts_elsewhere(chat: 
     assert says(bot, "decline_out_of_scope", "fr") in rude and "/mesdonnees" not in rude
 
 
+async def test_how_long_the_bot_keeps_data_is_not_how_long_microsoft_does(chat: Callable[..., Chat]) -> None:
+    mine = await chat(id="keep-en", language="en").say("how long do you keep my data?")
+    assert "pseudonymous signature" in mine and "three years" not in mine
+    assert "three years" in await chat(id="keep-ms", language="en").say("How long will Microsoft keep the data?")
+
+
 async def test_goodbyes_with_thanks_and_a_journalists_short_questions(chat: Callable[..., Chat]) -> None:
     assert "Au revoir" in await chat(id="bye1").say("merci beaucoup, au revoir")
     assert "Goodbye" in await chat(id="bye2", language="en").say("whatever, bye")
