@@ -817,6 +817,9 @@ async def test_how_long_the_bot_keeps_data_is_not_how_long_microsoft_does(chat: 
     mine = await chat(id="keep-en", language="en").say("how long do you keep my data?")
     assert "pseudonymous signature" in mine and "three years" not in mine
     assert "three years" in await chat(id="keep-ms", language="en").say("How long will Microsoft keep the data?")
+    mes = await chat(id="keep-fr").say("vous gardez mes données combien de temps ?")
+    assert "signature pseudonyme" in mes and "trois ans" not in mes
+    assert "trois ans" in await chat(id="keep-ms-fr").say("Microsoft va garder nos données combien de temps ?")
 
 
 async def test_goodbyes_with_thanks_and_a_journalists_short_questions(chat: Callable[..., Chat]) -> None:
