@@ -474,13 +474,16 @@ class AnswerIndex:
         total[: len(self._starts)] += best_asked
         return total
 
-    def in_context(self, question: str, context: str, exclude: str) -> str | None:
+    def in_context(self, question: str, context: str, previous: str, related: int = 3) -> Answer | None:
         """The entry a short follow-up asks for, read with the question it follows, or None.
 
         Each entry scores the share of the best it gets on the follow-up's own words plus the share it
         gets on the context's: "how long?" fits the CNIL's authorisation as well as a deadline to sign,
         and after "what did the CNIL decide?" the context tells them apart. The follow-up's own words
-        must reach the entry (OWN_SHARE), and it must lead clearly (FOLLOW_UP_LEAD)."""
+        must reach the entry (OWN_SHARE), and it must lead clearly (FOLLOW_UP_LEAD). Its "see also" are
+        the entries next to it on both readings. The `previous` entry (the context's own) wins only on its
+        own words too: "and for how long?" after what the bot keeps is answered there, not by the CNIL's
+        three years; otherwise it is left out, its full share of the context weighing nothing."""
         own_q, around_q = self.query(question), self.query(context)
         if own_q.known_words < own_q.topic_words:
             return None  # "et le PSG ?": a word the campaign does not know is what it is about
@@ -488,16 +491,27 @@ class AnswerIndex:
         if own.max() <= 0 or around.max() <= 0:
             return None
         own, around = own / own.max(), around / around.max()
-        best: dict[str, tuple[float, float]] = {}
-        for i, doc_id in enumerate(self._doc_ids):
-            total = float(own[i] + around[i])
-            if doc_id != exclude and total > best.get(doc_id, (0.0, 0.0))[0]:
-                best[doc_id] = (total, float(own[i]))
-        ranked = sorted(best.items(), key=lambda item: -item[1][0])
+        total = own + around
+        # Each entry once, at its best document; a few entries are enough to rank the first ones.
+        ranked: list[tuple[str, float, float, int]] = []
+        for i in np.argsort(-total).tolist():
+            doc_id = self._doc_ids[i]
+            if all(doc_id != r[0] for r in ranked):
+                ranked.append((doc_id, float(total[i]), float(own[i]), i))
+                if len(ranked) > related + 1:
+                    break
+        if ranked and ranked[0][0] == previous and ranked[0][2] < OWN_SHARE:
+            ranked = ranked[1:]
+        ranked = [r for r in ranked if r[0] != previous or r is ranked[0]][: related + 1]
         if not ranked:
             return None
-        (first, (top, reach)), runner_up = ranked[0], ranked[1][1][0] if len(ranked) > 1 else 0.0
-        return first if reach >= OWN_SHARE and top - runner_up >= FOLLOW_UP_LEAD else None
+        first, top, reach, at = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        if reach < OWN_SHARE or top - runner_up < FOLLOW_UP_LEAD:
+            return None
+        best = self.docs[at]
+        others = tuple(r[0] for r in ranked[1:] if r[1] >= top * RELATED_SHARE)
+        return Answer(first, best.kind, best.lang, top, others)
 
     def ask(self, question: str, related: int = 3, prefer: str | None = None) -> Answer | None:
         """The best passage, how sure the index is of it, and the close runners-up; None to decline.

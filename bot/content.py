@@ -8,6 +8,7 @@ these files are campaign volunteers, not developers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import string
 import tomllib
 from collections.abc import Mapping
@@ -132,6 +133,9 @@ class Campaign:
     placeholders: tuple[Placeholder, ...] = ()
 
 
+FOLLOWS = ("", "answer", "sources")  # what a small-talk phrase asks about the answer just given
+
+
 @dataclass(frozen=True)
 class SmallTalk:
     """Messages that are not questions ("bonjour", "merci", "what can you do"): phrases per language."""
@@ -141,6 +145,13 @@ class SmallTalk:
     entry: str = ""  # a FAQ entry answered instead of `smalltalk_<id>` ("c'est quoi ce truc ?" → the summary)
     # Only a whole message: "c'est grave ?" after "Mon médecin utilise Windows, " is about the doctor.
     alone: bool = False
+    # After an answer, asks about it: "answer" ("et alors ?": the entry the two ask for, or entries next
+    # to it), "sources" ("qui a dit ça ?": where it comes from); "" for small talk of its own.
+    follows: str = ""
+    # No reply mid-dialogue ("ok", "c'est bon ?"): the step's question, asked again, is the reply.
+    quiet: bool = False
+    # Often borrowed from the other language ("merci" after English questions): answered in the person's.
+    courtesy: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +182,14 @@ class ChatLexicon:
     insults: tuple[str, ...] = ()
     # Commands whose request, typed in the middle of another dialogue, is done at once ("je retire").
     interrupting: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def _talk_by_id(self) -> dict[str, SmallTalk]:
+        return {t.id: t for t in self.smalltalk}
+
+    def talk(self, talk_id: str) -> SmallTalk:
+        """The small-talk entry `talk_id`; one with no phrases when the campaign has none by that name."""
+        return self._talk_by_id.get(talk_id) or SmallTalk(talk_id, {})
 
 
 @dataclass(frozen=True)
@@ -455,8 +474,11 @@ def _load_chat(folder: Path) -> ChatLexicon:
     for w, t in r.tables("smalltalk"):
         phrases = {lang: r.strings(t, f"phrases_{lang}", w) for lang in LANGUAGES}
         entry = r.get(t, "entry", str, w) if "entry" in t else ""
-        alone = r.get(t, "alone", bool, w) if "alone" in t else False
-        smalltalk.append(SmallTalk(r.get(t, "id", str, w), phrases, entry, alone))
+        alone, quiet, courtesy = (r.get(t, k, bool, w) if k in t else False for k in ("alone", "quiet", "courtesy"))
+        follows = r.get(t, "follows", str, w) if "follows" in t else ""
+        if follows not in FOLLOWS:
+            raise ContentError(r.path, f"{w}.follows", f"must be one of {', '.join(FOLLOWS)}")
+        smalltalk.append(SmallTalk(r.get(t, "id", str, w), phrases, entry, alone, follows, quiet, courtesy))
     _unique(r.path, "smalltalk", [x.id for x in smalltalk])
     actions = []
     for w, t in r.tables("action") if "action" in r.data else ():

@@ -147,7 +147,8 @@ class ChatNormaliser:
             # "je voudrais retirer ma signature, mon mari dit que c'est pas sérieux": the "pas" of another
             # clause does not deny the request; "I don't want to sign right now, but could you let me know
             # when it reaches big milestones? Also how many people have signed?": each request counts.
-            each = [i for c in clauses for i in self._intents_in(self.words(c)) if i.run and not i.alone]
+            # Commands only: an entry a clause asks for ("mon fils a signé pour moi") is no request of its own.
+            each = [i for c in clauses for i in self._intents_in(self.words(c)) if i.run and i.command and not i.alone]
             # Beside a request of the whole message only: "i started the sign up thing by mistake, how do i
             # stop it" asks how to stop, not to withdraw.
             if not found:

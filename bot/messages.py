@@ -84,7 +84,8 @@ WRITTEN: Mapping[str, tuple[str, ...]] = {
         mydata_deliveries mydata_dialogue mydata_file_name mydata_language mydata_no_contact mydata_no_language
         mydata_no_signature mydata_nothing mydata_pseudonym mydata_signature privacy_contact privacy_contact_unpublished
         privacy_controller privacy_controller_unnamed privacy_notice privacy_other_requests
-        privacy_other_requests_unpublished rights_failed rights_kept unsign_confirm unsign_done
+        privacy_other_requests_unpublished rights_failed rights_kept status_more status_news_off status_news_on
+        status_news_paused status_not_signed status_nothing status_signed menu_status unsign_confirm unsign_done
         unsign_done_again unsign_kept unsign_news_still_on unsign_not_signed unsign_reminder
         """
     ),

@@ -364,8 +364,11 @@ class Router:
             and "?" not in text  # "ok et mes données à moi vous les gardez ?" asks
         ):
             # "why not", "oui", "non merci pas de nouvelles" where a name is asked: the step again; after a
-            # yes ("yes please :)"), without "back to where we were": nothing interrupted it.
+            # yes ("yes please :)"), without "back to where we were": nothing interrupted it, but what the
+            # step wants (its help: "write the name, or choose…") comes first, since yes answers none of it.
             if words.meaning(text) == YES:
+                if step.help is not None:
+                    return lambda c: self._help(c, flow, d, step)
                 return lambda c: dialogue.ask(c, flow, d, again=True)
             return lambda c: self._again(c, flow, d)
         renamed = given if step.on_name is not None else None

@@ -15,6 +15,7 @@ from handlers import (
     fallbacks,
     info,
     official_count,
+    passages,
     privacy,
     questions,
     signing,
@@ -43,6 +44,7 @@ def build_routes() -> Routes:
     routes.command(
         "retirer", "unsign", handler=privacy.start_withdrawal, menu="menu_unsign", where=PRIVATE, opens=unsign
     )
+    routes.command("statut", "status", handler=privacy.show_status, menu="menu_status", where=PRIVATE)
     routes.command("mesdonnees", "mydata", handler=privacy.show_my_data, menu="menu_mydata", where=PRIVATE)
     routes.command(
         "oublier", "forget", handler=privacy.start_forgetting, menu="menu_forget", where=PRIVATE, opens=forget
@@ -70,7 +72,7 @@ def build_routes() -> Routes:
     routes.flow(privacy.FORGETTING)
     routes.choice(info.COMMAND)
     routes.choice(questions.FAQ_TOPIC)
-    routes.choice(questions.ENTRY)
+    routes.choice(passages.ENTRY)
     routes.choice(info.LANGUAGE)
     routes.choice(digest_preview.SEND_NOW)
     return routes

@@ -249,6 +249,24 @@ FORGETTING = dialogue.Flow.declare(
 # /mesdonnees ---------------------------------------------------------------
 
 
+async def show_status(ctx: Context) -> None:
+    """/statut: "did it work?", "c'est bon ?" answered in two lines (signed or not, news or not), with
+    /mesdonnees for the whole record; the pseudonym and versions there say nothing to such a question."""
+    if not await _in_private(ctx):
+        return
+    signature, contact, language = await _stored(ctx)
+    if signature is None and contact is None and not language:
+        await ctx.say("status_nothing")
+        return
+    if signature is not None:
+        lines = [ctx.t("status_signed", name=signature.name, date=_date(ctx, signature.signed_at))]
+    else:
+        lines = [ctx.t("status_not_signed")]
+    news = "status_news_off" if contact is None else "status_news_on" if contact.active else "status_news_paused"
+    lines += [ctx.t(news), ctx.t("status_more")]
+    await ctx.reply(join(lines, "\n"))
+
+
 async def show_my_data(ctx: Context) -> None:
     """/mesdonnees: everything stored about the user, readable, and as a JSON file to keep."""
     if not await _in_private(ctx):

@@ -13,133 +13,32 @@ are live) or end with an action (`offer`: "how do I sign" offers a Sign choice).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from bot.analysis import QUESTION_TOKENS
-from bot.answers import CANDIDATES, Answer, AnswerIndex, last_sentence
+from bot.answers import Answer, AnswerIndex, last_sentence
 from bot.choices import asks_something, normalize
 from bot.content import LANGUAGES, SMALLTALK_PREFIX, Intent
 from bot.context import Context
 from bot.events import Choice
 from bot.lexicon import SmallTalkMatch
-from bot.markup import Rich, join, parse, plain
+from bot.markup import join
 from bot.router import MAX_QUESTION_CHARS, ChoiceRoute
+from handlers.follow_ups import follow_up, in_context, leans_on_last_answer
 from handlers.info import COMMAND, main_menu
+from handlers.passages import (
+    ENTRY,
+    answer_passage,
+    command_choice,
+    entries,
+    merge,
+    passage_text,
+    run_command,
+    sources_line,
+)
 
 # The few main actions offered after small talk or a decline, never the whole command list.
 MAIN_ACTIONS = ("signer", "petition", "compteur", "faq")
-# Small talk that needs no reply mid-dialogue: the step's question, asked again, is the reply.
-# "c'est bon ?" at the summary: not yet, and the summary with its Sign button, asked again, says so.
-QUIET_IN_DIALOGUE = ("ack", "greeting", "thanks", "status")
 MAX_COMMENT_WORDS = 5  # "merci, c'est super clair maintenant": thanks with a comment (topic words), not a question
-LABEL_LIMIT = 60  # characters of a choice label ("see also", "did you mean")
-# Small talk that asks about the last answer ("qui a dit ça ?", "et alors ?", "pourquoi ?").
-FOLLOW_UPS = ("followup", "followup_source", "sources", "why")
-MAX_FOLLOW_UP_WORDS = 3  # "et pour combien de temps ?": short enough to lean on the last answer
-
-
-def _title(ctx: Context, passage_id: str, lang: str) -> str:
-    """A short label for a passage, used on "see also" and "did you mean" choices."""
-    content = ctx.services.content
-    entry = content.faq_entry(passage_id)
-    if entry is not None:
-        return entry.question[lang]
-    p = content.petition
-    for c in p.chronology:
-        if c.id == passage_id:
-            return f"{c.date[lang]} : {c.text[lang]}"
-    for d in p.demands:
-        if d.id == passage_id:
-            return d.short[lang]
-    for i, paragraph in enumerate(p.paragraphs, start=1):
-        if paragraph.id == passage_id:
-            return ctx.services.template(lang, "source_paragraph", number=i).plain
-    return passage_id
-
-
-def clip(text: str, limit: int = LABEL_LIMIT) -> str:
-    """`text` cut at a word boundary to fit `limit` characters, with an ellipsis when cut."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:") + "…"
-
-
-def source_of(ctx: Context, passage_id: str, lang: str) -> Rich:
-    """Where an answer comes from: a paragraph, a demand, a dated entry of the chronology, or the bot."""
-    s = ctx.services
-    p = s.content.petition
-    if passage_id == "bot":
-        return s.template(lang, "source_bot")
-    if passage_id == "count":
-        return s.template(lang, "source_count")
-    for i, paragraph in enumerate(p.paragraphs, start=1):
-        if paragraph.id == passage_id:
-            return s.template(lang, "source_paragraph", number=i)
-    for d in p.demands:
-        if d.id == passage_id:
-            return s.template(lang, "source_demand", number=d.number)
-    for c in p.chronology:
-        if c.id == passage_id:
-            return s.template(lang, "source_chronology", date=c.date[lang])
-    return plain(passage_id)
-
-
-def passage_text(ctx: Context, passage_id: str, lang: str) -> Rich:
-    """The body of an answer: a FAQ answer, or the passage itself quoted from the petition."""
-    content = ctx.services.content
-    entry = content.faq_entry(passage_id)
-    if entry is not None:
-        return parse(entry.answer[lang])
-    for c in content.petition.chronology:
-        if c.id == passage_id:
-            return ctx.services.template(lang, "timeline_entry", date=c.date[lang], text=c.text[lang])
-    for d in content.petition.demands:
-        if d.id == passage_id:
-            return parse(f"{d.number}/ {d.text}")
-    text = content.petition.passage(passage_id)
-    return parse(text) if text else plain(passage_id)
-
-
-def sources_line(ctx: Context, passage_id: str, lang: str) -> Rich:
-    """ "Source : …", each source named once (two chronology entries may share a date)."""
-    return ctx.services.template(lang, "answer_source", source=_sources(ctx, passage_id, lang))
-
-
-def _sources(ctx: Context, passage_id: str, lang: str) -> Rich:
-    """The sources of an answer, each named once: "texte de la pétition, paragraphes 1 et 3 ; …"."""
-    entry = ctx.services.content.faq_entry(passage_id)
-    sources = entry.sources if entry is not None else (passage_id,)
-    petition = ctx.services.content.petition
-    # Several paragraphs or demands are named together: "paragraphes 1, 2 et 3", not three sources.
-    groups = {
-        "source_paragraphs": {x.id: i for i, x in enumerate(petition.paragraphs, start=1) if x.id in sources},
-        "source_demands": {d.id: d.number for d in petition.demands if d.id in sources},
-    }
-    group_of = {source: key for key, members in groups.items() if len(members) > 1 for source in members}
-    names: list[Rich] = []
-    for source in sources:
-        key = group_of.get(source)
-        name = _numbers(ctx, key, list(groups[key].values()), lang) if key else source_of(ctx, source, lang)
-        if all(name.plain != n.plain for n in names):
-            names.append(name)
-    separator = ctx.services.template(lang, "answer_sources_separator").plain
-    return join(names, separator)
-
-
-def _numbers(ctx: Context, key: str, numbers: list[int], lang: str) -> Rich:
-    """ "texte de la pétition, paragraphes 1, 2 et 3"."""
-    last = ctx.services.template(lang, "source_numbers_last").plain
-    listed = ", ".join(str(n) for n in numbers[:-1]) + last + str(numbers[-1])
-    return ctx.services.template(lang, key, numbers=listed)
-
-
-def _command_choice(ctx: Context, name: str) -> Choice:
-    """The main-menu choice that runs command `name` (its label in the user's language)."""
-    fallback = COMMAND.choice(f"/{name}", name)
-    return next((c for c in main_menu(ctx) if c.payload == fallback.payload), fallback)
 
 
 def main_actions(ctx: Context) -> list[Choice]:
@@ -147,40 +46,6 @@ def main_actions(ctx: Context) -> list[Choice]:
         return []  # in the middle of a dialogue, its own question and choices come right after
     wanted = {COMMAND.choice("", name).payload: name for name in MAIN_ACTIONS}
     return [c for c in main_menu(ctx) if c.payload in wanted and ctx.services.commands_include(wanted[c.payload])]
-
-
-async def _run_command(ctx: Context, name: str, args: str = "") -> bool:
-    command = next((c for c in ctx.services.commands if name in c.names and not c.admin), None)
-    if command is None:
-        return False
-    ctx.args = args
-    await command.handler(ctx)
-    return True
-
-
-def _merge(first: list[Choice], then: list[Choice]) -> list[Choice]:
-    """`first`, then the choices of `then` that run something else."""
-    return first + [c for c in then if all(c.payload != f.payload for f in first)]
-
-
-async def answer_passage(
-    ctx: Context, passage_id: str, lang: str, related: tuple[str, ...] = (), offers: list[Choice] | None = None
-) -> None:
-    """Send one answer with its source and "see also" choices, or run the command the entry stands for."""
-    entry = ctx.services.content.faq_entry(passage_id)
-    ctx.lang = lang  # a command run for an English question answers in English
-    ctx.answered = (passage_id, *related)
-    if entry is not None and entry.command is not None and await _run_command(ctx, entry.command):
-        return
-    parts = [passage_text(ctx, passage_id, lang), sources_line(ctx, passage_id, lang)]
-    # The choice carries the answer's language: a "see also" pressed after an English answer stays English.
-    choices = _entries(ctx, related, lang)
-    if choices:
-        parts.append(ctx.services.template(lang, "answer_related"))
-    if entry is not None and entry.offer is not None and ctx.dialogue is None:
-        # Not mid-dialogue: "pourquoi mon nom ?" typed while signing needs no Sign button.
-        choices.insert(0, _command_choice(ctx, entry.offer))
-    await ctx.reply(join(parts), _merge(offers or [], choices))
 
 
 def _typed_commands(ctx: Context) -> dict[str, tuple[str, str | None]]:
@@ -227,7 +92,7 @@ async def _typed_command(ctx: Context, text: str) -> bool:
     name, lang = found
     if lang is not None:
         ctx.lang = lang
-    return await _run_command(ctx, name)
+    return await run_command(ctx, name)
 
 
 async def answer_question(ctx: Context) -> None:
@@ -251,7 +116,9 @@ async def answer_question(ctx: Context) -> None:
         question = polite  # "t'es nul, qui héberge les données ?": the question
     talk = index.normaliser.smalltalk(question)
     if talk is not None:
-        if talk.id in FOLLOW_UPS and ctx.previous and await _follow_up(ctx, question, talk):
+        # "qui a dit ça ?", "et alors ?", "pourquoi ?": about the answer just given, if any.
+        follows = ctx.services.content.chat.talk(talk.id).follows
+        if follows and ctx.previous and await follow_up(ctx, question, talk):
             return
         await _small_talk(ctx, talk)
         return
@@ -274,11 +141,11 @@ async def answer_question(ctx: Context) -> None:
     if run is not None and run.args and _asks_more(ctx, question):
         rest = index.normaliser.smalltalk(besides)
         entry = _smalltalk_entry(ctx, rest) if rest is not None else ""
-        if entry and await _run_command(ctx, run.command, run.args):
+        if entry and await run_command(ctx, run.command, run.args):
             # "can you explain in English what this is about": the language set, then the summary.
             await answer_passage(ctx, entry, ctx.lang, offers=main_actions(ctx))
             return
-        if _asks_of_its_own(ctx, besides) and await _run_command(ctx, run.command, run.args):
+        if _asks_of_its_own(ctx, besides) and await run_command(ctx, run.command, run.args):
             # "In plain English please, what does 'without a call for tenders' mean?": the language
             # set, then the question answered (or the closest entries offered); "can you speak
             # English with me, my French is not so good" only sets it.
@@ -310,7 +177,7 @@ async def answer_question(ctx: Context) -> None:
                 await answer_passage(ctx, side.id, ctx.lang)
                 side = None
             # "could you let me know when it reaches 20 000? and how many have signed so far?": each one.
-            done = await _run_command(ctx, request.command, named or request.args) or done
+            done = await run_command(ctx, request.command, named or request.args) or done
         if side is not None and done:
             await answer_passage(ctx, side.id, ctx.lang)  # "Who is behind this petition and how many signed?"
         again = ctx.previous if [r.command for r in requests] == ["langue"] else ()
@@ -322,19 +189,19 @@ async def answer_question(ctx: Context) -> None:
             named_too = [*index.normaliser.actions(question), *(i.command for i in intents if not i.run and i.command)]
             offered = [name for name in named_too if name not in ran]
             if offered:  # "How do I sign, and what's the count right now?": the count, and Sign to press
-                await ctx.say("action_offer", [_command_choice(ctx, name) for name in dict.fromkeys(offered)])
+                await ctx.say("action_offer", [command_choice(ctx, name) for name in dict.fromkeys(offered)])
             return
     answer = index.ask(question, prefer=ctx.lang)
     words = index.analyzer.words(question)
     only_asking = bool(words) and all(w in QUESTION_TOKENS for w in words)  # "how long?"
-    if (answer is None or not answer.confident) and _leans_on_last_answer(ctx, question, len(words), only_asking):
-        follow, _ = _in_context(ctx, question)
+    if (answer is None or not answer.confident) and leans_on_last_answer(ctx, question, len(words), only_asking):
+        follow, _ = in_context(ctx, question)
         if follow is not None:
             # "et pour combien de temps ?" after the CNIL's decision: how long the decision lasts.
             ctx.lang = index.language(question) or ctx.lang
             await answer_passage(ctx, follow.id, ctx.lang, follow.related)
             return
-        if answer is None and only_asking and await _follow_up(ctx, question, None):
+        if answer is None and only_asking and await follow_up(ctx, question, None):
             return  # "jusqu'à quand alors ?": only question words, about the last answer
     if answer is None or answer.tier == "unsure":
         # "Bonjour, ma fille m'a transféré un message sur une pétition, c'est quoi exactement ?"
@@ -357,29 +224,29 @@ async def answer_question(ctx: Context) -> None:
     ctx.lang = lang
     # "je veux signer" anywhere in a message: the reply offers Sign, whatever else it says.
     offered = [*index.normaliser.actions(question), *(i.command for i in intents if i.command)]
-    offers = [_command_choice(ctx, name) for name in dict.fromkeys(offered)]
+    offers = [command_choice(ctx, name) for name in dict.fromkeys(offered)]
     if answer is None:
         if index.mostly_unknown(besides, ratio=2):
             # "une lettre de motivation pour un job de barista, in english please": an offer drowned in
             # words the campaign does not know is not what the message is about, unless it is to sign.
-            sign = _command_choice(ctx, "signer").payload
+            sign = command_choice(ctx, "signer").payload
             offers = [c for c in offers if c.payload == sign]
-        suggestions = _entries(ctx, index.suggest(question), lang) if offers and asks else []
+        suggestions = entries(ctx, index.suggest(question), lang) if offers and asks else []
         if suggestions:
             # "je veux bien signer, mais pourriez-vous me dire clairement ce qu'elle demande ?": both.
-            await ctx.say("did_you_mean", _merge(offers, suggestions))
+            await ctx.say("did_you_mean", merge(offers, suggestions))
             return
         if offers:
             await ctx.say("action_offer", offers)
             return
-        if asks and not words and await _follow_up(ctx, question, None):
+        if asks and not words and await follow_up(ctx, question, None):
             return  # "il a dit quoi ?", "et ça veut dire quoi ?": no subject of its own, after an answer
         if not index.mentions_campaign(question):
             await _decline(ctx)
             return
         # About the campaign, but not answered: say so, and offer the closest entries.
-        suggestions = _entries(ctx, index.suggest(question), lang)
-        await ctx.say("decline_not_in_petition", _merge(suggestions, main_actions(ctx)[:2]))
+        suggestions = entries(ctx, index.suggest(question), lang)
+        await ctx.say("decline_not_in_petition", merge(suggestions, main_actions(ctx)[:2]))
         return
     events = {c.id for c in ctx.services.content.petition.chronology}
     if answer.confident and answer.several and set(answer.several) <= events:
@@ -399,61 +266,7 @@ async def answer_question(ctx: Context) -> None:
     # An action the message names comes first, and the question is which was meant: "je veux bien
     # signer, mais dites-moi d'abord ce que demande la pétition" may want either.
     key = "did_you_mean" if answer.tier == "did_you_mean" or offers else "answer_unsure"
-    await ctx.say(key, _merge(offers, _entries(ctx, answer.candidates, lang)))
-
-
-def _leans_on_last_answer(ctx: Context, question: str, words: int, only_asking: bool) -> bool:
-    """ "how long?", "et pour combien de temps ?": asking words only, or a follow-up's first word, after an answer."""
-    if not ctx.previous or words > MAX_FOLLOW_UP_WORDS:
-        return False
-    said = normalize(question).split()
-    return only_asking or (bool(said) and said[0] in ctx.services.content.replies.follow_up_starts)
-
-
-def _in_context(ctx: Context, question: str) -> tuple[Answer | None, tuple[str, ...]]:
-    """A short question read with the last answer's question: the entry they ask for together ("et pour
-    combien de temps ?" after the CNIL's decision); else None, with the entries the two point to, if any."""
-    if not ctx.previous:
-        return None, ()
-    previous = ctx.previous[0]
-    index = ctx.services.answers
-    lang = index.language(question) or ctx.lang
-    title = _title(ctx, previous, lang)
-    chosen = index.in_context(question, title, exclude=previous)
-    if chosen is not None:
-        return index.ask(_title(ctx, chosen, lang), prefer=lang), ()
-    both = index.ask(f"{question} {title}", prefer=lang)
-    pointed = (both.candidates or (both.id,)) if both is not None and not both.confident else ()
-    return None, tuple(i for i in pointed if i != previous)
-
-
-async def _follow_up(ctx: Context, question: str, talk: SmallTalkMatch | None) -> bool:
-    """ "qui a dit ça ?", "et alors ?", "why?" after an answer: its sources, the entry the two make sure
-    together, or entries to choose from (those the two point to, else the answer's "see also")."""
-    if not ctx.previous:
-        return False
-    index = ctx.services.answers
-    previous, nearby = ctx.previous[0], ctx.previous[1:]
-    ctx.lang = (talk.lang if talk is not None else None) or index.language(question) or ctx.lang
-    ctx.answered = ctx.previous  # "source ?" then "et alors ?": still about the same answer
-    if talk is not None and talk.id in ("followup_source", "sources"):
-        shown = [_command_choice(ctx, "petition"), _command_choice(ctx, "chronologie")]
-        await ctx.say("followup_source", shown, source=_sources(ctx, previous, ctx.lang))
-        return True
-    follow, pointed = _in_context(ctx, question)
-    if follow is not None:
-        await answer_passage(ctx, follow.id, ctx.lang, follow.related)
-        return True
-    if not pointed and len(nearby) < CANDIDATES:  # a short "see also": entries next to it, or on its topic
-        around = index.ask(_title(ctx, previous, ctx.lang), prefer=ctx.lang)
-        more = around.related if around is not None else ()
-        entry = ctx.services.content.faq_entry(previous)
-        same_topic = [e.id for e in ctx.services.content.faq if entry is not None and e.topic == entry.topic]
-        nearby = tuple(dict.fromkeys(i for i in (*nearby, *more, *same_topic) if i != previous))[:CANDIDATES]
-    if not (pointed or nearby):
-        return False
-    await ctx.say("followup_nearby", _entries(ctx, pointed or nearby, ctx.lang))
-    return True
+    await ctx.say(key, merge(offers, entries(ctx, answer.candidates, lang)))
 
 
 def _side_question(ctx: Context, besides: str) -> Answer | None:
@@ -558,13 +371,8 @@ def _last_clause(text: str) -> str:
 def _smalltalk_entry(ctx: Context, talk: SmallTalkMatch, part: bool = False) -> str:
     """The FAQ entry a small-talk phrase stands for ("c'est quoi ce truc ?" → the summary), or "";
     `part`: the phrase ends a longer message, so entries meant for a whole message do not count."""
-    found = next((t for t in ctx.services.content.chat.smalltalk if t.id == talk.id), None)
-    return found.entry if found is not None and not (part and found.alone) else ""
-
-
-def _entries(ctx: Context, ids: Iterable[str], lang: str) -> list[Choice]:
-    """FAQ entries as choices ("see also", "did you mean", the closest ones), labelled in `lang`."""
-    return [ENTRY.choice(clip(_title(ctx, i, lang)), i, lang) for i in ids]
+    found = ctx.services.content.chat.talk(talk.id)
+    return found.entry if not (part and found.alone) else ""
 
 
 async def _decline(ctx: Context) -> None:
@@ -572,15 +380,13 @@ async def _decline(ctx: Context) -> None:
     await ctx.say("decline_out_of_scope" if ctx.dialogue is None else "decline_out_of_scope_aside", main_actions(ctx))
 
 
-COURTESIES = frozenset({"thanks", "goodbye", "ack"})  # small talk often said in the other language
-
-
 async def _small_talk(ctx: Context, talk: SmallTalkMatch) -> None:
     # "merci", "bye", "ok" borrowed from the other language: the person's own still ("merci" after English
     # questions is answered in English); a phrase that says more ("did it work?") is answered in its own.
-    borrowed = ctx.known_lang if talk.id in COURTESIES else None
+    said = ctx.services.content.chat.talk(talk.id)
+    borrowed = ctx.known_lang if said.courtesy else None
     ctx.lang = borrowed or talk.lang or ctx.lang
-    if ctx.dialogue is not None and talk.id in QUIET_IN_DIALOGUE:
+    if ctx.dialogue is not None and said.quiet:
         return  # "ok", "bonjour" mid-dialogue: the step's question comes again, nothing else to say
     entry = _smalltalk_entry(ctx, talk)
     if entry:
@@ -588,20 +394,6 @@ async def _small_talk(ctx: Context, talk: SmallTalkMatch) -> None:
         await answer_passage(ctx, entry, ctx.lang, offers=main_actions(ctx))
         return
     await ctx.say(f"{SMALLTALK_PREFIX}{talk.id}", main_actions(ctx))
-
-
-async def faq_pressed(ctx: Context) -> None:
-    """A FAQ question, "see also" or "did you mean" choice was pressed ("faq:<id>" or "faq:<id>:<lang>")."""
-    passage_id, _, lang = ctx.args.partition(":")
-    if lang not in LANGUAGES:
-        lang = ctx.lang
-    if ctx.services.content.petition.passage(passage_id) is None and ctx.services.content.faq_entry(passage_id) is None:
-        await ctx.say("faq_unknown")
-        return
-    await answer_passage(ctx, passage_id, lang)
-
-
-ENTRY = ChoiceRoute("faq", faq_pressed)  # a FAQ entry or passage: "faq:<id>" or "faq:<id>:<lang>"
 
 
 async def show_faq(ctx: Context) -> None:
@@ -617,10 +409,10 @@ async def show_faq_topic(ctx: Context) -> None:
     if topic is None:
         await ctx.say("faq_unknown")
         return
-    entries = [e for e in content.faq if e.topic == topic.id]
+    listed = [e for e in content.faq if e.topic == topic.id]
     await ctx.say(
         "faq_topic",
-        [ENTRY.choice(e.question[ctx.lang], e.id) for e in entries],
+        [ENTRY.choice(e.question[ctx.lang], e.id) for e in listed],
         topic=topic.label[ctx.lang],
     )
 

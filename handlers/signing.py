@@ -341,7 +341,7 @@ async def _receipt(ctx: Context, signed: store.Signature) -> None:
 def _news_options(ctx: Context, d: Dialogue) -> list[Option]:
     return [
         Option("on", ctx.label("choice_news_yes"), YES, aliases="follow"),
-        Option("off", ctx.label("choice_news_no"), NO),
+        Option("off", ctx.label("choice_news_no"), NO, aliases="no_news"),
     ]
 
 

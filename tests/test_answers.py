@@ -911,3 +911,14 @@ async def test_who_pays_the_bot_and_will_you_sell_my_data(chat: Callable[..., Ch
     assert "/confidentialite" in await chat(id="pay").say("qui te paie ?")
     sold = await chat(id="sell", language="en").say("How do I know you won't sell my data?")
     assert "nothing is sold" in sold
+
+
+async def test_a_follow_up_about_the_answer_just_given_is_answered_there(chat: Callable[..., Chat]) -> None:
+    """ "and for how long?" after what the bot keeps asks how long the bot keeps it, not the CNIL's three years."""
+    person = chat(id="follow-data", language="en")
+    assert "pseudonymous signature" in await person.say("what data do you keep?")
+    kept = await person.say("and for how long?")
+    assert "erased shortly after the end of the campaign" in kept and "three years" not in kept
+    sharer = chat(id="follow-share")
+    assert "Partagez ce bot" in await sharer.say("comment je partage à mes amis ?")
+    assert "Partagez ce bot" in await sharer.say("et sur facebook ?")

@@ -397,7 +397,7 @@ async def test_hesitations_later_and_corrections_while_signing(chat: Callable[..
     assert "votre signature est enregistrée" in await me.say("bon finalement je signe")
     assert "vous ne recevrez pas de nouvelles" in await me.say("plus tard")
     assert await rows(bot, "SELECT name FROM signatures") == [("Claire Moreau",)]
-    assert "signature : nom « Claire Moreau »" in await me.say("c'est bon, j'ai signé ?")
+    assert "enregistrée sous le nom « Claire Moreau »" in await me.say("c'est bon, j'ai signé ?")
     english = chat(id="41", name="David Hughes")
     await english.say("/sign")
     assert "with the name “David Hughes”" in await english.say("ok just me then, David Hughes")
@@ -417,8 +417,8 @@ async def test_asking_whether_the_signature_went_through_shows_what_is_kept(chat
     await me.say("mon nom")
     await me.say("je signe")
     await me.say("non")
-    assert "signature : nom « Lou »" in await me.say("c'est bon j'ai signé ?")
-    assert "signature: name “Lou”" in await me.say("did it work?")
+    assert "enregistrée sous le nom « Lou »" in await me.say("c'est bon j'ai signé ?")
+    assert "recorded under the name “Lou”" in await me.say("did it work?")
 
 
 async def test_why_not_typed_where_a_name_is_asked_keeps_the_dialogue_in_french(
@@ -505,11 +505,11 @@ async def test_a_returning_supporter_asks_where_they_stand(chat: Callable[..., C
     await me.say("mon nom")
     await me.say("je signe")
     await me.say("non merci")
-    assert "signature : nom « Lou »" in await me.say("c'est encore moi, j'ai déjà signé ou pas ?")
-    assert "signature : nom « Lou »" in await me.say("c bon c signé ?")
+    assert "enregistrée sous le nom « Lou »" in await me.say("c'est encore moi, j'ai déjà signé ou pas ?")
+    assert "enregistrée sous le nom « Lou »" in await me.say("c bon c signé ?")
     await me.say("/oublier")
     await me.say("oui")
-    assert "Je ne conserve rien sur vous" in await me.say("c bon c effacé ?")
+    assert "Je ne garde rien sur vous" in await me.say("c bon c effacé ?")
 
 
 async def test_claire_and_a_name_with_a_description_are_names_not_questions(
@@ -588,7 +588,7 @@ async def test_a_pause_at_the_summary_is_not_a_no_and_parfait_is_a_yes(chat: Cal
     for pause in ("no wait", "pas sûr"):
         assert "Reprenons. Pour signer sous le nom « Marc Olivier »" in await me.say(pause), pause
     assert "votre signature est enregistrée" in await me.say("parfait")
-    assert "signature : nom « Marc Olivier »" in await me.say("est ce que j ai signé du coup ?")
+    assert "enregistrée sous le nom « Marc Olivier »" in await me.say("est ce que j ai signé du coup ?")
 
 
 async def test_signing_in_other_words_and_consent_said_as_i_sign(chat: Callable[..., Chat], bot: Bot) -> None:
@@ -797,8 +797,8 @@ async def test_asking_one_s_own_status_in_words(chat: Callable[..., Chat]) -> No
     await me.say("I sign")
     await me.say("no thanks")
     worked = await me.say("did that work?")
-    assert "signature: name “B.”" in worked and "extraterritorial" not in worked
-    assert "news: no" in await me.say("am I still subscribed to the news?")
+    assert "recorded under the name “B.”" in worked and "extraterritorial" not in worked
+    assert "Petition news: no" in await me.say("am I still subscribed to the news?")
 
 
 async def test_yes_thats_correct_is_consent_never_a_name(chat: Callable[..., Chat], bot: Bot) -> None:
@@ -987,8 +987,8 @@ async def test_several_requests_in_one_message_are_each_done(chat: Callable[...,
 
 
 async def test_where_one_stands_undo_and_sms_names(chat: Callable[..., Chat], bot: Bot) -> None:
-    assert "Your data" in await chat(id="156", language="en").say("Where do I stand?")
-    assert "Vos données" in await chat(id="157").say("Alors, où j'en suis maintenant ?")
+    assert "I keep nothing about you" in await chat(id="156", language="en").say("Where do I stand?")
+    assert "Je ne garde rien sur vous" in await chat(id="157").say("Alors, où j'en suis maintenant ?")
     lea = chat(id="158", name="Bench")
     await lea.say("jveux signer")
     assert "sous le nom « lea »" in await lea.say("jsui lea")
@@ -1019,7 +1019,7 @@ async def test_undoing_in_words_withdraws_or_stops_what_was_asked(chat: Callable
     asked = await scared.say(afraid)
     assert "effacer toutes vos données" in asked
     assert "Toutes vos données sont effacées" in await scared.say("oui")
-    assert "Je ne conserve rien sur vous" in await scared.say("c'est vraiment effacé ?")
+    assert "Je ne garde rien sur vous" in await scared.say("c'est vraiment effacé ?")
     assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
     assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(0,)]
 
@@ -1053,3 +1053,53 @@ async def test_thanks_in_another_language_is_answered_in_the_persons_own(chat: C
     fr = chat(id="171", name="Léa")
     await fr.say("qui héberge les données ?")
     assert "Avec plaisir" in await fr.say("thanks")
+
+
+async def test_did_it_go_through_says_yes_in_two_lines_without_the_pseudonym(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="172", name="Mike Ross", language="en")
+    await me.say("sign me up")
+    await me.say("my name")
+    await me.say("yes")
+    await me.say("no thanks")
+    went = await me.say("did it go through?")
+    assert "Your signature is recorded under the name “Mike Ross”" in went and "Petition news: no" in went
+    assert "pseudonym" not in went and "/mydata" in went
+    fr = chat(id="173", name="Jeanne")
+    await fr.say("je signe")
+    await fr.say("mon nom")
+    await fr.say("oui")
+    assert "vous ne recevrez pas de nouvelles" in await fr.say("non merci pas de messages")
+    assert "enregistrée sous le nom « Jeanne »" in await fr.say("est-ce que ma signature a bien compté ?")
+    await fr.say("/oublier")
+    await fr.say("oui")
+    assert "Je ne garde rien sur vous" in await fr.say("c'est bon ?")
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(0,)]
+
+
+async def test_a_yes_where_a_name_is_asked_explains_what_to_type(chat: Callable[..., Chat], bot: Bot) -> None:
+    me = chat(id="174", name="Paul")
+    await me.say("je veux signer")
+    hint = await me.say("oui")
+    assert "« Anonyme », avec vos seules initiales" in hint and "Sous quel nom voulez-vous signer ?" in hint
+    assert "sous le nom « Paul Leroy »" in await me.say("Paul Leroy")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_signing_for_someone_else_is_explained_not_done(chat: Callable[..., Chat], bot: Bot) -> None:
+    husband = chat(id="175", name="Marco", language="en")
+    asked = await husband.say("but she doesnt have telegram, please just add her name, Anna Rossi")
+    assert "everyone signs for themselves" in asked and "Which name do you want to sign with?" not in asked
+    assert "everyone signs for themselves" in await husband.say("can my wife sign from my phone too?")
+    group = await chat(id="176", name="Lina").say("on est 40 dans l'asso, ça compte pour 40 signatures du coup ?")
+    assert "chacun signe pour lui-même" in group
+    assert "aucune condition de nationalité" in await chat(id="177").say("je suis belge, je peux signer ?")
+    assert "no condition of nationality" in await chat(id="178", language="en").say("can I sign if I am not French?")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_an_english_answer_offers_its_command_by_an_english_label(chat: Callable[..., Chat]) -> None:
+    seen = await chat(id="179", language="en").say("How do I change the name I signed with?")
+    assert last_choices(seen) == ["[1] Withdraw my signature"]
+    assert "D'accord" in await chat(id="180").say("ok je valide")
