@@ -60,6 +60,7 @@ class ReplyWords:
     corrections: frozenset[str] = frozenset()  # "non je voulais dire", "sorry I meant": before a corrected choice
     courtesies: frozenset[str] = frozenset()  # "s'il vous plaît", "cordialement": after a name or an answer
     follow_up_starts: frozenset[str] = frozenset()  # "et", "and": a short question leaning on the last answer
+    what_if_starts: frozenset[str] = frozenset()  # "est-ce que ça", "if I": asks what would happen, requests nothing
 
     @classmethod
     def of(
@@ -76,6 +77,7 @@ class ReplyWords:
         courtesies: Iterable[str] = (),
         name_openers: Iterable[str] = (),
         follow_up_starts: Iterable[str] = (),
+        what_if_starts: Iterable[str] = (),
     ) -> ReplyWords:
         def normalized(words: Iterable[str]) -> frozenset[str]:
             return frozenset(n for n in (normalize(w) for w in words) if n)
@@ -98,7 +100,14 @@ class ReplyWords:
             normalized(corrections),
             normalized(courtesies),
             normalized(follow_up_starts),
+            normalized(what_if_starts),
         )
+
+    def asks_what_if(self, typed: str) -> bool:
+        """ "est-ce que ça enlève aussi ma signature ?", "if I withdraw, can I sign again?": a question about
+        what a request would do, which is no request ("?" and one of `what_if_starts` first)."""
+        key = normalize(typed).split()
+        return "?" in typed and any(" ".join(key[:n]) in self.what_if_starts for n in range(1, min(len(key), 4) + 1))
 
     def is_pause(self, typed: str) -> bool:
         """ "attends", "euh bof jsp", "je sais pas": one pause phrase after another, nothing else."""
@@ -291,6 +300,9 @@ def match_choice(
         meant = _one([c for c in choices if meaning is not None and c.meaning == meaning])
         if meant is not None:
             return meant
+        meant = _yes_no_then_its_verb(key, choices, labels, words) if "?" not in typed else None
+        if meant is not None:
+            return meant
     if len(key) < MIN_BEGINNING_CHARS or not loose:
         return None
     start = _without_article(key.split())
@@ -298,6 +310,35 @@ def match_choice(
         [c for c, label in zip(choices, labels, strict=True) if _without_article(label.split())[: len(start)] == start]
     )
     return beginning if beginning is not None else _with_typos(key, choices, labels)
+
+
+MAX_VERB_WORDS = 3  # "oui vas-y | efface", "yes go ahead | and sign": a few words after the yes
+STEM_CHARS = 5  # "efface" is "effacer": words compared on their first letters
+_BUT = frozenset(("mais", "but", "pas", "ne", "not", "dont", "don", "t", "never", "jamais", "sans", "without"))
+
+
+def _yes_no_then_its_verb(
+    key: str, choices: Sequence[Choice], labels: Sequence[str], words: ReplyWords
+) -> Choice | None:
+    """ "oui vas-y efface", "yes go ahead and sign": a yes (or no) followed by words of the same choice's
+    label or other words, and by nothing that turns it around ("oui mais…", "yes but not…")."""
+    said = key.split()
+    for n in range(len(said) - 1, 0, -1):
+        meaning = _meaning(" ".join(said[:n]), words.yes, words.no)
+        rest = [w for w in said[n:] if w not in ("et", "and", "then", "alors")]
+        if meaning is None or not rest or len(rest) > MAX_VERB_WORDS or set(rest) & _BUT:
+            continue
+        target = _one([c for c in choices if c.meaning == meaning])
+        if target is None:
+            return None
+        own = {
+            w[:STEM_CHARS]
+            for c, label in zip(choices, labels, strict=True)
+            if c.payload == target.payload
+            for w in label.split()
+        }
+        return target if any(w[:STEM_CHARS] in own for w in rest if len(w) > 2) else None
+    return None
 
 
 def _without_article(words: list[str]) -> list[str]:

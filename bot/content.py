@@ -453,8 +453,9 @@ def _load_replies(folder: Path) -> ReplyWords:
     courtesies = r.strings(r.data, "courtesies") if "courtesies" in r.data else ()
     openers = r.strings(r.data, "name_openers") if "name_openers" in r.data else ()
     following = r.strings(r.data, "follow_up_starts") if "follow_up_starts" in r.data else ()
+    what_if = r.strings(r.data, "what_if_starts") if "what_if_starts" in r.data else ()
     words = ReplyWords.of(
-        yes, no, starts, aliases, asking, helping, leads, pauses, corrections, courtesies, openers, following
+        yes, no, starts, aliases, asking, helping, leads, pauses, corrections, courtesies, openers, following, what_if
     )
     both = sorted(words.yes & words.no)
     if both:

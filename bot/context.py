@@ -140,9 +140,13 @@ class Context:
     known_lang: str | None = None
     # The FAQ entry last answered to this person, then its "see also" entries (in memory only, for a while),
     # which a follow-up leans on: "qui a dit ça ?", "et pour combien de temps ?", "et en anglais ?".
-    # `answered`: the same, for the answer this message gave.
+    # `answered`: the same, for the answer this message gave; `offered`: the entries a "did you mean" offered,
+    # which a follow-up leans on too ("When?": about the likeliest), though nothing was answered.
     previous: tuple[str, ...] = ()
     answered: tuple[str, ...] = ()
+    offered: tuple[str, ...] = ()
+    # The message got no answer (a decline, a "did you mean"): an optional step is asked again after it.
+    unanswered: bool = False
     sent: list[Sent] = field(default_factory=list)
 
     @property

@@ -73,6 +73,10 @@ class Step:
     # A question one may leave unanswered (the news, after signing): after an aside it is closed, not
     # asked again; no answer is no consent.
     optional: bool = False
+    # Commands the step is about: an aside answered by a FAQ entry that offers or runs one of them asks
+    # about the step itself ("vous allez m'envoyer des pubs ?" at the news question), which then comes
+    # again, even when optional.
+    about: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ WRITTEN: Mapping[str, tuple[str, ...]] = {
         flooded help help_admin help_group language_prompt language_set language_unknown menu_cancel menu_count
         menu_faq menu_help menu_language menu_petition menu_start menu_timeline nothing_to_cancel
         petition_demands_intro petition_footer petition_title question_too_long source_bot source_chronology
-        source_count source_demand source_demands source_numbers_last source_paragraph source_paragraphs
+        paragraph_label source_count source_demand source_demands source_numbers_last source_paragraph source_paragraphs
         timeline_entry timeline_title unknown_command unknown_command_typo welcome
         """
     ),

@@ -226,8 +226,8 @@ class Router:
                 log.info("flood notice transport=%s user=%s", event.chat.transport, ctx.user_tag)
             await handler(ctx)
             self._remember_language(ctx)
-            if ctx.answered and not event.chat.is_group:
-                self._answered[user_key] = ctx.answered
+            if (ctx.answered or ctx.offered) and not event.chat.is_group:
+                self._answered[user_key] = ctx.answered or ctx.offered
         except StorageError as exc:
             s.metrics.error("storage")
             log.error("storage unavailable: %s", exc)
@@ -484,6 +484,8 @@ class Router:
         """A request the content says is done even mid-dialogue (withdraw, erase), unless it opened this one."""
         leaving = self.services.content.chat.interrupting
         normaliser = self.services.answers.normaliser
+        if self.services.content.replies.asks_what_if(text):
+            return False  # "est-ce que ça enlève aussi ma signature ?" at the erasure: a question about it
         # "Hmm, I shouldn't sign as a journalist. Please remove my signature.": the last sentence asks too.
         for intent in normaliser.intents(text) or normaliser.intents(last_sentence(text)):
             command = self._commands.get(fold(intent.command)) if intent.run and intent.command in leaving else None
@@ -603,11 +605,19 @@ class Router:
         now = await self.services.dialogues.current(ctx.owner, ctx.now)
         if now is None or now.nonce != d.nonce:
             return
-        if optional:
+        if optional and not ctx.unanswered and not self._about_the_step_asked(ctx, step):
             # "c'est combien maintenant ?" after signing: answered; the news question is left, unanswered.
+            # Not so after a question the bot could not answer ("spam?"), nor one about the step itself.
             await dialogue.close(ctx, d, "skipped")
             return
         await dialogue.ask(ctx, flow, d, again=True, lead=ctx.t("dialogue_resume"))
+
+    def _about_the_step_asked(self, ctx: Context, step: Step | None) -> bool:
+        """The aside was answered by an entry that offers or runs what the step is about."""
+        if step is None or not step.about or not ctx.answered:
+            return False
+        entry = self.services.content.faq_entry(ctx.answered[0])
+        return entry is not None and bool({entry.offer, entry.command} & set(step.about))
 
     def _language(self, ctx: Context, chosen: str | None, current: Dialogue | None, spoken: str | None) -> str:
         """The language set with /langue; else the language of the command's name; else, in a dialogue,

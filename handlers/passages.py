@@ -16,6 +16,7 @@ from bot.router import ChoiceRoute
 from handlers.info import COMMAND, main_menu
 
 LABEL_LIMIT = 60  # characters of a choice label ("see also", "did you mean")
+PARAGRAPH_LABEL_WORDS = 5  # a paragraph's first words on its choice label
 
 
 def title_of(ctx: Context, passage_id: str, lang: str) -> str:
@@ -33,7 +34,9 @@ def title_of(ctx: Context, passage_id: str, lang: str) -> str:
             return d.short[lang]
     for i, paragraph in enumerate(p.paragraphs, start=1):
         if paragraph.id == passage_id:
-            return ctx.services.template(lang, "source_paragraph", number=i).plain
+            # Its first words, not only its number: "Paragraphe 4 : « Aucun prestataire potentiel… »".
+            start = " ".join(parse(paragraph.text).plain.split()[:PARAGRAPH_LABEL_WORDS]).rstrip(" ,;:.")
+            return ctx.services.template(lang, "paragraph_label", number=i, start=start).plain
     return passage_id
 
 

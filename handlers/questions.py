@@ -152,9 +152,13 @@ async def answer_question(ctx: Context) -> None:
             question, intents, run = besides, [], None
     # "ok alors je signe en Jean-Pierre (retraité)": signing, under the name given.
     named = None
+    replies = ctx.services.content.replies
     if run is not None and run.command == "signer":
-        replies = ctx.services.content.replies
         named = replies.typed_name(question) or replies.alias_in(question, "anonymous")
+    if run is not None and run.command in ctx.services.dialogue_commands and replies.asks_what_if(question):
+        # "est-ce que ça enlève aussi ma signature ?", "if I withdraw, can I sign again?": a question about
+        # what the command does, answered (the command offered), never run.
+        run = None
     if run is not None and not named and index.mostly_unknown(question) and index.mostly_unknown(besides):
         # "sign me up for the petition against facial recognition cameras": mostly words the campaign
         # does not know, maybe about something else; the command is offered below, never run.
@@ -234,6 +238,7 @@ async def answer_question(ctx: Context) -> None:
         suggestions = entries(ctx, index.suggest(question), lang) if offers and asks else []
         if suggestions:
             # "je veux bien signer, mais pourriez-vous me dire clairement ce qu'elle demande ?": both.
+            ctx.unanswered = True
             await ctx.say("did_you_mean", merge(offers, suggestions))
             return
         if offers:
@@ -246,6 +251,7 @@ async def answer_question(ctx: Context) -> None:
             return
         # About the campaign, but not answered: say so, and offer the closest entries.
         suggestions = entries(ctx, index.suggest(question), lang)
+        ctx.unanswered = True
         await ctx.say("decline_not_in_petition", merge(suggestions, main_actions(ctx)[:2]))
         return
     events = {c.id for c in ctx.services.content.petition.chronology}
@@ -266,6 +272,8 @@ async def answer_question(ctx: Context) -> None:
     # An action the message names comes first, and the question is which was meant: "je veux bien
     # signer, mais dites-moi d'abord ce que demande la pétition" may want either.
     key = "did_you_mean" if answer.tier == "did_you_mean" or offers else "answer_unsure"
+    ctx.offered = answer.candidates  # "When?" right after: about the likeliest of them
+    ctx.unanswered = True
     await ctx.say(key, merge(offers, entries(ctx, answer.candidates, lang)))
 
 
@@ -377,6 +385,7 @@ def _smalltalk_entry(ctx: Context, talk: SmallTalkMatch, part: bool = False) -> 
 
 async def _decline(ctx: Context) -> None:
     """Out of scope. Mid-dialogue, without "what would you like to do?": the step's own question follows."""
+    ctx.unanswered = True
     await ctx.say("decline_out_of_scope" if ctx.dialogue is None else "decline_out_of_scope_aside", main_actions(ctx))
 
 

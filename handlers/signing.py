@@ -408,6 +408,7 @@ SIGNING = dialogue.Flow.declare(
             on_choice=_news_chosen,
             replay=_replay_news,
             optional=True,
+            about=("suivre",),
             help=lambda ctx, d: ctx.t("sign_news_help"),
         ),
     },

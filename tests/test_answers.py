@@ -315,8 +315,8 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
 
 
 async def test_the_development_sets_stay_answered() -> None:
-    """Sixty-eight blind development sets, used to find failure classes (not held out): the floor."""
-    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 69))):
+    """Seventy blind development sets, used to find failure classes (not held out): the floor."""
+    for name in (f"realistic_dev{n}.toml" for n in ("", *range(2, 71))):
         report = await evaluate(load(name))
         assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -922,3 +922,17 @@ async def test_a_follow_up_about_the_answer_just_given_is_answered_there(chat: C
     sharer = chat(id="follow-share")
     assert "Partagez ce bot" in await sharer.say("comment je partage à mes amis ?")
     assert "Partagez ce bot" in await sharer.say("et sur facebook ?")
+
+
+async def test_a_pasted_paragraph_is_offered_by_its_words_and_a_follow_up_leans_on_the_first_choice(
+    chat: Callable[..., Chat],
+) -> None:
+    pasted = await chat(id="para-label").say(
+        "« Aucun prestataire potentiel » parmi les opérateurs de cloud français ou européens ne propose d'offre "
+        "répondant aux exigences, ose expliquer la CNIL. c vrai ?"
+    )
+    assert "Paragraphe 4 : « " in pasted and "texte de la pétition, paragraphe" not in pasted  # its first words
+    person = chat(id="dym-follow", language="en")
+    first = await person.say("microsoft european?")
+    assert "Did you mean" in first or "not sure" in first
+    assert "which answer your question follows" not in await person.say("when?")

@@ -1103,3 +1103,50 @@ async def test_an_english_answer_offers_its_command_by_an_english_label(chat: Ca
     seen = await chat(id="179", language="en").say("How do I change the name I signed with?")
     assert last_choices(seen) == ["[1] Withdraw my signature"]
     assert "D'accord" in await chat(id="180").say("ok je valide")
+
+
+async def test_a_question_about_the_news_at_the_news_question_brings_it_back(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="181", name="Rose")
+    await me.say("je signe")
+    await me.say("mon nom")
+    await me.say("oui")
+    asked = await me.say("c'est quoi les nouvelles ? vous allez m'envoyer des pubs ?")
+    assert "objectifs de signatures atteints" in asked and "Voulez-vous recevoir les nouvelles" in asked
+    assert "vous recevrez les nouvelles" in await me.say("oui")
+    assert await rows(bot, "SELECT COUNT(*) FROM contacts") == [(1,)]
+    other = chat(id="182", name="Yves")
+    await other.say("je signe")
+    await other.say("mon nom")
+    await other.say("oui")
+    count = await other.say("on est combien maintenant ?")
+    assert "signatures au total" in count and "Voulez-vous recevoir les nouvelles" not in count
+
+
+async def test_questions_at_a_confirmation_are_answered_and_a_yes_with_its_verb_confirms(
+    chat: Callable[..., Chat], bot: Bot
+) -> None:
+    me = chat(id="183", name="Monique Darras")
+    await me.say("je signe")
+    await me.say("mon nom")
+    await me.say("oui")
+    await me.say("non merci")
+    await me.say("maintenant je voudrais qu'on efface tout, mon fils dit que c'est dangereux")
+    asked = await me.say("est-ce que ça enlève aussi ma signature ?")
+    assert "signature comprise" in asked and "Tout effacer ?" in asked and "retirer votre signature du" not in asked
+    assert "Toutes vos données sont effacées" in await me.say("oui vas-y efface")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+    yanis = chat(id="184", name="Yanis")
+    await yanis.say("jsigne")
+    await yanis.say("mets Yanis")
+    public = await yanis.say("c public ?")
+    assert "Le bot ne publie aucun nom" in public and "Journal Officiel" not in public
+    assert "votre signature est enregistrée" in await yanis.say("oui vas-y signe")
+    worried = chat(id="185", name="Ada", language="en")
+    await worried.say("/sign")
+    await worried.say("anonymous")
+    await worried.say("I sign")
+    again = await worried.say("what you will send me exactly? spam?")
+    assert "Would you like the petition's news here?" in again
+    assert "you will receive news" in await worried.say("ok yes")
