@@ -376,7 +376,8 @@ class AnswerIndex:
     def language(self, question: str, small_words_only: bool = False) -> str | None:
         """ "fr" or "en" when the question's small words tell it (or, unless `small_words_only`, its
         dictionary words: "https://example.org/alice" is no English sentence)."""
-        return language_of(self.words(question), small_words_only, self._shared_words())
+        # "sign me as J. Smith": an initial is no French "j'".
+        return language_of(self.words(_INITIAL.sub(" ", question)), small_words_only, self._shared_words())
 
     def _shared_words(self) -> frozenset[str]:
         """Words of both languages' content ("azure", "microsoft", "cnil"): names, which tell no language."""
@@ -626,6 +627,7 @@ class AnswerIndex:
 MIN_SENTENCE_TOPIC = 1  # topic words the content knows, for a sentence to be read on its own ("c'est quoi EMC2 ?")
 MIN_SENTENCE_ALONE = 4  # ... and to be answered instead of the whole message
 MIN_QUESTION_WORDS = 3  # a shorter sentence ("Source ?", "Vraiment ?") leans on the one before it
+_INITIAL = re.compile(r"\b[A-Z]\.(?=\s|$)")  # "J. Smith", "Marie D."
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _TIERS = ("unsure", "did_you_mean", "answer")
 

@@ -27,7 +27,7 @@ def _keys(text: str) -> tuple[str, ...]:
 WRITTEN: Mapping[str, tuple[str, ...]] = {
     "answers": _keys(
         """
-        action_offer answer_sources_separator answer_unsure decline_not_in_petition decline_out_of_scope
+        action_offer answer_above answer_sources_separator answer_unsure decline_not_in_petition decline_out_of_scope
         decline_out_of_scope_aside did_you_mean followup_nearby followup_source
         """
     ),

@@ -86,6 +86,9 @@ async def _typed_command(ctx: Context, text: str) -> bool:
     words = ctx.services.answers.analyzer.surface(text).split()
     while len(words) > 1 and words[0] in ("le", "la", "les", "the", "ma", "my"):
         words = words[1:]
+    courtesies = ctx.services.content.replies.courtesies
+    while len(words) > 1 and words[-1] in courtesies:
+        words = words[:-1]  # "count pls", "compteur stp"
     found = _typed_commands(ctx).get(" ".join(words) if words else text.strip().replace("\ufe0f", ""))
     if found is None:
         return False
@@ -187,7 +190,7 @@ async def answer_question(ctx: Context) -> None:
         again = ctx.previous if [r.command for r in requests] == ["langue"] else ()
         if done and again and not index.analyzer.words(besides) and len(normalize(question).split()) <= 3:
             # "et en anglais ?" after an answer: that answer, in English.
-            await answer_passage(ctx, again[0], ctx.lang, again[1:])
+            await answer_passage(ctx, again[0], ctx.lang, again[1:], again=True)
         if done:
             ran = {r.command for r in requests}
             named_too = [*index.normaliser.actions(question), *(i.command for i in intents if not i.run and i.command)]

@@ -920,11 +920,14 @@ async def test_a_follow_up_about_the_answer_just_given_is_answered_there(chat: C
     """ "and for how long?" after what the bot keeps asks how long the bot keeps it, not the CNIL's three years."""
     person = chat(id="follow-data", language="en")
     assert "pseudonymous signature" in await person.say("what data do you keep?")
-    kept = await person.say("and for how long?")
-    assert "erased shortly after the end of the campaign" in kept and "three years" not in kept
+    kept = await person.say("and for how long?")  # the answer just given says it: pointed to, not sent twice
+    assert "My answer just above covers that" in kept and "three years" not in kept
+    assert "Ma réponse juste au-dessus" in await chat(id="again").say("pk microsoft") + await chat(id="again").say(
+        "c grave ?"
+    )
     sharer = chat(id="follow-share")
     assert "Partagez ce bot" in await sharer.say("comment je partage à mes amis ?")
-    assert "Partagez ce bot" in await sharer.say("et sur facebook ?")
+    assert "Ma réponse juste au-dessus" in await sharer.say("et sur facebook ?")  # the same answer: pointed to
 
 
 async def test_a_pasted_paragraph_is_offered_by_its_words_and_a_follow_up_leans_on_the_first_choice(
@@ -939,3 +942,8 @@ async def test_a_pasted_paragraph_is_offered_by_its_words_and_a_follow_up_leans_
     first = await person.say("microsoft european?")
     assert "Did you mean" in first or "not sure" in first
     assert "which answer your question follows" not in await person.say("when?")
+
+
+async def test_a_command_word_with_a_please_runs_it(chat: Callable[..., Chat]) -> None:
+    assert "signatures in all" in await chat(id="pls", language="en").say("count pls")
+    assert "signatures au total" in await chat(id="stp").say("compteur stp")

@@ -1091,7 +1091,9 @@ async def test_signing_for_someone_else_is_explained_not_done(chat: Callable[...
     husband = chat(id="175", name="Marco", language="en")
     asked = await husband.say("but she doesnt have telegram, please just add her name, Anna Rossi")
     assert "everyone signs for themselves" in asked and "Which name do you want to sign with?" not in asked
-    assert "everyone signs for themselves" in await husband.say("can my wife sign from my phone too?")
+    assert "everyone signs for themselves" in await chat(id="175b", language="en").say(
+        "can my wife sign from my phone too?"
+    )
     group = await chat(id="176", name="Lina").say("on est 40 dans l'asso, ça compte pour 40 signatures du coup ?")
     assert "chacun signe pour lui-même" in group
     assert "aucune condition de nationalité" in await chat(id="177").say("je suis belge, je peux signer ?")
@@ -1150,3 +1152,15 @@ async def test_questions_at_a_confirmation_are_answered_and_a_yes_with_its_verb_
     again = await worried.say("what you will send me exactly? spam?")
     assert "Would you like the petition's news here?" in again
     assert "you will receive news" in await worried.say("ok yes")
+
+
+async def test_a_remark_is_no_name_and_an_initial_is_no_french(chat: Callable[..., Chat], bot: Bot) -> None:
+    ines = chat(id="186", name="Bench")
+    await ines.say("jveux signer")
+    assert "sous le nom « c nul »" not in await ines.say("c nul")
+    assert "sous le nom « ines b »" in await ines.say("ines b")
+    smith = chat(id="187", name="Bench", language="en")
+    await smith.say("so the CNIL is like a court?")
+    assert "with the name “J. Smith”" in await smith.say("ok sign me as J. Smith")
+    assert "your signature is saved" in await smith.say("y")
+    assert await rows(bot, "SELECT name FROM signatures ORDER BY name") == [("J. Smith",)]
