@@ -56,7 +56,7 @@ async def follow_up(ctx: Context, question: str, talk: SmallTalkMatch | None) ->
         return True
     follow, pointed = in_context(ctx, question)
     if follow is not None:
-        await answer_passage(ctx, follow.id, ctx.lang, follow.related)
+        await answer_passage(ctx, follow.id, ctx.lang, follow.related, point_up=True)
         return True
     if not pointed and len(nearby) < CANDIDATES:  # a short "see also": entries next to it, or on its topic
         around = index.ask(title_of(ctx, previous, ctx.lang), prefer=ctx.lang)

@@ -151,18 +151,18 @@ async def answer_passage(
     lang: str,
     related: tuple[str, ...] = (),
     offers: list[Choice] | None = None,
-    again: bool = False,
+    point_up: bool = False,
 ) -> None:
     """Send one answer with its source and "see also" choices, or run the command the entry stands for;
-    `again`: even when it is the answer just given ("et en anglais ?")."""
+    `point_up`: a short follow-up ("c grave ?"), which the answer just given may already answer."""
     entry = ctx.services.content.faq_entry(passage_id)
     ctx.lang = lang  # a command run for an English question answers in English
     ctx.answered = (passage_id, *related)
     if entry is not None and entry.command is not None and await run_command(ctx, entry.command):
         return
-    if ctx.previous[:1] == (passage_id,) and ctx.event.choice is None and not again:
-        # Typed, and answered by the answer just given ("c grave ?" after "pk microsoft"): said so, with the
-        # entries around it, rather than the same text again. A choice pressed again shows it again.
+    if point_up and ctx.previous[:1] == (passage_id,):
+        # A short follow-up that the answer just given answers ("c grave ?" after "pk microsoft"): said so,
+        # with the entries around it, rather than the same text again. A whole question gets it again.
         ctx.answered = ctx.previous
         nearby = entries(ctx, related or ctx.previous[1:], lang)
         await ctx.say("answer_above", nearby or offers or [])

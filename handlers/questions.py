@@ -190,7 +190,7 @@ async def answer_question(ctx: Context) -> None:
         again = ctx.previous if [r.command for r in requests] == ["langue"] else ()
         if done and again and not index.analyzer.words(besides) and len(normalize(question).split()) <= 3:
             # "et en anglais ?" after an answer: that answer, in English.
-            await answer_passage(ctx, again[0], ctx.lang, again[1:], again=True)
+            await answer_passage(ctx, again[0], ctx.lang, again[1:])
         if done:
             ran = {r.command for r in requests}
             named_too = [*index.normaliser.actions(question), *(i.command for i in intents if not i.run and i.command)]
@@ -206,7 +206,7 @@ async def answer_question(ctx: Context) -> None:
         if follow is not None:
             # "et pour combien de temps ?" after the CNIL's decision: how long the decision lasts.
             ctx.lang = index.language(question) or ctx.lang
-            await answer_passage(ctx, follow.id, ctx.lang, follow.related)
+            await answer_passage(ctx, follow.id, ctx.lang, follow.related, point_up=True)
             return
         if answer is None and only_asking and await follow_up(ctx, question, None):
             return  # "jusqu'à quand alors ?": only question words, about the last answer
@@ -403,7 +403,7 @@ async def _small_talk(ctx: Context, talk: SmallTalkMatch) -> None:
     entry = _smalltalk_entry(ctx, talk)
     if entry:
         # "c'est quoi ce truc ?": what the petition is about, then what one can do.
-        await answer_passage(ctx, entry, ctx.lang, offers=main_actions(ctx))
+        await answer_passage(ctx, entry, ctx.lang, offers=main_actions(ctx), point_up=True)
         return
     await ctx.say(f"{SMALLTALK_PREFIX}{talk.id}", main_actions(ctx))
 

@@ -314,12 +314,12 @@ async def test_every_held_out_out_of_scope_question_is_declined() -> None:
     assert all(v.right for v in report.verdicts if v.question["expect"] == "decline"), "\n".join(report.lines())
 
 
-DEVELOPMENT_SETS = [f"realistic_dev{n}.toml" for n in ("", *range(2, 71))]
+DEVELOPMENT_SETS = [f"realistic_dev{n}.toml" for n in ("", *range(2, 73))]
 
 
 @pytest.mark.parametrize("name", DEVELOPMENT_SETS)
 async def test_the_development_sets_stay_answered(name: str) -> None:
-    """Seventy blind development sets, used to find failure classes (not held out): the floor, each set alone."""
+    """Seventy-two blind development sets, used to find failure classes (not held out): the floor, each set alone."""
     report = await evaluate(load(name))
     assert report.accuracy >= 0.93, name + "\n" + "\n".join(report.lines())
 
@@ -927,7 +927,7 @@ async def test_a_follow_up_about_the_answer_just_given_is_answered_there(chat: C
     )
     sharer = chat(id="follow-share")
     assert "Partagez ce bot" in await sharer.say("comment je partage à mes amis ?")
-    assert "Ma réponse juste au-dessus" in await sharer.say("et sur facebook ?")  # the same answer: pointed to
+    assert "Partagez ce bot" in await sharer.say("et sur facebook ?")
 
 
 async def test_a_pasted_paragraph_is_offered_by_its_words_and_a_follow_up_leans_on_the_first_choice(
@@ -939,7 +939,7 @@ async def test_a_pasted_paragraph_is_offered_by_its_words_and_a_follow_up_leans_
     )
     assert "Paragraphe 4 : « " in pasted and "texte de la pétition, paragraphe" not in pasted  # its first words
     person = chat(id="dym-follow", language="en")
-    first = await person.say("microsoft european?")
+    first = await person.say("the cloud thing?")
     assert "Did you mean" in first or "not sure" in first
     assert "which answer your question follows" not in await person.say("when?")
 
