@@ -222,12 +222,17 @@ _NAME_LINKS = frozenset(("est", "is", "c'est", ":", "=", "just", "juste", "only"
 
 
 def _name_after_words(typed: str) -> str | None:
-    """A capitalised name after the last comma or colon, following lowercase words, else None."""
-    cut = max(typed.rfind(","), typed.rfind(":"))
+    """A capitalised name after the last comma or colon (else the end of a sentence: "ok je signe. Thomas
+    Girard"), following lowercase words, else None."""
+    ends = [m.end() - 1 for m in _SENTENCE_STOP.finditer(typed)]
+    cut = max(typed.rfind(","), typed.rfind(":"), ends[-1] if ends else -1)
     head, tail = typed[:cut], typed[cut + 1 :]
     if cut >= 0 and _capitalised(tail.split()) and any(w[:1].islower() for w in head.split()):
         return tail.strip()
     return None
+
+
+_SENTENCE_STOP = re.compile(r"(?<=[a-zà-ÿ]{3})[.!](?=\s)")  # "je signe. Thomas", not "Dr. Emily" nor "J. Smith"
 
 
 def name_like(text: str) -> bool:

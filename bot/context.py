@@ -147,6 +147,8 @@ class Context:
     offered: tuple[str, ...] = ()
     # The message got no answer (a decline, a "did you mean"): an optional step is asked again after it.
     unanswered: bool = False
+    # `previous` was the reply to the message just before (no decline since): "the answer just above".
+    previous_fresh: bool = False
     sent: list[Sent] = field(default_factory=list)
 
     @property

@@ -153,7 +153,8 @@ class Router:
         # in English: in memory only, per pseudonym, forgotten after a while (never stored, never logged).
         self._spoken: TTLCache[str, str] = TTLCache(SPOKEN_USERS, SPOKEN_SECONDS, timer=services.clock.monotonic)
         # The FAQ entry last answered to a person, for follow-ups ("source ?", "et en anglais ?"): the same terms.
-        self._answered: TTLCache[str, tuple[str, ...]] = TTLCache(
+        # With it, whether it answered the message just before (no decline since).
+        self._answered: TTLCache[str, tuple[tuple[str, ...], bool]] = TTLCache(
             SPOKEN_USERS, SPOKEN_SECONDS, timer=services.clock.monotonic
         )
         self._in_flight: set[asyncio.Future[None]] = set()
@@ -213,7 +214,9 @@ class Router:
             spoken = self._spoken.get(user_key)
             ctx.lang = self._language(ctx, chosen, current, spoken)
             ctx.known_lang = chosen or spoken
-            ctx.previous = () if event.chat.is_group else self._answered.get(user_key, ())
+            ctx.previous, ctx.previous_fresh = (
+                ((), False) if event.chat.is_group else self._answered.get(user_key, ((), False))
+            )
             handler = await self._route(ctx, current)
             if handler is None:
                 return ctx
@@ -227,7 +230,9 @@ class Router:
             await handler(ctx)
             self._remember_language(ctx)
             if (ctx.answered or ctx.offered) and not event.chat.is_group:
-                self._answered[user_key] = ctx.answered or ctx.offered
+                self._answered[user_key] = (ctx.answered or ctx.offered, True)
+            elif ctx.unanswered and ctx.previous:
+                self._answered[user_key] = (ctx.previous, False)  # a decline since: no longer "just above"
         except StorageError as exc:
             s.metrics.error("storage")
             log.error("storage unavailable: %s", exc)
@@ -332,6 +337,9 @@ class Router:
         words = self.services.content.replies
         if words.is_pause(text):
             return lambda c: self._again(c, flow, d)  # "attends", "bof jsp", "non attends": nothing taken
+        if self._about_the_news_to_come(ctx, d, step, text):
+            # "no news please" where a name is asked: about the news question to come, no "no" to this one.
+            return lambda c: self._again(c, flow, d)
         if self._interrupts(text, d):
             # "en fait non je retire" at the news question, "ok, delete everything about me" where a name
             # is asked: done at once, as the command would be, rather than read as "non" or "ok".
@@ -339,6 +347,8 @@ class Router:
             return self.routes.free_text
         on_text_step = step.on_text is not None
         given = words.typed_name(text)  # the name after "je m'appelle", "mets plutôt", a comma; else None
+        if given is None and step.names:
+            given = self._name_after_yes(text)  # "ok then John Smith", "ok alors Jean Dupont"
         correction = self._correction(ctx, flow, d, step, text, given)
         if correction is not None:
             return correction  # "non, anonyme" at the summary: a new name, not "non"
@@ -422,6 +432,21 @@ class Router:
         # would have got an answer about signing.
         return lambda c: self._unclear(c, flow, d)
 
+    def _about_the_news_to_come(self, ctx: Context, d: Dialogue, step: Step, text: str) -> bool:
+        """ "no news please" at a step that is not the news question."""
+        no_news = self.services.content.replies.alias_in(text, "no_news")
+        return no_news is not None and all(o.aliases != "no_news" for o in step.options(ctx, d))
+
+    def _name_after_yes(self, text: str) -> str | None:
+        """A capitalised name after a yes and a word or two ("ok then John Smith", "oui alors Jean Dupont"),
+        where a name is asked."""
+        typed = text.split()
+        first = next((n for n, w in enumerate(typed) if w[:1].isupper()), 0)
+        if not 0 < first <= MAX_WORDS_BEFORE_NAME or normalize(typed[0]) not in self.services.content.replies.yes:
+            return None
+        rest = " ".join(typed[first:])
+        return rest if name_like(rest) and all(w.islower() for w in typed[1:first]) else None
+
     def _cancel_in(self, ctx: Context, d: Dialogue, step: Step, text: str) -> Choice | None:
         """The step's cancel choice, when a sentence says to cancel ("no, cancel that please, I want to ask
         my husband first", "en fait non laisse tomber jsuis pas sûr"); not in a question nor after a negation."""
@@ -454,6 +479,8 @@ class Router:
         words = self.services.content.replies
         if step.names and name_like(text) and not words.only_answers(text):
             return self._route_step_text(ctx, flow, d, text)  # "Stop Martin" is a name, not "stop"
+        if self._about_the_news_to_come(ctx, d, step, text):
+            return self._route_step_text(ctx, flow, d, text)  # "no news please" is no "no" to this step
         return self._correction(ctx, flow, d, step, text, words.typed_name(text)) if words.corrected(text) else None
 
     def _correction(
@@ -667,6 +694,7 @@ class Router:
 
 GOODBYE = "goodbye"  # the small talk after which a dialogue's step is not asked again
 _NEGATIONS = frozenset(("pas", "ne", "not", "t", "never", "jamais"))
+MAX_WORDS_BEFORE_NAME = 3  # "ok then | John Smith"
 
 
 def _answer_then_words(text: str, words: ReplyWords) -> bool:

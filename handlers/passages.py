@@ -160,7 +160,7 @@ async def answer_passage(
     ctx.answered = (passage_id, *related)
     if entry is not None and entry.command is not None and await run_command(ctx, entry.command):
         return
-    if point_up and ctx.previous[:1] == (passage_id,):
+    if point_up and ctx.previous_fresh and ctx.previous[:1] == (passage_id,):
         # A short follow-up that the answer just given answers ("c grave ?" after "pk microsoft"): said so,
         # with the entries around it, rather than the same text again. A whole question gets it again.
         ctx.answered = ctx.previous

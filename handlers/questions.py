@@ -16,7 +16,7 @@ import re
 
 from bot.analysis import QUESTION_TOKENS
 from bot.answers import Answer, AnswerIndex, last_sentence
-from bot.choices import asks_something, normalize
+from bot.choices import MAX_NAME_WORDS, YES, asks_something, name_like, normalize
 from bot.content import LANGUAGES, SMALLTALK_PREFIX, Intent
 from bot.context import Context
 from bot.events import Choice
@@ -117,6 +117,16 @@ async def answer_question(ctx: Context) -> None:
             await _decline(ctx)  # insults only: the usual decline, nothing else
             return
         question = polite  # "t'es nul, qui héberge les données ?": the question
+    if _name_after_an_offer_to_sign(ctx, question):
+        # "Et je signe comment moi ?" answered, then "Camille Rousseau" (or "ok"): signing, under that name
+        # (the summary that follows shows it before anything is kept).
+        reply_words = ctx.services.content.replies
+        if reply_words.meaning(question) == YES:  # "ok alors anonyme": under the name it gives, if any
+            given = reply_words.typed_name(question) or reply_words.alias_in(question, "anonymous") or ""
+        else:
+            given = question.strip()
+        await run_command(ctx, "signer", given)
+        return
     talk = index.normaliser.smalltalk(question)
     if talk is not None:
         # "qui a dit ça ?", "et alors ?", "pourquoi ?": about the answer just given, if any.
@@ -286,6 +296,19 @@ def _side_question(ctx: Context, besides: str) -> Answer | None:
         return None
     answer = ctx.services.answers.ask(besides, prefer=ctx.lang)
     return answer if answer is not None and answer.confident and not answer.several else None
+
+
+def _name_after_an_offer_to_sign(ctx: Context, question: str) -> bool:
+    """A name typed alone ("Camille Rousseau"), or a yes ("ok", "vas-y"), right after an answer that offers
+    signing: as if its Sign choice had been pressed (a name typed goes with it)."""
+    entry = ctx.services.content.faq_entry(ctx.previous[0]) if ctx.previous else None
+    if entry is None or entry.offer != "signer":
+        return False
+    if ctx.services.content.replies.meaning(question) == YES:
+        return True
+    if not name_like(question) or len(question.split()) > MAX_NAME_WORDS:
+        return False
+    return not ctx.services.answers.about_the_campaign(question)  # not "Olivier Véran", "Microsoft Azure"
 
 
 def _requests(ctx: Context, question: str, intents: list[Intent], run: Intent) -> list[Intent]:

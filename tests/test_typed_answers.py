@@ -1164,3 +1164,41 @@ async def test_a_remark_is_no_name_and_an_initial_is_no_french(chat: Callable[..
     assert "with the name “J. Smith”" in await smith.say("ok sign me as J. Smith")
     assert "your signature is saved" in await smith.say("y")
     assert await rows(bot, "SELECT name FROM signatures ORDER BY name") == [("J. Smith",)]
+
+
+async def test_signing_in_everyday_sentences_is_never_lost(chat: Callable[..., Chat], bot: Bot) -> None:
+    """Names and yeses given the way people type them, after a question or in a sentence, are taken."""
+    camille = chat(id="188", name="Bench")
+    await camille.say("Et je signe comment moi ?")
+    assert "sous le nom « Camille Rousseau »" in await camille.say("Camille Rousseau")
+    kevin = chat(id="189", name="Bench")
+    await kevin.say("jveux signer mais jsuis pas sur que ca sert a qqch")
+    assert "Sous quel nom voulez-vous signer ?" in await kevin.say("ok")
+    john = chat(id="190", name="Bench", language="en")
+    await john.say("/sign")
+    await john.say("wait, will my name be public?")
+    assert "with the name “John Smith”" in await john.say("ok then John Smith")
+    thomas = chat(id="191", name="Bench")
+    assert "sous le nom « Thomas Girard »" in await thomas.say("bonjour, ok je signe. Thomas Girard")
+    anon = chat(id="192", name="Ann Lee", language="en")
+    assert "with the name “A. L.”" in await anon.say("I'll sign but anonymously")
+    quiet = chat(id="193", name="Bench", language="en")
+    await quiet.say("I'll sign")
+    assert "Which name do you want to sign with?" in await quiet.say("no news please")  # nothing cancelled
+    again = chat(id="194", name="Marc")
+    await again.say("je signe")
+    await again.say("mon nom")
+    await again.say("oui")
+    await again.say("non merci")
+    await again.say("/retirer")
+    await again.say("oui")
+    assert "Sous quel nom voulez-vous signer ?" in await again.say("zut je voulais pas, je veux signer de nouveau")
+    assert await rows(bot, "SELECT COUNT(*) FROM signatures") == [(0,)]
+
+
+async def test_the_answer_just_above_is_the_one_just_before(chat: Callable[..., Chat]) -> None:
+    me = chat(id="195")
+    await me.say("pk microsoft")
+    assert "Ma réponse juste au-dessus" in await me.say("c grave ?")
+    await me.say("et le psg ?")  # declined: the answer is no longer just above
+    assert "Ma réponse juste au-dessus" not in await me.say("c grave ?")
