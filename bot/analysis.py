@@ -64,7 +64,7 @@ _WHERE_FR = re.compile(r"\bou\b(?=\s+(?:est|sont|se|trouve|trouver|peut|peux|pui
 # Fillers that say nothing about the topic (beyond bm25s' French and English lists).
 _EXTRA_FRENCH = """
 quoi quel quelle quels quelles est ce cet cette ca cela ceci voici voila a y il elle on ils elles vous tu moi toi
-je nous fait faire fais chose choses truc dire dis dit dites sais savoir connais peux peut pouvez puis veux veut
+je nous fait faire fais choses truc dire dis dit dites sais savoir connais peux peut pouvez puis veux veut
 voudrais aimerais explique expliquer expliquez bonjour salut merci svp stp exactement vraiment donc alors bien tout
 tous toute toutes juste etre plus tres aussi encore deja ici la quelqu quelque genre type sorte maintenant
 actuellement instant moment aujourd hui parler parle parlez parlent entendu entendre jusqu lorsque puisque

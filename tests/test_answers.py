@@ -947,3 +947,12 @@ async def test_a_pasted_paragraph_is_offered_by_its_words_and_a_follow_up_leans_
 async def test_a_command_word_with_a_please_runs_it(chat: Callable[..., Chat]) -> None:
     assert "signatures in all" in await chat(id="pls", language="en").say("count pls")
     assert "signatures au total" in await chat(id="stp").say("compteur stp")
+
+
+async def test_everyday_openings_and_goodbyes(chat: Callable[..., Chat]) -> None:
+    assert "The government, then the CNIL" in await chat(id="chose").say("who chose microsoft?")
+    assert "Au revoir" in await chat(id="soir").say("Merci beaucoup, bonne soirée")
+    assert "dénonce l'hébergement" in await chat(id="pour").say("Bonjour, c'est pour la pétition Microsoft")
+    rdv = await chat(id="rdv").say("bonjour, vous pouvez m'aider à prendre un rdv chez le médecin ?")
+    assert "je ne réponds qu'aux questions sur la pétition" in rdv
+    assert "rien à retirer" in await chat(id="plus").say("yo jai signé hier mais jveux plus")
