@@ -117,7 +117,10 @@ class ReplyWords:
         """The name after words that introduce one: "Sous mon nom de jeune fille, Bernadette Lefèvre",
         "je m'appelle Jean", "my name is John Smith"; None when no such words come first or last before it."""
         if "?" in typed:
-            return None  # "mon nom sera public ?" asks
+            # "mon nom sera public ?" asks; "Je m'appelle Nathalie Roux. Est-ce que mon employeur le verra ?"
+            # gives the name in a sentence of its own.
+            told = [s for s in _SENTENCES.split(typed) if s.strip() and "?" not in s]
+            return next((n for n in map(self.typed_name, told) if n), None)
         spans = [(m.start(), m.end(), fold(m.group().lower())) for m in _NAME_TOKEN.finditer(typed)]
         words = [w for _, _, w in spans]
         # The lead that ends last: "je signe avec | mon nom | Robert Lemaire".
@@ -232,6 +235,7 @@ def _name_after_words(typed: str) -> str | None:
     return None
 
 
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")  # "Je m'appelle Nathalie Roux. | Est-ce que…?"
 _SENTENCE_STOP = re.compile(r"(?<=[a-zà-ÿ]{3})[.!](?=\s)")  # "je signe. Thomas", not "Dr. Emily" nor "J. Smith"
 
 

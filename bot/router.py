@@ -489,8 +489,10 @@ class Router:
         """ "non je voulais dire anonyme", "sorry I meant my initials": a choice of this step, or of the
         earlier one it corrects (the name, at the summary), after the words of a correction."""
         words = self.services.content.replies
-        if looks_like_question(text, words):
-            return None  # "hmm wait, will my name be shown publicly?" asks; it corrects nothing
+        if asks_something(text, words):
+            # "hmm wait, will my name be shown publicly?", "attends qui voit mon nom": a question, even without
+            # its question mark, corrects nothing ("mon nom" there is no choice of "Mon nom").
+            return None
         rest = words.corrected(text)
         earlier = flow.steps.get(str(step.corrects.value)) if step.corrects is not None else None
         for target in (step, earlier):

@@ -301,9 +301,9 @@ def _side_question(ctx: Context, besides: str) -> Answer | None:
 def _name_after_an_offer_to_sign(ctx: Context, question: str) -> bool:
     """A name typed alone ("Camille Rousseau"), or a yes ("ok", "vas-y"), right after an answer that offers
     signing: as if its Sign choice had been pressed (a name typed goes with it)."""
-    entry = ctx.services.content.faq_entry(ctx.previous[0]) if ctx.previous else None
+    entry = ctx.services.content.faq_entry(ctx.previous[0]) if ctx.previous and ctx.dialogue is None else None
     if entry is None or entry.offer != "signer":
-        return False
+        return False  # mid-dialogue, "k" after "who sees my name?" answers the step, not a Sign choice
     if ctx.services.content.replies.meaning(question) == YES:
         return True
     if not name_like(question) or len(question.split()) > MAX_NAME_WORDS:

@@ -1202,3 +1202,24 @@ async def test_the_answer_just_above_is_the_one_just_before(chat: Callable[..., 
     assert "Ma réponse juste au-dessus" in await me.say("c grave ?")
     await me.say("et le psg ?")  # declined: the answer is no longer just above
     assert "Ma réponse juste au-dessus" not in await me.say("c grave ?")
+
+
+async def test_a_question_at_the_summary_never_changes_the_name(chat: Callable[..., Chat], bot: Bot) -> None:
+    julie = chat(id="196", name="Bench")
+    await julie.say("je signe")
+    await julie.say("Julie")
+    asked = await julie.say("attends qui voit mon nom")
+    assert "Le bot ne publie aucun nom" in asked and "sous le nom « Julie »" in asked and "« Bench »" not in asked
+    assert "votre signature est enregistrée" in await julie.say("wé")
+    nathalie = chat(id="197", name="Bench")
+    told = await nathalie.say(
+        "Bonsoir. Je veux signer, je m'appelle Nathalie Roux. Est-ce que mon employeur pourra voir que j'ai signé ?"
+    )
+    assert "sous le nom « Nathalie Roux »" in told
+    later = chat(id="198", name="Bench")
+    await later.say("je signe")
+    await later.say("Anonyme")
+    assert "vous n'avez pas signé" in await later.say(
+        "attends, finalement je préfère réfléchir encore un peu, je reviendrai"
+    )
+    assert await rows(bot, "SELECT name FROM signatures") == [("Julie",)]
