@@ -956,3 +956,8 @@ async def test_everyday_openings_and_goodbyes(chat: Callable[..., Chat]) -> None
     rdv = await chat(id="rdv").say("bonjour, vous pouvez m'aider à prendre un rdv chez le médecin ?")
     assert "je ne réponds qu'aux questions sur la pétition" in rdv
     assert "rien à retirer" in await chat(id="plus").say("yo jai signé hier mais jveux plus")
+
+
+async def test_a_forwarded_message_opening_gets_the_summary(chat: Callable[..., Chat]) -> None:
+    assert "dénonce l'hébergement" in await chat(id="recu").say("on m a envoyé ca")
+    assert "denounces the hosting" in await chat(id="this", language="en").say("what's this")
