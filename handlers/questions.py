@@ -117,15 +117,11 @@ async def answer_question(ctx: Context) -> None:
             await _decline(ctx)  # insults only: the usual decline, nothing else
             return
         question = polite  # "t'es nul, qui héberge les données ?": the question
-    if _name_after_an_offer_to_sign(ctx, question):
+    pressed = _sign_pressed_in_words(ctx, question)
+    if pressed is not None:
         # "Et je signe comment moi ?" answered, then "Camille Rousseau" (or "ok"): signing, under that name
         # (the summary that follows shows it before anything is kept).
-        reply_words = ctx.services.content.replies
-        if reply_words.meaning(question) == YES:  # "ok alors anonyme": under the name it gives, if any
-            given = reply_words.typed_name(question) or reply_words.alias_in(question, "anonymous") or ""
-        else:
-            given = question.strip()
-        await run_command(ctx, "signer", given)
+        await run_command(ctx, "signer", pressed)
         return
     talk = index.normaliser.smalltalk(question)
     if talk is not None:
@@ -167,7 +163,7 @@ async def answer_question(ctx: Context) -> None:
     named = None
     replies = ctx.services.content.replies
     if run is not None and run.command == "signer":
-        named = replies.typed_name(question) or replies.alias_in(question, "anonymous")
+        named = _name_given(ctx, question)
     if run is not None and run.command in ctx.services.dialogue_commands and replies.asks_what_if(question):
         # "est-ce que ça enlève aussi ma signature ?", "if I withdraw, can I sign again?": a question about
         # what the command does, answered (the command offered), never run.
@@ -298,17 +294,24 @@ def _side_question(ctx: Context, besides: str) -> Answer | None:
     return answer if answer is not None and answer.confident and not answer.several else None
 
 
-def _name_after_an_offer_to_sign(ctx: Context, question: str) -> bool:
-    """A name typed alone ("Camille Rousseau"), or a yes ("ok", "vas-y"), right after an answer that offers
-    signing: as if its Sign choice had been pressed (a name typed goes with it)."""
+def _sign_pressed_in_words(ctx: Context, question: str) -> str | None:
+    """Right after an answer that offers signing, a name typed alone ("Camille Rousseau") or a yes ("ok",
+    "ok alors anonyme") presses its Sign choice: the name to sign under ("" for none given), else None."""
     entry = ctx.services.content.faq_entry(ctx.previous[0]) if ctx.previous and ctx.dialogue is None else None
     if entry is None or entry.offer != "signer":
-        return False  # mid-dialogue, "k" after "who sees my name?" answers the step, not a Sign choice
+        return None  # mid-dialogue, "k" after "who sees my name?" answers the step, not a Sign choice
     if ctx.services.content.replies.meaning(question) == YES:
-        return True
+        return _name_given(ctx, question) or ""
     if not name_like(question) or len(question.split()) > MAX_NAME_WORDS:
-        return False
-    return not ctx.services.answers.about_the_campaign(question)  # not "Olivier Véran", "Microsoft Azure"
+        return None
+    # Not "Olivier Véran", "Microsoft Azure": campaign words are no name.
+    return None if ctx.services.answers.about_the_campaign(question) else question.strip()
+
+
+def _name_given(ctx: Context, question: str) -> str | None:
+    """The name a message gives with its wish to sign ("je signe en Jean-Pierre", "… anonyme"), if any."""
+    replies = ctx.services.content.replies
+    return replies.typed_name(question) or replies.alias_in(question, "anonymous")
 
 
 def _requests(ctx: Context, question: str, intents: list[Intent], run: Intent) -> list[Intent]:
